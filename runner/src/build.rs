@@ -1,0 +1,303 @@
+//! One build: prepare the state, detect, restore, build, export.
+
+use crate::buildpack::{Buildpack, Target};
+use crate::env::Env;
+use crate::fsutil::{self, FileMode};
+use crate::layers::{self, read_layers};
+use crate::output::{OutputMode, Sink};
+use crate::state::State;
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+
+/// What to build and how.
+#[derive(Debug, Clone)]
+pub struct BuildConfig {
+    /// The app source. Never modified: the build runs in a copy (`<state>/workspace`).
+    pub app_dir: PathBuf,
+    /// See [`State`]; reuse the same one to rebuild with the cache and previous image.
+    pub state_dir: PathBuf,
+    /// User env, like `pack build --env K=V`: written to `<platform>/env/K`.
+    pub env: Vec<(String, String)>,
+    /// Like `pack build --clear-cache`: restore nothing from the cache.
+    pub clear_cache: bool,
+    /// `CNB_TARGET_*`; defaults to the host.
+    pub target: Target,
+    pub output: OutputMode,
+}
+
+impl BuildConfig {
+    /// Host target, captured output, no env, cache restored.
+    pub fn new(app_dir: impl Into<PathBuf>, state_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            app_dir: app_dir.into(),
+            state_dir: state_dir.into(),
+            env: Vec::new(),
+            clear_cache: false,
+            target: Target::host(),
+            output: OutputMode::Capture,
+        }
+    }
+
+    /// Adds a user env var.
+    #[must_use]
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    #[must_use]
+    pub fn clear_cache(mut self, clear_cache: bool) -> Self {
+        self.clear_cache = clear_cache;
+        self
+    }
+}
+
+/// A phase of a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Detect,
+    Build,
+    Export,
+}
+
+/// The result of a build that ran (detect failures and buildpack failures included).
+#[derive(Debug, Clone)]
+pub struct BuildOutput {
+    /// Every buildpack passed detect and built, and the export succeeded.
+    pub success: bool,
+    pub detect_passed: bool,
+    /// `Some(0)` on success; else the exit code of the failing detect or build process (`None`
+    /// when it was killed by a signal, or when the export failed).
+    pub exit_code: Option<i32>,
+    /// The phase that failed, `None` on success.
+    pub failed_phase: Option<Phase>,
+    /// The runner's `===> PHASE` lines and the buildpacks' stdout+stderr in order, ANSI escapes
+    /// removed. Detect output only appears when detection fails. With [`OutputMode::Stream`]
+    /// only the runner's own lines.
+    pub output: String,
+    pub state: State,
+}
+
+impl BuildOutput {
+    /// `<state>/layers/<buildpack id, / replaced by _>`.
+    #[must_use]
+    pub fn buildpack_layers_dir(&self, buildpack_id: &str) -> PathBuf {
+        self.state
+            .layers_dir()
+            .join(crate::buildpack::escape_id(buildpack_id))
+    }
+
+    /// The live directory of a layer.
+    #[must_use]
+    pub fn layer_dir(&self, buildpack_id: &str, layer: &str) -> PathBuf {
+        self.buildpack_layers_dir(buildpack_id).join(layer)
+    }
+
+    /// The live `<layer>.toml` of a layer.
+    #[must_use]
+    pub fn layer_toml(&self, buildpack_id: &str, layer: &str) -> PathBuf {
+        self.buildpack_layers_dir(buildpack_id)
+            .join(format!("{layer}.toml"))
+    }
+}
+
+pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<BuildOutput> {
+    let app_dir = fs::canonicalize(&config.app_dir)
+        .with_context(|| format!("app directory {} not found", config.app_dir.display()))?;
+    if !app_dir.is_dir() {
+        bail!("app path {} is not a directory", app_dir.display());
+    }
+    let state = State::new(&config.state_dir)?;
+    let _lock = state.lock()?;
+    state.mark_dirty()?;
+    let mut sink = Sink::new(config.output);
+    let workspace = state.workspace_dir();
+    fsutil::remove_all(&workspace)?;
+    let state_root = fs::canonicalize(state.root())
+        .with_context(|| format!("resolving {}", state.root().display()))?;
+    fsutil::copy_tree(&app_dir, &workspace, FileMode::Copy, &[state_root])
+        .with_context(|| format!("copying the app {} to the workspace", app_dir.display()))?;
+    let platform = state.platform_dir();
+    fsutil::remove_all(&platform)?;
+    fs::create_dir_all(platform.join("env"))
+        .with_context(|| format!("creating {}", platform.display()))?;
+    for (name, value) in &config.env {
+        if name.is_empty() || name.contains(['/', '=', '\0']) {
+            bail!("invalid environment variable name {name:?}");
+        }
+        let path = platform.join("env").join(name);
+        fs::write(&path, value).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let tmp = state.tmp_dir();
+    fsutil::remove_all(&tmp)?;
+    fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+
+    let ctx = Phases {
+        state: &state,
+        target: &config.target,
+        base_env: Env::from_allowlist(),
+    };
+    let output = |sink: Sink, failed_phase: Option<Phase>, exit_code| BuildOutput {
+        success: failed_phase.is_none(),
+        detect_passed: failed_phase != Some(Phase::Detect),
+        exit_code,
+        failed_phase,
+        output: sink.into_string(),
+        state: state.clone(),
+    };
+
+    sink.line("===> DETECTING");
+    if let Detected::Failed(code) = ctx.detect(buildpacks, &mut sink)? {
+        return Ok(output(sink, Some(Phase::Detect), code));
+    }
+    sink.line("===> RESTORING");
+    for line in layers::restore(&state, buildpacks, config.clear_cache)? {
+        sink.line(&line);
+    }
+    sink.line("===> BUILDING");
+    let mut build_env = ctx.base_env.clone();
+    for bp in buildpacks {
+        let status = ctx.run_build(bp, &build_env, &mut sink)?;
+        if !status.success() {
+            sink.line(&format!(
+                "ERROR: failed to build: buildpack {}@{} {}",
+                bp.id,
+                bp.version,
+                describe(status)
+            ));
+            return Ok(output(sink, Some(Phase::Build), status.code()));
+        }
+        for layer in read_layers(&state.layers_dir().join(bp.escaped_id()))? {
+            if layer.types.build {
+                let dir = state.layers_dir().join(bp.escaped_id()).join(&layer.name);
+                build_env.add_root_dirs(&dir, &crate::env::BUILD_ROOT_DIRS);
+                build_env.apply_env_dir(&dir.join("env"))?;
+                build_env.apply_env_dir(&dir.join("env.build"))?;
+            }
+        }
+    }
+    sink.line("===> EXPORTING");
+    match layers::export(&state, buildpacks) {
+        Ok(log) => {
+            for line in log {
+                sink.line(&line);
+            }
+        }
+        Err(e) => {
+            sink.line(&format!("ERROR: failed to export: {e:#}"));
+            return Ok(output(sink, Some(Phase::Export), None));
+        }
+    }
+    state.mark_clean()?;
+    Ok(output(sink, None, Some(0)))
+}
+
+fn describe(status: ExitStatus) -> String {
+    status.code().map_or_else(
+        || format!("was killed ({status})"),
+        |c| format!("exited with status {c}"),
+    )
+}
+
+enum Detected {
+    Passed,
+    /// With the exit code of the first buildpack that did not pass.
+    Failed(Option<i32>),
+}
+
+struct Phases<'a> {
+    state: &'a State,
+    target: &'a Target,
+    base_env: Env,
+}
+
+impl Phases<'_> {
+    /// Runs every buildpack's detect.
+    fn detect(&self, buildpacks: &[Buildpack], sink: &mut Sink) -> Result<Detected> {
+        let mut results = Vec::new();
+        for bp in buildpacks {
+            let plan = self.plan_dir(bp).join("plan.toml");
+            let mut cmd = self.command(bp, "detect", &self.base_env)?;
+            cmd.arg(self.state.platform_dir()).arg(&plan);
+            cmd.env("CNB_BUILD_PLAN_PATH", &plan);
+            let (status, out) = Sink::run_quiet(cmd)?;
+            results.push((bp, status, out));
+        }
+        let failed = results.iter().find(|(_, status, _)| !status.success());
+        let Some((_, first_failed, _)) = failed else {
+            sink.line(&format!(
+                "{} of {} buildpacks participating",
+                buildpacks.len(),
+                buildpacks.len()
+            ));
+            for bp in buildpacks {
+                sink.line(&format!("{} {}", bp.id, bp.version));
+            }
+            return Ok(Detected::Passed);
+        };
+        for (bp, _, out) in &results {
+            if !out.is_empty() {
+                sink.line(&format!(
+                    "======== Output: {}@{} ========",
+                    bp.id, bp.version
+                ));
+                sink.raw(out);
+            }
+        }
+        sink.line("======== Results ========");
+        for (bp, status, _) in &results {
+            let word = match status.code() {
+                Some(0) => "pass".to_string(),
+                Some(100) => "fail".to_string(),
+                _ => format!("err ({})", describe(*status)),
+            };
+            sink.line(&format!("{word}: {}@{}", bp.id, bp.version));
+        }
+        sink.line("ERROR: No buildpack groups passed detection.");
+        Ok(Detected::Failed(first_failed.code()))
+    }
+
+    fn run_build(&self, bp: &Buildpack, build_env: &Env, sink: &mut Sink) -> Result<ExitStatus> {
+        let layers = self.state.layers_dir().join(bp.escaped_id());
+        fs::create_dir_all(&layers).with_context(|| format!("creating {}", layers.display()))?;
+        let bp_plan = self.plan_dir(bp).join("buildpack-plan.toml");
+        fs::write(&bp_plan, "").with_context(|| format!("writing {}", bp_plan.display()))?;
+        let mut cmd = self.command(bp, "build", build_env)?;
+        cmd.arg(&layers)
+            .arg(self.state.platform_dir())
+            .arg(&bp_plan);
+        cmd.env("CNB_LAYERS_DIR", &layers)
+            .env("CNB_BP_PLAN_PATH", &bp_plan);
+        sink.run(cmd)
+    }
+
+    fn plan_dir(&self, bp: &Buildpack) -> PathBuf {
+        let dir = self.state.tmp_dir().join(bp.escaped_id());
+        let _ = fs::create_dir_all(&dir);
+        dir
+    }
+
+    /// `<bp>/bin/<phase>` in the workspace with `env` (+ user env unless `clear-env`) and the
+    /// common `CNB_*` variables.
+    fn command(&self, bp: &Buildpack, phase: &str, env: &Env) -> Result<Command> {
+        let mut env = env.clone();
+        if !bp.clear_env {
+            env.apply_platform_env(&self.state.platform_dir().join("env"))?;
+        }
+        let mut cmd = Command::new(bp.dir.join("bin").join(phase));
+        cmd.env_clear()
+            .envs(env.iter())
+            .envs(self.target.env_vars())
+            .env("CNB_BUILDPACK_DIR", &bp.dir)
+            .env("CNB_PLATFORM_DIR", self.state.platform_dir())
+            .current_dir(self.state.workspace_dir());
+        Ok(cmd)
+    }
+}
+
+/// The state directory a build of `app_dir` uses by default.
+pub fn default_state_dir(app_dir: &Path) -> Result<PathBuf> {
+    State::default_for_app(app_dir).map(|s| s.root().to_path_buf())
+}

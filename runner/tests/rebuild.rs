@@ -1,0 +1,228 @@
+//! Restore and export between builds with fake shell buildpacks.
+
+mod support;
+
+use python_buildpack_runner::{BuildConfig, Runner};
+use std::fs;
+use support::Fixture;
+
+fn build(f: &Fixture, runner: &Runner) -> python_buildpack_runner::BuildOutput {
+    runner.build(&BuildConfig::new(&f.app, &f.state)).unwrap()
+}
+
+#[test]
+fn rebuild_restores_cache_contents_and_launch_metadata_without_types() {
+    let f = Fixture::new();
+    let runner = Runner::new([&f.one, &f.two]).unwrap();
+    let first = build(&f, &runner);
+    assert!(first.success, "{}", first.output);
+    assert_eq!(f.workspace_file("one-restored-files.txt"), ".\n");
+
+    let second = build(&f, &runner);
+    assert!(second.success, "{}", second.output);
+    assert!(
+        second.output.contains("one: both restored"),
+        "{}",
+        second.output
+    );
+    // What test/one found in its layers dir when its build started.
+    let files = f.workspace_file("one-restored-files.txt");
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [
+            ".",
+            "./both",
+            "./both.toml",
+            "./both/file",
+            "./cached",
+            "./cached.toml",
+            "./cached/count",
+            "./launchonly.toml",
+            "./store.toml",
+        ],
+        "{files}"
+    );
+    let tomls = f.workspace_file("one-restored-tomls.txt");
+    assert!(!tomls.contains("[types]"), "{tomls}");
+    assert!(
+        tomls.contains("== cached.toml\n[metadata]\ncount = 1\n"),
+        "{tomls}"
+    );
+    assert!(
+        tomls.contains("== launchonly.toml\n[metadata]\nversion = \"1\"\n"),
+        "{tomls}"
+    );
+    assert!(
+        tomls.contains("== both.toml\n[metadata]\nkind = \"both\"\n"),
+        "{tomls}"
+    );
+    assert!(
+        tomls.contains("== store.toml\n[metadata]\nbuilds = 1\n"),
+        "{tomls}"
+    );
+    assert_eq!(
+        fs::read_to_string(f.layer_path("test/one", "cached/count")).unwrap(),
+        "2\n"
+    );
+    assert!(
+        second
+            .output
+            .contains("Restoring data for \"test/one:cached\" from cache"),
+        "{}",
+        second.output
+    );
+    assert!(
+        second
+            .output
+            .contains("Restoring metadata for \"test/one:launchonly\" from app image"),
+        "{}",
+        second.output
+    );
+}
+
+#[test]
+fn clear_cache_restores_launch_metadata_but_no_cache() {
+    let f = Fixture::new();
+    let runner = Runner::new([&f.one]).unwrap();
+    assert!(build(&f, &runner).success);
+    let out = runner
+        .build(&BuildConfig::new(&f.app, &f.state).clear_cache(true))
+        .unwrap();
+    assert!(out.success, "{}", out.output);
+    let files = f.workspace_file("one-restored-files.txt");
+    assert_eq!(
+        files.lines().collect::<Vec<_>>(),
+        [".", "./launchonly.toml", "./store.toml"],
+        "{files}"
+    );
+    assert_eq!(
+        fs::read_to_string(f.layer_path("test/one", "cached/count")).unwrap(),
+        "1\n"
+    );
+}
+
+#[test]
+fn failed_build_exports_nothing_and_the_next_build_restores_the_old_cache() {
+    let f = Fixture::new();
+    let runner = Runner::new([&f.one]).unwrap();
+    assert!(build(&f, &runner).success);
+    let image_before =
+        fs::read_to_string(f.state.join("image/layers/test_one/store.toml")).unwrap();
+
+    f.app_flag("FAIL_BUILD", true);
+    let failed = build(&f, &runner);
+    assert!(!failed.success);
+    // The failed build saw count 1 and wrote 2, but that must not be saved.
+    assert_eq!(
+        fs::read_to_string(f.layer_path("test/one", "cached/count")).unwrap(),
+        "2\n"
+    );
+    assert_eq!(
+        fs::read_to_string(f.state.join("cache/layers/test_one/cached/count")).unwrap(),
+        "1\n"
+    );
+    assert_eq!(
+        fs::read_to_string(f.state.join("image/layers/test_one/store.toml")).unwrap(),
+        image_before
+    );
+
+    // A failed detect does not export either.
+    f.app_flag("FAIL_BUILD", false);
+    f.app_flag("FAIL_DETECT", true);
+    assert!(!build(&f, &runner).detect_passed);
+
+    f.app_flag("FAIL_DETECT", false);
+    let next = build(&f, &runner);
+    assert!(next.success, "{}", next.output);
+    let tomls = f.workspace_file("one-restored-tomls.txt");
+    assert!(
+        tomls.contains("== cached.toml\n[metadata]\ncount = 1\n"),
+        "{tomls}"
+    );
+    assert_eq!(
+        fs::read_to_string(f.layer_path("test/one", "cached/count")).unwrap(),
+        "2\n"
+    );
+}
+
+#[test]
+fn launch_layer_left_as_metadata_only_reuses_the_previous_image_layer() {
+    let f = Fixture::new();
+    let runner = Runner::new([&f.one]).unwrap();
+    assert!(build(&f, &runner).success);
+    f.app_flag("REUSE", true);
+    // Build 2 keeps `launchonly` as a toml only: its contents come from build 1's image.
+    let out = build(&f, &runner);
+    assert!(out.success, "{}", out.output);
+    assert!(
+        out.output
+            .contains("one: keeping launchonly from the previous image"),
+        "{}",
+        out.output
+    );
+    assert!(
+        out.output.contains("Reusing layer 'test/one:launchonly'"),
+        "{}",
+        out.output
+    );
+    assert!(
+        out.output.contains("Adding layer 'test/one:both'"),
+        "{}",
+        out.output
+    );
+    assert!(
+        out.output.contains("Adding cache layer 'test/one:cached'"),
+        "{}",
+        out.output
+    );
+    let hello = f.layer_path("test/one", "launchonly/bin/hello");
+    assert!(
+        fs::read_to_string(&hello)
+            .unwrap()
+            .contains("hello from build 1")
+    );
+    assert!(
+        f.layer_path("test/one", "launchonly.sbom.cdx.json")
+            .is_file()
+    );
+    assert!(
+        f.state
+            .join("image/layers/test_one/launchonly/bin/hello")
+            .is_file()
+    );
+    assert!(
+        f.state
+            .join("image/layers/test_one/launchonly.sbom.cdx.json")
+            .is_file()
+    );
+    // A build-only layer is in neither the image nor the cache.
+    assert!(!f.state.join("image/layers/test_one/buildonly").exists());
+    assert!(!f.state.join("cache/layers/test_one/buildonly").exists());
+    assert!(!f.state.join("image/layers/test_one/cached").exists());
+}
+
+#[test]
+fn launch_layer_without_contents_and_nothing_to_reuse_fails_the_export() {
+    let f = Fixture::new();
+    let bp = support::write_buildpack(
+        &f.tmp.path().join("bp-bad"),
+        "test/bad",
+        false,
+        support::TWO_DETECT,
+        "#!/bin/sh\nprintf '[types]\\nlaunch = true\\n' > \"$1/ghost.toml\"\n",
+    );
+    let runner = Runner::new([&bp]).unwrap();
+    let out = build(&f, &runner);
+    assert!(!out.success);
+    assert_eq!(
+        out.failed_phase,
+        Some(python_buildpack_runner::Phase::Export)
+    );
+    assert!(
+        out.output
+            .contains("ERROR: failed to export: layer 'test/bad:ghost'"),
+        "{}",
+        out.output
+    );
+    assert!(!f.state.join("image").exists());
+}

@@ -1,0 +1,121 @@
+//! Buildpack configuration read from the platform environment (`pack build --env`).
+
+use crate::errors::BuildpackError;
+use libcnb::Env;
+use std::path::PathBuf;
+use url::Url;
+
+/// Where a user-supplied runtime manifest lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ManifestLocation {
+    Path(PathBuf),
+    Url(Url),
+}
+
+#[derive(Debug)]
+pub(crate) struct BuildConfig {
+    /// `BP_PYTHON_RUNTIME_MANIFEST`: replaces the built-in manifest.
+    pub(crate) runtime_manifest: Option<ManifestLocation>,
+    /// `BP_PYTHON_RUNTIME_MIRROR`: replaces the python-build-standalone download prefix.
+    pub(crate) runtime_mirror: Option<Url>,
+    /// The user's platform env, as given to `pack build --env`.
+    pub(crate) platform_env: Env,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ConfigError {
+    InvalidMirrorUrl { value: String },
+    InvalidManifestLocation { value: String },
+}
+
+impl BuildConfig {
+    pub(crate) fn from_platform_env(env: &Env) -> Result<Self, BuildpackError> {
+        let value = |name: &str| {
+            env.get_string_lossy(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let runtime_mirror = value("BP_PYTHON_RUNTIME_MIRROR")
+            .map(|v| parse_mirror(&v))
+            .transpose()?;
+        let runtime_manifest = value("BP_PYTHON_RUNTIME_MANIFEST")
+            .map(|v| parse_manifest_location(&v))
+            .transpose()?;
+        Ok(Self {
+            runtime_manifest,
+            runtime_mirror,
+            platform_env: env.clone(),
+        })
+    }
+}
+
+fn parse_mirror(value: &str) -> Result<Url, ConfigError> {
+    match Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https" | "file") => Ok(url),
+        _ => Err(ConfigError::InvalidMirrorUrl {
+            value: value.to_string(),
+        }),
+    }
+}
+
+fn parse_manifest_location(value: &str) -> Result<ManifestLocation, ConfigError> {
+    if value.starts_with("http://") || value.starts_with("https://") {
+        return Url::parse(value).map(ManifestLocation::Url).map_err(|_| {
+            ConfigError::InvalidManifestLocation {
+                value: value.to_string(),
+            }
+        });
+    }
+    if let Some(path) = value.strip_prefix("file://") {
+        return Ok(ManifestLocation::Path(PathBuf::from(path)));
+    }
+    if value.contains("://") {
+        return Err(ConfigError::InvalidManifestLocation {
+            value: value.to_string(),
+        });
+    }
+    Ok(ManifestLocation::Path(PathBuf::from(value)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_must_be_a_url() {
+        assert!(parse_mirror("https://mirror.example/pbs").is_ok());
+        assert_eq!(
+            parse_mirror("mirror.example/pbs"),
+            Err(ConfigError::InvalidMirrorUrl {
+                value: "mirror.example/pbs".to_string()
+            })
+        );
+    }
+
+    #[test]
+    fn manifest_location_is_a_url_or_a_path() {
+        assert_eq!(
+            parse_manifest_location("https://x.example/m.jsonl"),
+            Ok(ManifestLocation::Url(
+                Url::parse("https://x.example/m.jsonl").unwrap()
+            ))
+        );
+        assert_eq!(
+            parse_manifest_location("/etc/m.jsonl"),
+            Ok(ManifestLocation::Path(PathBuf::from("/etc/m.jsonl")))
+        );
+        assert_eq!(
+            parse_manifest_location("file:///etc/m.jsonl"),
+            Ok(ManifestLocation::Path(PathBuf::from("/etc/m.jsonl")))
+        );
+        assert!(parse_manifest_location("ftp://x/m.jsonl").is_err());
+    }
+
+    #[test]
+    fn blank_values_are_ignored() {
+        let mut env = Env::new();
+        env.insert("BP_PYTHON_RUNTIME_MIRROR", "  ");
+        let config = BuildConfig::from_platform_env(&env).unwrap();
+        assert_eq!(config.runtime_mirror, None);
+    }
+}

@@ -1,0 +1,60 @@
+//! Which files make an app a Python app.
+
+use std::io;
+use std::path::Path;
+
+/// Files that name a package manager: an app with one of these can be built as it is.
+pub(crate) const PACKAGE_MANAGER_FILES: [&str; 4] =
+    ["requirements.txt", "poetry.lock", "uv.lock", "Pipfile.lock"];
+
+/// Other clear signs of a Python app. Detect passes on these too, so that build can say what is
+/// missing (for example a lock file) instead of the app silently failing detection.
+pub(crate) const OTHER_PYTHON_FILES: [&str; 11] = [
+    ".python-version",
+    "pyproject.toml",
+    "Pipfile",
+    "setup.py",
+    "setup.cfg",
+    "runtime.txt",
+    "requirements.in",
+    "pdm.lock",
+    "manage.py",
+    "main.py",
+    "app.py",
+];
+
+/// The files from both lists that exist in the app root.
+pub(crate) fn python_signals(app_dir: &Path) -> io::Result<Vec<&'static str>> {
+    let mut found = Vec::new();
+    for name in PACKAGE_MANAGER_FILES.iter().chain(&OTHER_PYTHON_FILES) {
+        if app_dir.join(name).try_exists()? {
+            found.push(*name);
+        }
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_package_manager_and_other_files() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(python_signals(dir.path()).unwrap().is_empty());
+        std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
+        std::fs::write(dir.path().join("uv.lock"), "").unwrap();
+        assert_eq!(
+            python_signals(dir.path()).unwrap(),
+            vec!["uv.lock", "pyproject.toml"]
+        );
+    }
+
+    #[test]
+    fn ignores_unrelated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("package.json"), "{}").unwrap();
+        std::fs::write(dir.path().join("README.md"), "").unwrap();
+        assert!(python_signals(dir.path()).unwrap().is_empty());
+    }
+}

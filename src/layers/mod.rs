@@ -1,0 +1,3 @@
+//! One module per layer.
+
+pub(crate) mod python;

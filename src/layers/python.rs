@@ -1,0 +1,261 @@
+//! The runtime layer: a python-build-standalone CPython, reused until what it was built from
+//! changes.
+
+use crate::PythonBuildpack;
+use crate::build_env;
+use crate::errors::BuildpackError;
+use crate::redact::redact_url;
+use crate::runtime::PythonRuntime;
+use crate::runtime::download::download_and_unpack;
+use crate::runtime::manifest::RuntimeEntry;
+use bullet_stream::global::print;
+use libcnb::Env;
+use libcnb::build::BuildContext;
+use libcnb::data::layer_name;
+use libcnb::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
+};
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+use serde::{Deserialize, Serialize};
+
+/// Bump to discard every cached runtime layer, e.g. when the layout or env of the layer changes.
+const LAYER_FORMAT: u32 = 1;
+
+/// Everything that makes a cached runtime valid. The download URL is not in it: the same
+/// archive (by checksum) from a mirror is the same runtime.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PythonLayerMetadata {
+    pub(crate) layer_format: u32,
+    pub(crate) python_version: String,
+    pub(crate) variant: String,
+    pub(crate) arch: String,
+    pub(crate) sha256: String,
+    pub(crate) distro_name: String,
+    pub(crate) distro_version: String,
+}
+
+/// Why a cached layer cannot be reused, one reason per changed field.
+pub(crate) fn reasons_to_discard(
+    old: &PythonLayerMetadata,
+    new: &PythonLayerMetadata,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if old.layer_format != new.layer_format {
+        reasons.push("the buildpack's runtime layer format changed".to_string());
+    }
+    if old.python_version != new.python_version || old.variant != new.variant {
+        reasons.push(format!(
+            "the Python version changed ({} to {})",
+            describe(&old.python_version, &old.variant),
+            describe(&new.python_version, &new.variant)
+        ));
+    } else if old.sha256 != new.sha256 {
+        reasons.push(format!(
+            "the runtime archive changed (SHA-256 {} to {})",
+            old.sha256, new.sha256
+        ));
+    }
+    if old.arch != new.arch {
+        reasons.push(format!(
+            "the architecture changed ({} to {})",
+            old.arch, new.arch
+        ));
+    }
+    if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
+        reasons.push(format!(
+            "the base image changed ({} {} to {} {})",
+            old.distro_name, old.distro_version, new.distro_name, new.distro_version
+        ));
+    }
+    reasons
+}
+
+fn describe(version: &str, variant: &str) -> String {
+    if variant == "freethreaded" {
+        format!("{version} freethreaded")
+    } else {
+        version.to_string()
+    }
+}
+
+pub(crate) fn install_python_layer(
+    context: &BuildContext<PythonBuildpack>,
+    entry: &RuntimeEntry,
+    base_env: &Env,
+) -> libcnb::Result<PythonRuntime, BuildpackError> {
+    let metadata = PythonLayerMetadata {
+        layer_format: LAYER_FORMAT,
+        python_version: entry.version.to_string(),
+        variant: entry.variant.to_string(),
+        arch: entry.arch.to_string(),
+        sha256: entry.sha256.to_string(),
+        distro_name: context.target.distro_name.clone(),
+        distro_version: context.target.distro_version.clone(),
+    };
+    print::bullet("Python installation");
+    let layer = context.cached_layer(
+        layer_name!("python"),
+        CachedLayerDefinition {
+            build: true,
+            launch: true,
+            invalid_metadata_action: &|_| {
+                (
+                    InvalidMetadataAction::DeleteLayer,
+                    vec!["its metadata is from an unknown or incomplete build".to_string()],
+                )
+            },
+            restored_layer_action: &|old: &PythonLayerMetadata, _| {
+                let reasons = reasons_to_discard(old, &metadata);
+                if reasons.is_empty() {
+                    (RestoredLayerAction::KeepLayer, reasons)
+                } else {
+                    (RestoredLayerAction::DeleteLayer, reasons)
+                }
+            },
+        },
+    )?;
+
+    match &layer.state {
+        LayerState::Restored { .. } => {
+            print::sub_bullet(format!("Reusing cached Python {}", entry.version));
+        }
+        LayerState::Empty { cause } => {
+            match cause {
+                EmptyLayerCause::NewlyCreated => {}
+                EmptyLayerCause::InvalidMetadataAction { cause: reasons }
+                | EmptyLayerCause::RestoredLayerAction { cause: reasons } => {
+                    print::sub_bullet(format!(
+                        "Discarding the cached Python because {}",
+                        reasons.join(", and ")
+                    ));
+                }
+            }
+            let timer = print::sub_start_timer(format!(
+                "Downloading and installing Python {} from {}",
+                entry.version,
+                redact_url(entry.url.as_str())
+            ));
+            let mut retries = Vec::new();
+            let result = download_and_unpack(
+                &entry.url,
+                &entry.sha256,
+                &layer.path(),
+                |error, attempt| {
+                    retries.push(format!(
+                        "attempt {attempt} failed ({}), retrying",
+                        crate::errors::describe_download_error(error)
+                    ));
+                },
+            );
+            match result {
+                Ok(()) => timer.done(),
+                Err(error) => {
+                    timer.cancel("failed");
+                    // Leave nothing that looks like a runtime behind.
+                    let _ = std::fs::remove_dir_all(layer.path());
+                    let _ = std::fs::create_dir_all(layer.path());
+                    return Err(BuildpackError::Download(error).into());
+                }
+            }
+            for retry in retries {
+                print::sub_bullet(retry);
+            }
+            layer.write_env(runtime_layer_env(&layer.path()))?;
+            // Written last: only a complete runtime carries metadata that a later build trusts.
+            layer.write_metadata(metadata.clone())?;
+        }
+    }
+
+    let layer_env = layer.read_env()?;
+    Ok(PythonRuntime {
+        version: entry.version,
+        layer_dir: layer.path(),
+        build_env: build_env::with_layer(base_env, &layer_env),
+    })
+}
+
+fn runtime_layer_env(layer_dir: &std::path::Path) -> LayerEnv {
+    LayerEnv::new()
+        // Headers and pkg-config files for compiling extension modules. (CPATH comes from the
+        // layer's include/ folder automatically.)
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Prepend,
+            "PKG_CONFIG_PATH",
+            layer_dir.join("lib/pkgconfig"),
+        )
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Delimiter,
+            "PKG_CONFIG_PATH",
+            ":",
+        )
+        // Reproducible bytecode (.pyc) and wheels: timestamps are pinned to 1980-01-01, the
+        // earliest a zip file can hold.
+        .chainable_insert(
+            Scope::Build,
+            ModificationBehavior::Override,
+            "SOURCE_DATE_EPOCH",
+            "315532801",
+        )
+        // Logs reach the platform immediately instead of sitting in a buffer.
+        .chainable_insert(
+            Scope::All,
+            ModificationBehavior::Override,
+            "PYTHONUNBUFFERED",
+            "1",
+        )
+        .chainable_insert(Scope::All, ModificationBehavior::Default, "LANG", "C.UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata() -> PythonLayerMetadata {
+        PythonLayerMetadata {
+            layer_format: LAYER_FORMAT,
+            python_version: "3.13.5".to_string(),
+            variant: "default".to_string(),
+            arch: "x86_64".to_string(),
+            sha256: "a".repeat(64),
+            distro_name: "ubuntu".to_string(),
+            distro_version: "24.04".to_string(),
+        }
+    }
+
+    #[test]
+    fn same_metadata_is_reused() {
+        assert!(reasons_to_discard(&metadata(), &metadata()).is_empty());
+    }
+
+    #[test]
+    fn version_change_is_explained() {
+        let new = PythonLayerMetadata {
+            python_version: "3.11.2".to_string(),
+            sha256: "b".repeat(64),
+            ..metadata()
+        };
+        assert_eq!(
+            reasons_to_discard(&metadata(), &new),
+            vec!["the Python version changed (3.13.5 to 3.11.2)"]
+        );
+    }
+
+    #[test]
+    fn checksum_and_distro_changes_are_explained() {
+        let new = PythonLayerMetadata {
+            sha256: "b".repeat(64),
+            distro_version: "22.04".to_string(),
+            ..metadata()
+        };
+        let reasons = reasons_to_discard(&metadata(), &new);
+        assert_eq!(reasons.len(), 2);
+        assert!(reasons[0].starts_with("the runtime archive changed"));
+        assert_eq!(
+            reasons[1],
+            "the base image changed (ubuntu 24.04 to ubuntu 22.04)"
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! The `venv` layer: the virtual environment the app's dependencies are installed into, on `PATH`
+//! with `VIRTUAL_ENV` set at build and launch. A cached one is reused as it is while everything
+//! the install depends on is unchanged and pinned; otherwise it is created afresh (from the warm
+//! pip cache), so that removed packages are gone.
+
+use crate::PythonBuildpack;
+use crate::build_env;
+use crate::errors::BuildpackError;
+use crate::runtime::PythonRuntime;
+use bullet_stream::global::print;
+use libcnb::Env;
+use libcnb::build::BuildContext;
+use libcnb::data::layer_name;
+use libcnb::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
+};
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Bump to recreate every cached virtual environment, e.g. when the layer's layout or env changes.
+const LAYER_FORMAT: u32 = 1;
+
+/// Everything the installed packages depend on. Environment values are only in a hash: they can
+/// hold passwords.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VenvLayerMetadata {
+    pub(crate) layer_format: u32,
+    pub(crate) python_version: String,
+    pub(crate) pip_version: String,
+    pub(crate) distro_name: String,
+    pub(crate) distro_version: String,
+    /// requirements.txt and every file it includes → SHA-256 of its contents.
+    pub(crate) requirements_files: BTreeMap<String, String>,
+    /// The pip settings variables and `${VAR}`s of the requirements files that are inputs.
+    pub(crate) env_names: Vec<String>,
+    /// SHA-256 of those variables' names and values.
+    pub(crate) env_sha256: String,
+}
+
+/// The virtual environment, and the env that later build steps run with.
+pub(crate) struct Venv {
+    pub(crate) dir: PathBuf,
+    /// The runtime's build env with the virtual environment applied (`PATH`, `VIRTUAL_ENV`).
+    pub(crate) build_env: Env,
+}
+
+#[derive(Debug)]
+pub(crate) enum VenvError {
+    Create { output: String },
+    Spawn(std::io::Error),
+}
+
+/// Why a cached virtual environment does not match, one reason per changed input.
+pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetadata) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if old.layer_format != new.layer_format {
+        reasons.push("the buildpack's virtual environment format changed".to_string());
+    }
+    if old.python_version != new.python_version {
+        reasons.push(format!(
+            "the Python version changed ({} to {})",
+            old.python_version, new.python_version
+        ));
+    }
+    if old.pip_version != new.pip_version {
+        reasons.push(format!("the pip version changed ({} to {})", old.pip_version, new.pip_version));
+    }
+    if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
+        reasons.push(format!(
+            "the base image changed ({} {} to {} {})",
+            old.distro_name, old.distro_version, new.distro_name, new.distro_version
+        ));
+    }
+    let changed_files: BTreeSet<&String> = old
+        .requirements_files
+        .iter()
+        .chain(&new.requirements_files)
+        .filter(|(file, sha256)| {
+            old.requirements_files.get(*file) != Some(*sha256)
+                || new.requirements_files.get(*file) != Some(*sha256)
+        })
+        .map(|(file, _)| file)
+        .collect();
+    if !changed_files.is_empty() {
+        let files: Vec<&str> = changed_files.iter().map(|f| f.as_str()).collect();
+        reasons.push(format!("{} changed", join_and(&files)));
+    }
+    if old.env_sha256 != new.env_sha256 {
+        let names: BTreeSet<&str> =
+            old.env_names.iter().chain(&new.env_names).map(String::as_str).collect();
+        reasons.push(format!(
+            "the pip settings in the environment changed ({})",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    reasons
+}
+
+/// The reason to recreate a venv whose inputs did not change: requirements that can install
+/// something else from the same files.
+pub(crate) fn not_reusable_reason(not_reusable: &[String]) -> Option<String> {
+    const SHOWN: usize = 5;
+    if not_reusable.is_empty() {
+        return None;
+    }
+    let mut shown = not_reusable.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    if not_reusable.len() > SHOWN {
+        shown.push_str(&format!(" and {} more", not_reusable.len() - SHOWN));
+    }
+    Some(format!("requirements are not all pinned ({shown})"))
+}
+
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Reuses the cached virtual environment when `metadata` matches and nothing is in
+/// `not_reusable`; otherwise creates a fresh one and runs `install(venv_dir, env)` in it, where
+/// `env` is `base_env` with the virtual environment applied. `base_env` is what the runtime's
+/// `python -m venv` runs with.
+pub(crate) fn install_venv_layer(
+    context: &BuildContext<PythonBuildpack>,
+    runtime: &PythonRuntime,
+    metadata: VenvLayerMetadata,
+    not_reusable: &[String],
+    base_env: &Env,
+    install: impl FnOnce(&Path, &Env) -> libcnb::Result<(), BuildpackError>,
+) -> libcnb::Result<Venv, BuildpackError> {
+    let not_reusable = not_reusable_reason(not_reusable);
+    let layer = context.cached_layer(
+        layer_name!("venv"),
+        CachedLayerDefinition {
+            build: true,
+            launch: true,
+            invalid_metadata_action: &|_| {
+                (
+                    InvalidMetadataAction::DeleteLayer,
+                    vec!["it is from an unknown or incomplete build".to_string()],
+                )
+            },
+            restored_layer_action: &|old: &VenvLayerMetadata, _| {
+                let mut reasons = reasons_to_recreate(old, &metadata);
+                reasons.extend(not_reusable.clone());
+                if reasons.is_empty() {
+                    (RestoredLayerAction::KeepLayer, reasons)
+                } else {
+                    (RestoredLayerAction::DeleteLayer, reasons)
+                }
+            },
+        },
+    )?;
+
+    if let LayerState::Empty { cause } = &layer.state {
+        match cause {
+            EmptyLayerCause::NewlyCreated => print::sub_bullet("Creating the virtual environment"),
+            EmptyLayerCause::InvalidMetadataAction { cause: reasons }
+            | EmptyLayerCause::RestoredLayerAction { cause: reasons } => {
+                print::sub_bullet(format!(
+                    "Recreating the virtual environment because {}",
+                    reasons.join(", and ")
+                ));
+            }
+        }
+        let result = create_venv(runtime, &layer.path(), base_env)
+            .map_err(BuildpackError::Venv)
+            .map_err(libcnb::Error::from)
+            .and_then(|()| layer.write_env(venv_layer_env(&layer.path())))
+            .and_then(|()| layer.read_env())
+            .and_then(|layer_env| install(&layer.path(), &build_env::with_layer(base_env, &layer_env)));
+        if let Err(error) = result {
+            // Leave nothing that a later build could take for a complete environment.
+            let _ = std::fs::remove_dir_all(layer.path());
+            let _ = std::fs::create_dir_all(layer.path());
+            return Err(error);
+        }
+        // Written last: only a complete install carries metadata that a later build trusts.
+        layer.write_metadata(metadata.clone())?;
+    } else {
+        print::sub_bullet("Reusing the virtual environment: requirements and Python unchanged");
+    }
+
+    Ok(Venv {
+        dir: layer.path(),
+        build_env: build_env::with_layer(&runtime.build_env, &layer.read_env()?),
+    })
+}
+
+/// `python -m venv --without-pip`: pip runs from its own build-only layer instead.
+fn create_venv(runtime: &PythonRuntime, dir: &Path, env: &Env) -> Result<(), VenvError> {
+    let output = Command::new(runtime.python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(dir)
+        .env_clear()
+        .envs(env)
+        .output()
+        .map_err(VenvError::Spawn)?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(VenvError::Create {
+            output: format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        })
+    }
+}
+
+/// `bin` goes on `PATH` by itself (the lifecycle and libcnb add a layer's `bin`).
+fn venv_layer_env(dir: &Path) -> LayerEnv {
+    LayerEnv::new().chainable_insert(Scope::All, ModificationBehavior::Override, "VIRTUAL_ENV", dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata() -> VenvLayerMetadata {
+        VenvLayerMetadata {
+            layer_format: LAYER_FORMAT,
+            python_version: "3.13.5".to_string(),
+            pip_version: "26.3".to_string(),
+            distro_name: "ubuntu".to_string(),
+            distro_version: "24.04".to_string(),
+            requirements_files: BTreeMap::from([
+                ("requirements.txt".to_string(), "a".repeat(64)),
+                ("base.txt".to_string(), "b".repeat(64)),
+            ]),
+            env_names: vec!["PIP_INDEX_URL".to_string()],
+            env_sha256: "c".repeat(64),
+        }
+    }
+
+    #[test]
+    fn unchanged_inputs_are_reused() {
+        assert!(reasons_to_recreate(&metadata(), &metadata()).is_empty());
+    }
+
+    #[test]
+    fn changed_included_and_removed_files_are_named() {
+        let mut new = metadata();
+        new.requirements_files.insert("requirements.txt".to_string(), "d".repeat(64));
+        assert_eq!(reasons_to_recreate(&metadata(), &new), vec!["requirements.txt changed"]);
+        new.requirements_files.remove("base.txt");
+        new.requirements_files.insert("constraints.txt".to_string(), "e".repeat(64));
+        assert_eq!(
+            reasons_to_recreate(&metadata(), &new),
+            vec!["base.txt, constraints.txt and requirements.txt changed"]
+        );
+    }
+
+    #[test]
+    fn python_pip_and_env_changes_are_explained() {
+        let new = VenvLayerMetadata {
+            python_version: "3.13.6".to_string(),
+            pip_version: "26.4".to_string(),
+            env_names: vec!["PIP_EXTRA_INDEX_URL".to_string(), "PIP_INDEX_URL".to_string()],
+            env_sha256: "f".repeat(64),
+            ..metadata()
+        };
+        assert_eq!(
+            reasons_to_recreate(&metadata(), &new),
+            vec![
+                "the Python version changed (3.13.5 to 3.13.6)",
+                "the pip version changed (26.3 to 26.4)",
+                "the pip settings in the environment changed (PIP_EXTRA_INDEX_URL, PIP_INDEX_URL)",
+            ]
+        );
+    }
+
+    #[test]
+    fn unpinned_requirements_are_listed() {
+        assert_eq!(not_reusable_reason(&[]), None);
+        assert_eq!(
+            not_reusable_reason(&["flask>=2".to_string(), "-e .".to_string()]).as_deref(),
+            Some("requirements are not all pinned (flask>=2, -e .)")
+        );
+        let many: Vec<String> = (1..=7).map(|i| format!("p{i}")).collect();
+        assert_eq!(
+            not_reusable_reason(&many).as_deref(),
+            Some("requirements are not all pinned (p1, p2, p3, p4, p5 and 2 more)")
+        );
+    }
+}

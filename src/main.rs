@@ -1,0 +1,58 @@
+//! A Cloud Native Buildpack for Python apps: installs CPython from python-build-standalone into a
+//! cached layer, then the app's dependencies into a virtual environment layer.
+
+mod build_env;
+mod config;
+mod detect;
+mod errors;
+mod http;
+mod layers;
+mod package_managers;
+mod python_version;
+mod python_version_source;
+mod redact;
+mod runtime;
+
+use crate::config::BuildConfig;
+use crate::errors::BuildpackError;
+use bullet_stream::global::print;
+use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
+use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
+use libcnb::generic::{GenericMetadata, GenericPlatform};
+use libcnb::{Buildpack, Platform, buildpack_main};
+
+pub(crate) struct PythonBuildpack;
+
+impl Buildpack for PythonBuildpack {
+    type Platform = GenericPlatform;
+    type Metadata = GenericMetadata;
+    type Error = BuildpackError;
+
+    fn detect(&self, context: DetectContext<Self>) -> libcnb::Result<DetectResult, Self::Error> {
+        let signals = detect::python_signals(&context.app_dir).map_err(BuildpackError::Detect)?;
+        if signals.is_empty() {
+            println!("{}", errors::detect_fail_message());
+            DetectResultBuilder::fail().build()
+        } else {
+            DetectResultBuilder::pass().build()
+        }
+    }
+
+    fn build(&self, context: BuildContext<Self>) -> libcnb::Result<BuildResult, Self::Error> {
+        let started = print::buildpack("Python");
+        let config = BuildConfig::from_platform_env(context.platform.env())?;
+        let package_manager = package_managers::determine(&context.app_dir)?;
+
+        let runtime = runtime::install(&context, &config)?;
+        package_managers::install_dependencies(&context, &config, package_manager, &runtime)?;
+
+        print::all_done(&Some(started));
+        BuildResultBuilder::new().build()
+    }
+
+    fn on_error(&self, error: libcnb::Error<Self::Error>) {
+        errors::on_error(error);
+    }
+}
+
+buildpack_main!(PythonBuildpack);

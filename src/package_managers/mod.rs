@@ -1,0 +1,121 @@
+//! Which package manager an app uses, and installing its dependencies with it.
+
+use crate::PythonBuildpack;
+use crate::config::BuildConfig;
+use crate::errors::BuildpackError;
+use crate::runtime::PythonRuntime;
+use libcnb::build::BuildContext;
+use std::fmt;
+use std::path::Path;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PackageManager {
+    Pip,
+    Poetry,
+    Uv,
+    Pipenv,
+}
+
+impl PackageManager {
+    pub(crate) const ALL: [PackageManager; 4] = [
+        PackageManager::Pip,
+        PackageManager::Poetry,
+        PackageManager::Uv,
+        PackageManager::Pipenv,
+    ];
+
+    /// The file whose presence selects this package manager.
+    pub(crate) fn marker_file(self) -> &'static str {
+        match self {
+            PackageManager::Pip => "requirements.txt",
+            PackageManager::Poetry => "poetry.lock",
+            PackageManager::Uv => "uv.lock",
+            PackageManager::Pipenv => "Pipfile.lock",
+        }
+    }
+}
+
+impl fmt::Display for PackageManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PackageManager::Pip => "pip",
+            PackageManager::Poetry => "Poetry",
+            PackageManager::Uv => "uv",
+            PackageManager::Pipenv => "Pipenv",
+        })
+    }
+}
+
+/// Exactly one package manager's file must be present.
+pub(crate) fn determine(app_dir: &Path) -> Result<PackageManager, BuildpackError> {
+    let mut found = Vec::new();
+    for package_manager in PackageManager::ALL {
+        if app_dir
+            .join(package_manager.marker_file())
+            .try_exists()
+            .map_err(BuildpackError::Detect)?
+        {
+            found.push(package_manager);
+        }
+    }
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(BuildpackError::NoPackageManager {
+            python_files: crate::detect::python_signals(app_dir).map_err(BuildpackError::Detect)?,
+        }),
+        _ => Err(BuildpackError::MultiplePackageManagers(found)),
+    }
+}
+
+pub(crate) fn install_dependencies(
+    _context: &BuildContext<PythonBuildpack>,
+    _config: &BuildConfig,
+    package_manager: PackageManager,
+    _runtime: &PythonRuntime,
+) -> libcnb::Result<(), BuildpackError> {
+    Err(BuildpackError::PackageManagerNotSupported(package_manager).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for file in files {
+            std::fs::write(dir.path().join(file), "").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn one_marker_file_selects_its_package_manager() {
+        assert_eq!(
+            determine(app(&["requirements.txt"]).path()).unwrap(),
+            PackageManager::Pip
+        );
+        assert_eq!(
+            determine(app(&["uv.lock", "pyproject.toml"]).path()).unwrap(),
+            PackageManager::Uv
+        );
+    }
+
+    #[test]
+    fn several_marker_files_are_an_error() {
+        let error = determine(app(&["requirements.txt", "poetry.lock"]).path()).unwrap_err();
+        assert!(matches!(
+            error,
+            BuildpackError::MultiplePackageManagers(ref found)
+                if found == &[PackageManager::Pip, PackageManager::Poetry]
+        ));
+    }
+
+    #[test]
+    fn no_marker_file_lists_what_was_found() {
+        let error = determine(app(&["pyproject.toml"]).path()).unwrap_err();
+        assert!(matches!(
+            error,
+            BuildpackError::NoPackageManager { ref python_files } if python_files == &["pyproject.toml"]
+        ));
+    }
+}

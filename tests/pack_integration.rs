@@ -1,0 +1,85 @@
+//! The same scenarios as the runner-based e2e tests, through `pack` and a real builder image.
+//! They need Docker and `pack`, so they are ignored by default:
+//! `cargo test --test pack_integration -- --ignored`.
+
+use libcnb_test::{BuildConfig, PackResult, TestRunner, assert_contains, assert_empty};
+
+const BUILDER: &str = "heroku/builder:24";
+
+fn config(fixture: &str) -> BuildConfig {
+    BuildConfig::new(BUILDER, format!("tests/fixtures/{fixture}"))
+}
+
+#[test]
+#[ignore = "integration test"]
+fn python_version_file_selects_runtime_and_rebuild_reuses_it() {
+    TestRunner::default().build(config("python_3_13"), |context| {
+        assert_empty!(context.pack_stderr);
+        assert_contains!(
+            context.pack_stdout,
+            "Requested Python 3.13 (from .python-version)"
+        );
+        let version = context.run_shell_command("python -c 'import sys; print(sys.version)'");
+        assert_contains!(version.stdout, "3.13.");
+
+        let config = context.config.clone();
+        context.rebuild(config, |context| {
+            assert_contains!(context.pack_stdout, "Reusing cached Python 3.13.");
+        });
+    });
+}
+
+#[test]
+#[ignore = "integration test"]
+fn changed_python_version_replaces_runtime() {
+    TestRunner::default().build(config("python_3_13"), |context| {
+        let mut config = context.config.clone();
+        config.app_dir_preprocessor(|dir| {
+            std::fs::write(dir.join(".python-version"), "3.11\n").unwrap();
+        });
+        context.rebuild(config, |context| {
+            assert_contains!(
+                context.pack_stdout,
+                "Discarding the cached Python because the Python version changed"
+            );
+            let version = context.run_shell_command("python -c 'import sys; print(sys.version)'");
+            assert_contains!(version.stdout, "3.11.");
+        });
+    });
+}
+
+#[test]
+#[ignore = "integration test"]
+fn checksum_mismatch_fails_the_build() {
+    let mut config = config("python_3_13");
+    config
+        .app_dir_preprocessor(|dir| {
+            let builtin = include_str!("../data/python-runtimes.jsonl");
+            let tampered: String = builtin
+                .lines()
+                .filter(|line| line.contains("\"3.13."))
+                .map(|line| {
+                    let value: serde_json::Value = serde_json::from_str(line).unwrap();
+                    let sha = value["sha256"].as_str().unwrap();
+                    line.replace(sha, &"0".repeat(64)) + "\n"
+                })
+                .collect();
+            std::fs::write(dir.join("tampered.jsonl"), tampered).unwrap();
+        })
+        .env("BP_PYTHON_RUNTIME_MANIFEST", "tampered.jsonl")
+        .expected_pack_result(PackResult::Failure);
+    TestRunner::default().build(config, |context| {
+        assert_contains!(context.pack_stdout, "Python download failed its checksum");
+        assert_contains!(context.pack_stdout, &"0".repeat(64));
+    });
+}
+
+#[test]
+#[ignore = "integration test"]
+fn app_without_python_files_fails_detect() {
+    let mut config = config("no_python_files");
+    config.expected_pack_result(PackResult::Failure);
+    TestRunner::default().build(config, |context| {
+        assert_contains!(context.pack_stdout, "No Python project files found");
+    });
+}

@@ -1,0 +1,234 @@
+//! CPython runtime layer, end to end through the local platform runner.
+
+mod support;
+
+use python_buildpack_runner::{BuildConfig, Runner};
+use std::path::PathBuf;
+use support::runtime_server::{ManifestRow, RuntimeSource, runtime_source, to_jsonl};
+use support::{
+    TestApp, assert_contains, assert_failure, assert_not_contains, assert_success, expected_version,
+};
+
+const PRINT_VERSION: &str = "python -c 'import sys; print(sys.version.split()[0])'";
+
+#[test]
+fn python_version_file_selects_the_runtime() {
+    let app = TestApp::new("python_3_13");
+    let version = expected_version("3.13");
+    let build = app.build_ok();
+    assert_contains(
+        &build.output,
+        "Requested Python 3.13 (from .python-version)",
+    );
+    assert_contains(&build.output, &format!("Resolved to Python {version}"));
+    assert_contains(
+        &build.output,
+        &format!("Downloading and installing Python {version}"),
+    );
+
+    assert_eq!(app.run_ok(PRINT_VERSION), version);
+    // The interpreter on PATH is the one in the runtime layer, not the host's.
+    let prefix = app.run_ok("python -c 'import sys; print(sys.base_prefix)'");
+    assert_eq!(PathBuf::from(prefix), app.layer_dir("python"));
+    assert_eq!(app.run_ok("echo $PYTHONUNBUFFERED"), "1");
+
+    let metadata = app.layer_toml("python");
+    assert_eq!(
+        metadata["metadata"]["python_version"].as_str(),
+        Some(version.as_str())
+    );
+    assert_eq!(metadata["types"]["launch"].as_bool(), Some(true));
+    assert_eq!(metadata["types"]["cache"].as_bool(), Some(true));
+}
+
+#[test]
+fn rebuild_reuses_the_runtime_and_a_version_change_replaces_it() {
+    let app = TestApp::new("python_3_13");
+    app.build_ok();
+
+    let rebuild = app.build_ok();
+    assert_contains(
+        &rebuild.output,
+        &format!("Reusing cached Python {}", expected_version("3.13")),
+    );
+    assert_not_contains(&rebuild.output, "Downloading");
+
+    app.write(".python-version", "3.11\n");
+    let changed = app.build_ok();
+    assert_contains(
+        &changed.output,
+        &format!(
+            "Discarding the cached Python because the Python version changed ({} to {})",
+            expected_version("3.13"),
+            expected_version("3.11")
+        ),
+    );
+    assert_contains(&changed.output, "Downloading and installing Python");
+    assert_eq!(app.run_ok(PRINT_VERSION), expected_version("3.11"));
+}
+
+/// A manifest like the one in use, every checksum replaced, written into the app as
+/// `tampered.jsonl` (a path relative to the app root).
+fn write_tampered_manifest(app: &TestApp) -> String {
+    let bad = "0".repeat(64);
+    let manifest = to_jsonl(
+        runtime_source()
+            .manifest_rows()
+            .into_iter()
+            .map(|row| ManifestRow {
+                sha256: bad.clone(),
+                ..row
+            }),
+    );
+    app.write("tampered.jsonl", manifest);
+    bad
+}
+
+#[test]
+fn checksum_mismatch_fails_and_leaves_nothing_trusted() {
+    let app = TestApp::new("python_3_13");
+    let bad = write_tampered_manifest(&app);
+    let version = expected_version("3.13");
+    let row = runtime_source()
+        .manifest_rows()
+        .into_iter()
+        .find(|row| {
+            row.version == version
+                && row.arch == support::runtime_server::host_arch()
+                && row.variant == "default"
+        })
+        .unwrap();
+
+    let failed = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", "tampered.jsonl")]);
+    assert_failure(&failed);
+    assert_contains(&failed.output, "Python download failed its checksum");
+    assert_contains(&failed.output, &row.url);
+    assert_contains(
+        &failed.output,
+        &format!("the runtime manifest expects {bad}"),
+    );
+    assert_contains(&failed.output, &format!("has SHA-256 {}", row.sha256));
+
+    // Nothing from the failed build is reused: the next build downloads again and works.
+    let next = app.build_ok();
+    assert_not_contains(&next.output, "Reusing cached Python");
+    assert_contains(&next.output, "Downloading and installing Python");
+    assert_eq!(app.run_ok(PRINT_VERSION), version);
+}
+
+#[test]
+fn missing_archive_is_a_clear_404() {
+    let app = TestApp::new("python_3_13");
+    let manifest = to_jsonl(
+        runtime_source()
+            .manifest_rows()
+            .into_iter()
+            .map(|row| ManifestRow {
+                url: format!("{}-missing.tar.gz", row.url),
+                ..row
+            }),
+    );
+    app.write("missing.jsonl", manifest);
+    let failed = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", "missing.jsonl")]);
+    assert_failure(&failed);
+    assert_contains(&failed.output, "Python download not found");
+    assert_contains(&failed.output, "-missing.tar.gz does not exist (HTTP 404)");
+}
+
+#[test]
+fn mirror_replaces_the_download_prefix_and_keeps_checksums() {
+    let RuntimeSource::LocalMirror { base_url, .. } = runtime_source() else {
+        eprintln!("skipped: needs PYTHON_BUILDPACK_SHARED_DIR (a local mirror)");
+        return;
+    };
+    let app = TestApp::new("python_3_13");
+    // A manifest in the built-in shape (python-build-standalone URLs) for the fixture runtimes.
+    let manifest = to_jsonl(runtime_source().manifest_rows().into_iter().map(|row| {
+        let file = row.url.rsplit('/').next().unwrap().to_string();
+        ManifestRow {
+            url: format!("https://github.com/astral-sh/python-build-standalone/releases/download/20990101/{file}"),
+            ..row
+        }
+    }));
+    app.write("pbs.jsonl", manifest);
+    let mirror = format!("{base_url}/pbs-mirror/");
+    let build = app.build_with(&[
+        ("BP_PYTHON_RUNTIME_MANIFEST", "pbs.jsonl"),
+        ("BP_PYTHON_RUNTIME_MIRROR", &mirror),
+    ]);
+    assert_success(&build);
+    assert_contains(
+        &build.output,
+        &format!("from {base_url}/pbs-mirror/20990101/cpython-"),
+    );
+    assert_eq!(app.run_ok(PRINT_VERSION), expected_version("3.13"));
+}
+
+#[test]
+fn invalid_manifest_names_the_line() {
+    let app = TestApp::new("python_3_13");
+    app.write("broken.jsonl", "{\"version\": \"3.13.5\"}\n");
+    let failed = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", "broken.jsonl")]);
+    assert_failure(&failed);
+    assert_contains(&failed.output, "Invalid runtime manifest");
+    assert_contains(&failed.output, "line 1");
+}
+
+#[test]
+fn unknown_version_lists_the_available_ones() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.8\n");
+    let failed = app.build();
+    assert_failure(&failed);
+    assert_contains(&failed.output, "Requested Python version not available");
+    assert_contains(&failed.output, "`.python-version` asks for Python 3.8");
+    assert_contains(&failed.output, "3.13");
+}
+
+#[test]
+fn app_without_python_files_fails_detect() {
+    let app = TestApp::new("no_python_files");
+    let output = app.build();
+    assert_failure(&output);
+    assert!(!output.detect_passed);
+    assert_contains(
+        &output.output,
+        "No Python project files found in the app root (looked for requirements.txt, poetry.lock, uv.lock, Pipfile.lock and",
+    );
+}
+
+#[test]
+fn later_buildpacks_see_python_and_build_env() {
+    let app = TestApp::new("python_3_13");
+    let printer =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/buildpacks/env_printer");
+    let runner = Runner::new(vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")), printer]).unwrap();
+    let mut config = BuildConfig::new(app.path(), app.state_dir());
+    config.env = support::default_env();
+    let build = runner.build(&config).unwrap();
+    assert_success(&build);
+    let python_layer = app.layer_dir("python");
+    assert_contains(
+        &build.output,
+        &format!(
+            "later-buildpack: python={}/bin/python3 version={}",
+            python_layer.display(),
+            expected_version("3.13")
+        ),
+    );
+    assert_contains(
+        &build.output,
+        "later-buildpack: SOURCE_DATE_EPOCH=315532801",
+    );
+    assert_contains(
+        &build.output,
+        &format!("later-buildpack: CPATH={}/include", python_layer.display()),
+    );
+    assert_contains(
+        &build.output,
+        &format!(
+            "later-buildpack: PKG_CONFIG_PATH={}/lib/pkgconfig",
+            python_layer.display()
+        ),
+    );
+}

@@ -1,0 +1,181 @@
+//! Shared e2e harness: builds fixture apps with this buildpack through the local platform runner
+//! (`runner/`), and launches processes from the result.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod runtime_server;
+
+use python_buildpack_runner::{BuildConfig, BuildOutput, LaunchOutput, Runner, launch};
+use runtime_server::runtime_source;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub const BUILDPACK_ID: &str = "heroku/python";
+
+/// Platform env forwarded from the test environment, the way a user behind a TLS-intercepting
+/// proxy passes its CA to `pack build --env`.
+const FORWARDED_ENV: [&str; 3] = ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE"];
+
+pub fn runner() -> &'static Runner {
+    static RUNNER: OnceLock<Runner> = OnceLock::new();
+    RUNNER.get_or_init(|| {
+        Runner::new(vec![PathBuf::from(env!("CARGO_MANIFEST_DIR"))])
+            .expect("packaging the buildpack for the runner")
+    })
+}
+
+/// A copy of a fixture app (tests may edit it) with its own runner state (cache, layers).
+pub struct TestApp {
+    app: tempfile::TempDir,
+    state: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn new(fixture: &str) -> Self {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        assert!(source.is_dir(), "no fixture {}", source.display());
+        let app = tempfile::Builder::new()
+            .prefix(&format!("app-{fixture}-"))
+            .tempdir()
+            .unwrap();
+        copy_tree(&source, app.path());
+        let state = tempfile::Builder::new().prefix("state-").tempdir().unwrap();
+        Self { app, state }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.app.path()
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        self.state.path()
+    }
+
+    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) {
+        let path = self.app.path().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
+    pub fn remove(&self, relative: &str) {
+        std::fs::remove_file(self.app.path().join(relative)).unwrap();
+    }
+
+    /// Builds with the test runtime source and forwarded CA env, plus `env`.
+    pub fn build_with(&self, env: &[(&str, &str)]) -> BuildOutput {
+        let mut config = BuildConfig::new(self.app.path(), self.state.path());
+        config.env = default_env();
+        for (key, value) in env {
+            config.env.retain(|(k, _)| k != key);
+            config.env.push(((*key).to_string(), (*value).to_string()));
+        }
+        runner().build(&config).expect("the runner itself failed")
+    }
+
+    pub fn build(&self) -> BuildOutput {
+        self.build_with(&[])
+    }
+
+    /// Builds and panics with the whole output unless the build succeeded.
+    pub fn build_ok(&self) -> BuildOutput {
+        let output = self.build();
+        assert_success(&output);
+        output
+    }
+
+    /// Runs `script` with bash in the launch environment of the last successful build.
+    pub fn run(&self, script: &str) -> LaunchOutput {
+        launch(
+            self.state.path(),
+            None,
+            &["bash".to_string(), "-c".to_string(), script.to_string()],
+            &[],
+        )
+        .expect("launching failed")
+    }
+
+    /// Like [`TestApp::run`], asserting exit code 0 and returning trimmed stdout.
+    pub fn run_ok(&self, script: &str) -> String {
+        let output = self.run(script);
+        assert_eq!(
+            output.code(),
+            Some(0),
+            "`{script}` failed\nstdout:\n{}\nstderr:\n{}",
+            output.stdout,
+            output.stderr
+        );
+        output.stdout.trim().to_string()
+    }
+
+    pub fn layer_dir(&self, layer: &str) -> PathBuf {
+        self.state
+            .path()
+            .join("layers")
+            .join(BUILDPACK_ID.replace('/', "_"))
+            .join(layer)
+    }
+
+    pub fn layer_toml(&self, layer: &str) -> toml::Table {
+        let path = self.layer_dir(layer).with_extension("toml");
+        toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+}
+
+pub fn default_env() -> Vec<(String, String)> {
+    let mut env = runtime_source().build_env();
+    for name in FORWARDED_ENV {
+        if let Ok(value) = std::env::var(name) {
+            env.push((name.to_string(), value));
+        }
+    }
+    env
+}
+
+/// The exact version the buildpack should pick for `X.Y` with the runtime source in use.
+pub fn expected_version(minor: &str) -> String {
+    runtime_source().expected_version(minor)
+}
+
+#[track_caller]
+pub fn assert_success(output: &BuildOutput) {
+    assert!(output.success, "build failed:\n{}", output.output);
+}
+
+#[track_caller]
+pub fn assert_failure(output: &BuildOutput) {
+    assert!(
+        !output.success,
+        "build unexpectedly succeeded:\n{}",
+        output.output
+    );
+}
+
+#[track_caller]
+pub fn assert_contains(haystack: &str, needle: &str) {
+    assert!(
+        haystack.contains(needle),
+        "expected to find:\n{needle}\n\nin:\n{haystack}"
+    );
+}
+
+#[track_caller]
+pub fn assert_not_contains(haystack: &str, needle: &str) {
+    assert!(
+        !haystack.contains(needle),
+        "expected NOT to find:\n{needle}\n\nin:\n{haystack}"
+    );
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
