@@ -300,3 +300,44 @@ pub(crate) fn export(state: &State, buildpacks: &[Buildpack]) -> Result<Vec<Stri
     }
     Ok(log)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_layer_types_and_writes_metadata_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let bp = dir.path();
+        fs::write(
+            bp.join("b.toml"),
+            "[types]\nlaunch = true\n[metadata]\nv = \"1\"\n",
+        )
+        .unwrap();
+        fs::write(bp.join("a.toml"), "[types]\ncache = true\nbuild = true\n").unwrap();
+        for reserved in ["launch.toml", "build.toml", "store.toml"] {
+            fs::write(bp.join(reserved), "").unwrap();
+        }
+        fs::write(bp.join("b.sbom.cdx.json"), "{}").unwrap();
+        fs::create_dir(bp.join("dir-without-toml")).unwrap();
+        let layers = read_layers(bp).unwrap();
+        let names: Vec<_> = layers.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let types = LayerTypes {
+            launch: false,
+            build: true,
+            cache: true,
+        };
+        assert_eq!(layers[0].types, types);
+        assert_eq!(sbom_files(bp, "b").unwrap(), [bp.join("b.sbom.cdx.json")]);
+
+        write_metadata_only(&bp.join("out.toml"), layers[1].metadata.as_ref()).unwrap();
+        assert_eq!(
+            fs::read_to_string(bp.join("out.toml")).unwrap(),
+            "[metadata]\nv = \"1\"\n"
+        );
+        write_metadata_only(&bp.join("empty.toml"), None).unwrap();
+        assert_eq!(fs::read_to_string(bp.join("empty.toml")).unwrap(), "");
+        assert_eq!(read_layers(&bp.join("missing")).unwrap().len(), 0);
+    }
+}

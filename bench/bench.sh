@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Build-time benchmark through the local platform runner.
+#
+#   bench/bench.sh [APP ...]        (default: every app under bench/apps/)
+#
+# For each app it times, RUNS times (default 5), and prints the median of:
+#   fresh    a build with an empty cache and no previous image
+#   no-op    a rebuild with nothing changed
+#   changed  a rebuild after one pinned requirement changed (bench/apps/<app>/change.sh)
+#
+# CPython comes from $PYTHON_BUILDPACK_SHARED_DIR/python-runtimes (served on 127.0.0.1) when that
+# is set, else from the real python-build-standalone downloads. SSL_CERT_FILE, PIP_CERT and
+# REQUESTS_CA_BUNDLE are passed to the builds when set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+
+cargo build --quiet --release -p python-buildpack-runner
+runner=target/release/cnb-runner
+
+env_args=()
+for name in SSL_CERT_FILE PIP_CERT REQUESTS_CA_BUNDLE; do
+  [ -n "${!name:-}" ] && env_args+=(--env "$name=${!name}")
+done
+server_pid=
+if [ -n "${PYTHON_BUILDPACK_SHARED_DIR:-}" ]; then
+  port=$((20000 + RANDOM % 20000))
+  python3 -m http.server "$port" --bind 127.0.0.1 -d "$PYTHON_BUILDPACK_SHARED_DIR/python-runtimes" >/dev/null 2>&1 &
+  server_pid=$!
+  sleep 1
+  env_args+=(--env "BP_PYTHON_RUNTIME_MANIFEST=http://127.0.0.1:$port/runtimes.jsonl")
+fi
+work=$(mktemp -d)
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# Package the buildpack once, outside the timings.
+"$runner" build --buildpack . --release --state-dir "$work/warmup" "${env_args[@]}" bench/apps/pip >/dev/null 2>&1 || true
+
+time_build() { # state_dir app_dir -> seconds
+  local start end
+  start=$(date +%s.%N)
+  if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "$2" >"$work/last.log" 2>&1; then
+    echo "build failed, see output:" >&2; cat "$work/last.log" >&2; exit 1
+  fi
+  end=$(date +%s.%N)
+  awk "BEGIN { print $end - $start }"
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
+
+apps=("$@")
+[ ${#apps[@]} -gt 0 ] || apps=(bench/apps/*/)
+printf '%-10s %9s %9s %9s   (median of %s runs, seconds)\n' app fresh no-op changed "$RUNS"
+for app in "${apps[@]}"; do
+  app=${app%/}; name=$(basename "$app")
+  fresh=(); noop=(); changed=()
+  for run in $(seq "$RUNS"); do
+    copy="$work/app-$name"; state="$work/state-$name"
+    rm -rf "$copy" "$state"; cp -r "$app" "$copy"
+    fresh+=("$(time_build "$state" "$copy")")
+    noop+=("$(time_build "$state" "$copy")")
+    (cd "$copy" && bash ./change.sh)
+    changed+=("$(time_build "$state" "$copy")")
+  done
+  printf '%-10s %9s %9s %9s\n' "$name" \
+    "$(printf '%s\n' "${fresh[@]}" | median)" \
+    "$(printf '%s\n' "${noop[@]}" | median)" \
+    "$(printf '%s\n' "${changed[@]}" | median)"
+done
