@@ -36,7 +36,23 @@ pub(crate) fn base_env(platform_env: &Env) -> Env {
             }
         }
     }
-    env
+    // Removed whatever their origin: the runner (or a lifecycle with clear-env = false) may have
+    // applied the user's value to this process's env already.
+    let neutralised: Vec<&std::ffi::OsString> = platform_env
+        .iter()
+        .map(|(name, _)| name)
+        .filter(|name| crate::env_safety::is_neutralised(&name.to_string_lossy()))
+        .collect();
+    if neutralised.is_empty() {
+        return env;
+    }
+    let mut kept = Env::new();
+    for (name, value) in &env {
+        if !neutralised.contains(&name) {
+            kept.insert(name, value);
+        }
+    }
+    kept
 }
 
 /// Applies a layer's build-time env (bin, lib, include and its env files) on top of `env`.
@@ -63,5 +79,12 @@ mod tests {
                 .unwrap()
                 .starts_with("/user/bin")
         );
+    }
+
+    #[test]
+    fn neutralised_user_values_are_removed() {
+        let mut platform = Env::new();
+        platform.insert("PYTHONPATH", "/app/src");
+        assert_eq!(base_env(&platform).get("PYTHONPATH"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! Buildpack configuration read from the platform environment (`pack build --env`).
 
 use crate::errors::BuildpackError;
+use crate::python_version::{ParsePythonVersionError, PythonVersionRequest};
 use libcnb::Env;
 use std::path::PathBuf;
 use url::Url;
@@ -18,14 +19,28 @@ pub(crate) struct BuildConfig {
     pub(crate) runtime_manifest: Option<ManifestLocation>,
     /// `BP_PYTHON_RUNTIME_MIRROR`: replaces the python-build-standalone download prefix.
     pub(crate) runtime_mirror: Option<Url>,
+    /// `BP_PYTHON_VERSION`: overrides every version file of the app.
+    pub(crate) python_version: Option<PythonVersionRequest>,
     /// The user's platform env, as given to `pack build --env`.
     pub(crate) platform_env: Env,
 }
 
 #[derive(Debug, PartialEq, Eq)]
+#[allow(
+    clippy::enum_variant_names,
+    reason = "each names the setting that is invalid"
+)]
 pub(crate) enum ConfigError {
-    InvalidMirrorUrl { value: String },
-    InvalidManifestLocation { value: String },
+    InvalidMirrorUrl {
+        value: String,
+    },
+    InvalidManifestLocation {
+        value: String,
+    },
+    InvalidPythonVersion {
+        value: String,
+        error: ParsePythonVersionError,
+    },
 }
 
 impl BuildConfig {
@@ -41,9 +56,16 @@ impl BuildConfig {
         let runtime_manifest = value("BP_PYTHON_RUNTIME_MANIFEST")
             .map(|v| parse_manifest_location(&v))
             .transpose()?;
+        let python_version = value("BP_PYTHON_VERSION")
+            .map(|v| {
+                v.parse()
+                    .map_err(|error| ConfigError::InvalidPythonVersion { value: v, error })
+            })
+            .transpose()?;
         Ok(Self {
             runtime_manifest,
             runtime_mirror,
+            python_version,
             platform_env: env.clone(),
         })
     }
@@ -117,5 +139,19 @@ mod tests {
         env.insert("BP_PYTHON_RUNTIME_MIRROR", "  ");
         let config = BuildConfig::from_platform_env(&env).unwrap();
         assert_eq!(config.runtime_mirror, None);
+    }
+
+    #[test]
+    fn python_version_is_parsed() {
+        let mut env = Env::new();
+        env.insert("BP_PYTHON_VERSION", " 3.13t\n");
+        let config = BuildConfig::from_platform_env(&env).unwrap();
+        assert_eq!(config.python_version.unwrap().to_string(), "3.13t");
+        env.insert("BP_PYTHON_VERSION", "python-3.13");
+        assert!(matches!(
+            BuildConfig::from_platform_env(&env),
+            Err(BuildpackError::Config(ConfigError::InvalidPythonVersion { ref value, .. }))
+                if value == "python-3.13"
+        ));
     }
 }

@@ -1,14 +1,35 @@
 //! Every user-facing error message of the buildpack lives here.
 
+mod django;
+mod pip;
+mod project;
+mod python_version;
+mod runtime_choice;
+mod sbom;
+
+pub(crate) use project::{committed_venv_warning, neutralised_env_warning};
+pub(crate) use python_version::{Notice, version_notice};
+pub(crate) use runtime_choice::{
+    end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning,
+};
+
+use crate::app_files::MissingLockHint;
 use crate::config::ConfigError;
 use crate::detect::{OTHER_PYTHON_FILES, PACKAGE_MANAGER_FILES};
+use crate::django::DjangoError;
+use crate::env_safety::EnvVarProblem;
 use crate::http::HttpError;
+use crate::layers::pip::PipBootstrapError;
+use crate::layers::venv::VenvError;
 use crate::package_managers::PackageManager;
-use crate::python_version::PythonVersionFileError;
+use crate::package_managers::pip::PipInstallError;
+use crate::package_managers::pip::requirements::RequirementsFileError;
+use crate::python_version::PythonVersionRequest;
 use crate::python_version_source::{VersionSource, VersionSourceError};
 use crate::redact::{redact_url, redact_urls};
 use crate::runtime::ManifestLoadError;
 use crate::runtime::download::DownloadError;
+use crate::runtime::eol::YearMonth;
 use crate::runtime::manifest::{Arch, ResolveError};
 use bullet_stream::global::print;
 use bullet_stream::style;
@@ -17,6 +38,8 @@ use indoc::formatdoc;
 #[derive(Debug)]
 pub(crate) enum BuildpackError {
     Detect(std::io::Error),
+    /// Platform env that would break the build's isolation.
+    UnsafeEnv(Vec<EnvVarProblem>),
     Config(ConfigError),
     ManifestLoad(ManifestLoadError),
     UnsupportedArch {
@@ -30,12 +53,26 @@ pub(crate) enum BuildpackError {
         error: ResolveError,
         source: VersionSource,
     },
+    /// The requested minor version is too long past its end of life.
+    EndOfLife {
+        request: PythonVersionRequest,
+        source: VersionSource,
+        eol: Option<YearMonth>,
+        newest_minor: Option<(u16, u16)>,
+    },
     Download(DownloadError),
     NoPackageManager {
         python_files: Vec<&'static str>,
+        hint: MissingLockHint,
     },
     MultiplePackageManagers(Vec<PackageManager>),
     PackageManagerNotSupported(PackageManager),
+    RequirementsFile(RequirementsFileError),
+    PipBootstrap(PipBootstrapError),
+    Venv(VenvError),
+    PipInstall(PipInstallError),
+    VenvSbom(crate::sbom::ReadError),
+    Django(DjangoError),
 }
 
 impl From<BuildpackError> for libcnb::Error<BuildpackError> {
@@ -86,6 +123,7 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
 
             Reading the files in the app root failed: {error}
         "},
+        BuildpackError::UnsafeEnv(refused) => project::unsafe_env_message(refused),
         BuildpackError::Config(error) => config_message(error),
         BuildpackError::ManifestLoad(error) => manifest_load_message(error),
         BuildpackError::UnsupportedArch { arch } => formatdoc! {"
@@ -100,21 +138,18 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
             default version. Add builds for this architecture to the manifest set in
             BP_PYTHON_RUNTIME_MANIFEST, or unset it to use the built-in manifest.
         "},
-        BuildpackError::VersionSource(error) => version_source_message(error),
-        BuildpackError::Resolve { error, source } => resolve_message(error, *source),
+        BuildpackError::VersionSource(error) => python_version::version_source_message(error),
+        BuildpackError::Resolve { error, source } => runtime_choice::resolve_message(error, source),
+        BuildpackError::EndOfLife {
+            request,
+            source,
+            eol,
+            newest_minor,
+        } => runtime_choice::end_of_life_message(request, source, *eol, *newest_minor),
         BuildpackError::Download(error) => download_message(error),
-        BuildpackError::NoPackageManager { python_files } => formatdoc! {"
-            No package manager files found
-
-            This looks like a Python app ({found}), but it has none of the files that say how
-            to install its dependencies: {files}.
-
-            Add one of them, for example a requirements.txt listing your dependencies (it may
-            be empty), or a lock file created with `uv lock`, `poetry lock` or `pipenv lock`.
-        ",
-            found = style::value(python_files.join(", ")),
-            files = PACKAGE_MANAGER_FILES.join(", "),
-        },
+        BuildpackError::NoPackageManager { python_files, hint } => {
+            project::no_package_manager_message(python_files, *hint)
+        }
         BuildpackError::MultiplePackageManagers(found) => {
             let files = found
                 .iter()
@@ -138,6 +173,12 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
             This version of the buildpack cannot install dependencies from {file} yet. Use
             requirements.txt (pip) for now.
         ", file = pm.marker_file()},
+        BuildpackError::RequirementsFile(error) => pip::requirements_file_message(error),
+        BuildpackError::PipBootstrap(error) => pip::pip_bootstrap_message(error),
+        BuildpackError::Venv(error) => pip::venv_message(error),
+        BuildpackError::PipInstall(error) => pip::pip_install_message(error),
+        BuildpackError::VenvSbom(error) => sbom::venv_sbom_message(error),
+        BuildpackError::Django(error) => django::django_message(error),
     }
 }
 
@@ -156,6 +197,15 @@ fn config_message(error: &ConfigError) -> String {
             {value} is neither an http(s) URL nor a file path. Set it to the path (relative
             to the app root) or the URL of a JSON-lines runtime manifest.
         ", value = style::value(redact_url(value))},
+        ConfigError::InvalidPythonVersion { value, error } => formatdoc! {"
+            Invalid BP_PYTHON_VERSION
+
+            BP_PYTHON_VERSION is set to {shown}, which is not a Python version this buildpack
+            understands: {error}.
+
+            Set it to major.minor (3.13) to get the newest patch release, or to an exact
+            version (3.13.5). Append t for a free-threaded build (3.14t).
+        ", shown = style::value(value)},
     }
 }
 
@@ -183,152 +233,6 @@ fn manifest_load_message(error: &ManifestLoadError) -> String {
             in the built-in manifest (see the README).
         ", location = style::value(location)},
     }
-}
-
-fn version_source_message(error: &VersionSourceError) -> String {
-    match error {
-        VersionSourceError::Read { file, error } => formatdoc! {"
-            Unable to read {file}
-
-            {file} could not be read as UTF-8 text: {error}
-
-            Save it as plain UTF-8 text holding just the version, for example: 3.13
-        ", file = style::value(*file)},
-        VersionSourceError::PythonVersionFile(error) => {
-            let file = style::value(".python-version");
-            match error {
-                PythonVersionFileError::Empty => formatdoc! {"
-                    Invalid Python version in .python-version
-
-                    {file} has no version in it (only blank lines or comments).
-
-                    Write the major and minor version you want, for example 3.13
-                "},
-                PythonVersionFileError::MultipleVersions(versions) => formatdoc! {"
-                    Invalid Python version in .python-version
-
-                    {file} lists several versions ({}), but the app can only use one.
-
-                    Keep a single version line, for example 3.13
-                ", versions.join(", ")},
-                PythonVersionFileError::InvalidVersion(version) => formatdoc! {"
-                    Invalid Python version in .python-version
-
-                    {file} asks for {version}, which is not a Python version this buildpack
-                    understands.
-
-                    Use major.minor (3.13) to get the newest patch release, or an exact
-                    version (3.13.5). Append t for a free-threaded build (3.14t).
-                ", version = style::value(version)},
-            }
-        }
-        VersionSourceError::RuntimeTxt(error) => formatdoc! {"
-            Invalid Python version in runtime.txt
-
-            {error}.
-
-            runtime.txt is deprecated: replace it with a .python-version file holding the
-            version, for example 3.13
-        "},
-    }
-}
-
-pub(crate) fn runtime_txt_deprecated_warning(
-    request: &crate::python_version::PythonVersionRequest,
-) -> String {
-    formatdoc! {"
-        runtime.txt is deprecated
-
-        The Python version was read from runtime.txt, which will stop being supported. Create
-        a .python-version file with this content instead, and delete runtime.txt:
-
-        {major}.{minor}
-
-        (major.minor gets the newest patch release on every build, with its security fixes.)
-    ", major = request.major, minor = request.minor}
-}
-
-fn resolve_message(error: &ResolveError, source: VersionSource) -> String {
-    let minors = |minors: &[(u16, u16)]| {
-        minors
-            .iter()
-            .map(|(major, minor)| format!("{major}.{minor}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let versions = |versions: &[crate::python_version::PythonVersion]| {
-        versions
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let (requested, problem, fix) = match error {
-        ResolveError::UnknownMinor {
-            requested,
-            known_minors,
-        } => (
-            requested,
-            format!("There is no stable release of Python {requested}."),
-            format!("Available Python versions: {}.", minors(known_minors)),
-        ),
-        ResolveError::OnlyPreReleases {
-            requested,
-            pre_releases,
-        } => (
-            requested,
-            format!(
-                "Python {requested} has only pre-releases so far ({}), and the buildpack installs stable releases only.",
-                versions(pre_releases)
-            ),
-            "Use a stable version until it is released.".to_string(),
-        ),
-        ResolveError::NoBuildForVariant {
-            requested,
-            minors_with_variant,
-        } => (
-            requested,
-            format!("There is no build of Python {requested} in that variant."),
-            format!(
-                "Versions available in that variant: {}.",
-                minors(minors_with_variant)
-            ),
-        ),
-        ResolveError::UnknownPatch {
-            requested,
-            available_patches,
-        } => (
-            requested,
-            format!("Python {requested} does not exist or is not available."),
-            format!(
-                "Available patch releases: {}. Or request just the major.minor version to always get the newest patch.",
-                versions(available_patches)
-            ),
-        ),
-        ResolveError::NoBuildForArch {
-            requested,
-            arch,
-            available_arches,
-        } => (
-            requested,
-            format!("Python {requested} has no build for {arch}."),
-            format!(
-                "It is available for: {}.",
-                available_arches
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ),
-    };
-    formatdoc! {"
-        Requested Python version not available
-
-        {source_text} asks for Python {requested}. {problem}
-
-        {fix}
-    ", source_text = style::value(source.to_string())}
 }
 
 fn download_message(error: &DownloadError) -> String {

@@ -1,9 +1,12 @@
 //! A Cloud Native Buildpack for Python apps: installs CPython from python-build-standalone into a
 //! cached layer, then the app's dependencies into a virtual environment layer.
 
+mod app_files;
 mod build_env;
 mod config;
 mod detect;
+mod django;
+mod env_safety;
 mod errors;
 mod http;
 mod layers;
@@ -12,6 +15,7 @@ mod python_version;
 mod python_version_source;
 mod redact;
 mod runtime;
+mod sbom;
 
 use crate::config::BuildConfig;
 use crate::errors::BuildpackError;
@@ -40,7 +44,19 @@ impl Buildpack for PythonBuildpack {
 
     fn build(&self, context: BuildContext<Self>) -> libcnb::Result<BuildResult, Self::Error> {
         let started = print::buildpack("Python");
+        // Before anything else runs with the user's env.
+        let env_check = env_safety::check(context.platform.env());
+        if !env_check.refused.is_empty() {
+            return Err(BuildpackError::UnsafeEnv(env_check.refused).into());
+        }
+        if !env_check.neutralised.is_empty() {
+            print::warning(errors::neutralised_env_warning(&env_check.neutralised));
+        }
         let config = BuildConfig::from_platform_env(context.platform.env())?;
+        let venvs = app_files::committed_venvs(&context.app_dir).map_err(BuildpackError::Detect)?;
+        if !venvs.is_empty() {
+            print::warning(errors::committed_venv_warning(&venvs));
+        }
         let package_manager = package_managers::determine(&context.app_dir)?;
 
         let runtime = runtime::install(&context, &config)?;

@@ -177,12 +177,17 @@ fn invalid_manifest_names_the_line() {
 #[test]
 fn unknown_version_lists_the_available_ones() {
     let app = TestApp::new("python_3_13");
-    app.write(".python-version", "3.8\n");
-    let failed = app.build();
+    app.write(".python-version", "3.12\n");
+    let newest_3_11 = expected_version("3.11");
+    app.write(
+        "versions.jsonl",
+        support::runtime_server::manifest_with_versions(&[&newest_3_11, "3.13.5"]),
+    );
+    let failed = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", "versions.jsonl")]);
     assert_failure(&failed);
     assert_contains(&failed.output, "Requested Python version not available");
-    assert_contains(&failed.output, "`.python-version` asks for Python 3.8");
-    assert_contains(&failed.output, "3.13");
+    assert_contains(&failed.output, "`.python-version` asks for Python 3.12");
+    assert_contains(&failed.output, "Available Python versions: 3.13, 3.11.");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use libcnb::Env;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
 use libcnb::layer::{
-    CachedLayerDefinition, InvalidMetadataAction, LayerState, RestoredLayerAction,
+    CachedLayerDefinition, InvalidMetadataAction, LayerRef, LayerState, RestoredLayerAction,
 };
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -42,16 +42,26 @@ pub(crate) struct PipLayerMetadata {
 
 #[derive(Debug)]
 pub(crate) enum PipBootstrapError {
-    UnsupportedPython { python_version: PythonVersion, pip_version: String },
-    NoBundledPip { searched: PathBuf },
-    Io { path: PathBuf, error: std::io::Error },
+    UnsupportedPython {
+        python_version: PythonVersion,
+        pip_version: String,
+    },
+    NoBundledPip {
+        searched: PathBuf,
+    },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     Spawn(std::io::Error),
-    Failed { failure: PipFailure, output: String },
+    Failed {
+        failure: PipFailure,
+        output: String,
+    },
 }
 
 /// The installed pip.
 pub(crate) struct Pip {
-    pub(crate) version: String,
     package_dir: PathBuf,
 }
 
@@ -67,7 +77,8 @@ impl Pip {
 
 /// The pip version pinned in requirements/pip.txt.
 pub(crate) fn pinned_pip_version() -> &'static str {
-    parse_pinned_version(PIP_REQUIREMENTS).expect("requirements/pip.txt pins pip with == (unit tested)")
+    parse_pinned_version(PIP_REQUIREMENTS)
+        .expect("requirements/pip.txt pins pip with == (unit tested)")
 }
 
 fn parse_pinned_version(requirements: &str) -> Option<&str> {
@@ -85,7 +96,10 @@ pub(crate) fn reasons_to_discard(old: &PipLayerMetadata, new: &PipLayerMetadata)
         reasons.push("the buildpack's pip layer format changed".to_string());
     }
     if old.pip_version != new.pip_version {
-        reasons.push(format!("the pip version changed ({} to {})", old.pip_version, new.pip_version));
+        reasons.push(format!(
+            "the pip version changed ({} to {})",
+            old.pip_version, new.pip_version
+        ));
     }
     if old.python_version != new.python_version {
         reasons.push(format!(
@@ -96,17 +110,21 @@ pub(crate) fn reasons_to_discard(old: &PipLayerMetadata, new: &PipLayerMetadata)
     reasons
 }
 
-/// Installs the pinned pip (or reuses the cached one). `env` is the env pip runs with: it brings
-/// the user's index, certificate and proxy settings.
-pub(crate) fn install_pip_layer(
+/// The pip layer, restored from the cache when its pip and Python versions still match.
+pub(crate) struct PipLayer {
+    layer: LayerRef<PythonBuildpack, (), ()>,
+    metadata: PipLayerMetadata,
+}
+
+/// Restores the pip layer. Called on every build that installs packages, even when pip ends up
+/// not running: a cached layer that a build does not touch is dropped from the cache.
+pub(crate) fn restore_pip_layer(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
-    env: &Env,
-) -> libcnb::Result<Pip, BuildpackError> {
-    let version = pinned_pip_version().to_string();
+) -> libcnb::Result<PipLayer, BuildpackError> {
     let metadata = PipLayerMetadata {
         layer_format: LAYER_FORMAT,
-        pip_version: version.clone(),
+        pip_version: pinned_pip_version().to_string(),
         python_version: runtime.version.to_string(),
     };
     let layer = context.cached_layer(
@@ -124,73 +142,100 @@ pub(crate) fn install_pip_layer(
             },
         },
     )?;
-    let pip = Pip {
-        version: version.clone(),
-        package_dir: layer.path().join(PACKAGES_DIR),
-    };
-    if let LayerState::Restored { .. } = layer.state {
-        print::sub_bullet(format!("Using cached pip {version}"));
-        return Ok(pip);
-    }
+    Ok(PipLayer { layer, metadata })
+}
 
-    let bootstrap = |error| BuildpackError::PipBootstrap(error);
-    let wheel = bundled_pip_wheel(&runtime.layer_dir).map_err(bootstrap)?;
-    let requirements_file = layer.path().join("pip-requirements.txt");
-    std::fs::write(&requirements_file, PIP_REQUIREMENTS).map_err(|error| {
-        bootstrap(PipBootstrapError::Io {
-            path: requirements_file.clone(),
-            error,
-        })
-    })?;
-    let mut command = Command::new(runtime.python());
-    command
-        .arg(wheel.join("pip"))
-        .args(["install", "--require-hashes", "--no-deps", "--only-binary", ":all:"])
-        .args(["--no-input", "--progress-bar", "off", "--disable-pip-version-check"])
-        .arg("--no-warn-script-location")
-        .arg("--target")
-        .arg(&pip.package_dir)
-        .arg("--requirement")
-        .arg(&requirements_file)
-        .env_clear()
-        .envs(env);
-
-    let timer = print::sub_start_timer(format!("Installing pip {version}"));
-    match command.output() {
-        Ok(output) if output.status.success() => timer.done(),
-        Ok(output) => {
-            timer.cancel("failed");
-            let text = format!(
-                "{}\n{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            );
-            let _ = std::fs::remove_dir_all(&pip.package_dir);
-            return Err(bootstrap(PipBootstrapError::Failed {
-                failure: output::classify(&text),
-                output: output::tail(&text, 15),
+impl PipLayer {
+    /// The pinned pip: the cached one, or installed now. `env` is the env pip runs with: it
+    /// brings the user's index, certificate and proxy settings.
+    pub(crate) fn install(
+        &self,
+        runtime: &PythonRuntime,
+        env: &Env,
+    ) -> libcnb::Result<Pip, BuildpackError> {
+        let version = &self.metadata.pip_version;
+        let pip = Pip {
+            package_dir: self.layer.path().join(PACKAGES_DIR),
+        };
+        if let LayerState::Restored { .. } = self.layer.state {
+            print::sub_bullet(format!("Using cached pip {version}"));
+            return Ok(pip);
+        }
+        let requirements_file = self.layer.path().join("pip-requirements.txt");
+        std::fs::write(&requirements_file, PIP_REQUIREMENTS).map_err(|error| {
+            BuildpackError::PipBootstrap(PipBootstrapError::Io {
+                path: requirements_file.clone(),
+                error,
             })
-            .into());
+        })?;
+        let timer = print::sub_start_timer(format!("Installing pip {version}"));
+        match bootstrap(runtime, &requirements_file, &pip.package_dir, env) {
+            Ok(()) => timer.done(),
+            Err(error) => {
+                timer.cancel("failed");
+                let _ = std::fs::remove_dir_all(&pip.package_dir);
+                return Err(BuildpackError::PipBootstrap(error).into());
+            }
         }
-        Err(error) => {
-            timer.cancel("failed");
-            return Err(bootstrap(PipBootstrapError::Spawn(error)).into());
-        }
+        // Console scripts whose shebang would need pip on `sys.path`: `Pip::command` is the way.
+        let _ = std::fs::remove_dir_all(pip.package_dir.join("bin"));
+        // Written last: only a complete install carries metadata that a later build trusts.
+        self.layer.write_metadata(self.metadata.clone())?;
+        Ok(pip)
     }
-    // Console scripts whose shebang would need pip on `sys.path`: `Pip::command` is the way in.
-    let _ = std::fs::remove_dir_all(pip.package_dir.join("bin"));
-    // Written last: only a complete install carries metadata that a later build trusts.
-    layer.write_metadata(metadata)?;
-    Ok(pip)
+}
+
+/// Runs the runtime's bundled pip wheel to install requirements/pip.txt into `target`.
+fn bootstrap(
+    runtime: &PythonRuntime,
+    requirements_file: &Path,
+    target: &Path,
+    env: &Env,
+) -> Result<(), PipBootstrapError> {
+    let wheel = bundled_pip_wheel(&runtime.layer_dir)?;
+    let output = Command::new(runtime.python())
+        .arg(wheel.join("pip"))
+        .args(["install", "--require-hashes", "--no-deps"])
+        .args([
+            "--only-binary",
+            ":all:",
+            "--no-input",
+            "--progress-bar",
+            "off",
+        ])
+        .args(["--disable-pip-version-check", "--no-warn-script-location"])
+        .arg("--target")
+        .arg(target)
+        .arg("--requirement")
+        .arg(requirements_file)
+        .env_clear()
+        // The app's constraints are for the app's packages, not for pip.
+        .envs(env.iter().filter(|(name, _)| *name != "PIP_CONSTRAINT"))
+        .output()
+        .map_err(PipBootstrapError::Spawn)?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Err(PipBootstrapError::Failed {
+        failure: output::classify(&text),
+        output: output::tail(&text, 15),
+    })
 }
 
 /// Checks that the pinned pip supports the runtime's Python.
 pub(crate) fn check_python_supported(version: &PythonVersion) -> Result<(), BuildpackError> {
     if version.minor_version() < PIP_MINIMUM_PYTHON {
-        Err(BuildpackError::PipBootstrap(PipBootstrapError::UnsupportedPython {
-            python_version: version.clone(),
-            pip_version: pinned_pip_version().to_string(),
-        }))
+        Err(BuildpackError::PipBootstrap(
+            PipBootstrapError::UnsupportedPython {
+                python_version: *version,
+                pip_version: pinned_pip_version().to_string(),
+            },
+        ))
     } else {
         Ok(())
     }
@@ -204,14 +249,20 @@ fn bundled_pip_wheel(runtime_dir: &Path) -> Result<PathBuf, PipBootstrapError> {
         searched: lib_dir.join("python3.*/ensurepip/_bundled"),
     };
     let mut wheels = Vec::new();
-    for entry in std::fs::read_dir(&lib_dir).map_err(|_| not_found())?.flatten() {
+    for entry in std::fs::read_dir(&lib_dir)
+        .map_err(|_| not_found())?
+        .flatten()
+    {
         if !entry.file_name().to_string_lossy().starts_with("python3") {
             continue;
         }
         let bundled = entry.path().join("ensurepip/_bundled");
         for wheel in std::fs::read_dir(&bundled).into_iter().flatten().flatten() {
             let name = wheel.file_name().to_string_lossy().to_string();
-            if name.starts_with("pip-") && name.ends_with(".whl") {
+            let is_wheel = Path::new(&name)
+                .extension()
+                .is_some_and(|extension| extension.eq_ignore_ascii_case("whl"));
+            if name.starts_with("pip-") && is_wheel {
                 wheels.push(wheel.path());
             }
         }
@@ -227,7 +278,10 @@ mod tests {
     #[test]
     fn pinned_version_is_read_from_requirements_pip_txt() {
         assert_eq!(pinned_pip_version(), "26.3");
-        assert_eq!(parse_pinned_version("# c\npip==1.2.3 --hash=sha256:00\n"), Some("1.2.3"));
+        assert_eq!(
+            parse_pinned_version("# c\npip==1.2.3 --hash=sha256:00\n"),
+            Some("1.2.3")
+        );
         assert_eq!(parse_pinned_version("pip>=1\n"), None);
     }
 
@@ -248,13 +302,25 @@ mod tests {
             pip_version: "26.3".to_string(),
             ..old.clone()
         };
-        assert_eq!(reasons_to_discard(&old, &new), vec!["the pip version changed (26.2 to 26.3)"]);
+        assert_eq!(
+            reasons_to_discard(&old, &new),
+            vec!["the pip version changed (26.2 to 26.3)"]
+        );
+    }
+
+    fn version(major: u16, minor: u16) -> PythonVersion {
+        PythonVersion {
+            major,
+            minor,
+            patch: 0,
+            pre: None,
+        }
     }
 
     #[test]
     fn python_3_9_is_not_supported() {
-        assert!(check_python_supported(&PythonVersion::new(3, 9, 23)).is_err());
-        assert!(check_python_supported(&PythonVersion::new(3, 10, 0)).is_ok());
+        assert!(check_python_supported(&version(3, 9)).is_err());
+        assert!(check_python_supported(&version(3, 10)).is_ok());
     }
 
     #[test]

@@ -26,7 +26,10 @@ pub(crate) struct PipCacheLayerMetadata {
 }
 
 /// Why the cache cannot be kept, if it cannot.
-pub(crate) fn reason_to_discard(old: &PipCacheLayerMetadata, new: &PipCacheLayerMetadata) -> Option<String> {
+pub(crate) fn reason_to_discard(
+    old: &PipCacheLayerMetadata,
+    new: &PipCacheLayerMetadata,
+) -> Option<String> {
     if old.layer_format != new.layer_format {
         Some("the buildpack's pip cache format changed".to_string())
     } else if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
@@ -54,7 +57,9 @@ pub(crate) fn prepare_pip_cache_layer(
             build: false,
             launch: false,
             invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
-            restored_layer_action: &|old: &PipCacheLayerMetadata, _| match reason_to_discard(old, &metadata) {
+            restored_layer_action: &|old: &PipCacheLayerMetadata, _| match reason_to_discard(
+                old, &metadata,
+            ) {
                 None => (RestoredLayerAction::KeepLayer, None),
                 Some(reason) => (RestoredLayerAction::DeleteLayer, Some(reason)),
             },
@@ -63,7 +68,10 @@ pub(crate) fn prepare_pip_cache_layer(
     match &layer.state {
         LayerState::Restored { .. } => {}
         LayerState::Empty { cause } => {
-            if let EmptyLayerCause::RestoredLayerAction { cause: Some(reason) } = cause {
+            if let EmptyLayerCause::RestoredLayerAction {
+                cause: Some(reason),
+            } = cause
+            {
                 print::sub_bullet(format!("Discarding the pip cache because {reason}"));
             }
             layer.write_metadata(metadata.clone())?;

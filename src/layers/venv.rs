@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Bump to recreate every cached virtual environment, e.g. when the layer's layout or env changes.
-const LAYER_FORMAT: u32 = 1;
+pub(crate) const LAYER_FORMAT: u32 = 1;
 
 /// Everything the installed packages depend on. Environment values are only in a hash: they can
 /// hold passwords.
@@ -42,6 +42,7 @@ pub(crate) struct VenvLayerMetadata {
 }
 
 /// The virtual environment, and the env that later build steps run with.
+#[allow(dead_code, reason = "for the build steps after the dependency install")]
 pub(crate) struct Venv {
     pub(crate) dir: PathBuf,
     /// The runtime's build env with the virtual environment applied (`PATH`, `VIRTUAL_ENV`).
@@ -67,7 +68,10 @@ pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetada
         ));
     }
     if old.pip_version != new.pip_version {
-        reasons.push(format!("the pip version changed ({} to {})", old.pip_version, new.pip_version));
+        reasons.push(format!(
+            "the pip version changed ({} to {})",
+            old.pip_version, new.pip_version
+        ));
     }
     if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
         reasons.push(format!(
@@ -90,10 +94,14 @@ pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetada
         reasons.push(format!("{} changed", join_and(&files)));
     }
     if old.env_sha256 != new.env_sha256 {
-        let names: BTreeSet<&str> =
-            old.env_names.iter().chain(&new.env_names).map(String::as_str).collect();
+        let names: BTreeSet<&str> = old
+            .env_names
+            .iter()
+            .chain(&new.env_names)
+            .map(String::as_str)
+            .collect();
         reasons.push(format!(
-            "the pip settings in the environment changed ({})",
+            "environment variables that pip uses changed ({})",
             names.into_iter().collect::<Vec<_>>().join(", ")
         ));
     }
@@ -107,11 +115,17 @@ pub(crate) fn not_reusable_reason(not_reusable: &[String]) -> Option<String> {
     if not_reusable.is_empty() {
         return None;
     }
-    let mut shown = not_reusable.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    if not_reusable.len() > SHOWN {
-        shown.push_str(&format!(" and {} more", not_reusable.len() - SHOWN));
-    }
-    Some(format!("requirements are not all pinned ({shown})"))
+    let shown = not_reusable
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = match not_reusable.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!(" and {more} more"),
+        _ => String::new(),
+    };
+    Some(format!("requirements are not all pinned ({shown}{more})"))
 }
 
 fn join_and(items: &[&str]) -> String {
@@ -129,7 +143,7 @@ fn join_and(items: &[&str]) -> String {
 pub(crate) fn install_venv_layer(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
-    metadata: VenvLayerMetadata,
+    metadata: &VenvLayerMetadata,
     not_reusable: &[String],
     base_env: &Env,
     install: impl FnOnce(&Path, &Env) -> libcnb::Result<(), BuildpackError>,
@@ -147,7 +161,7 @@ pub(crate) fn install_venv_layer(
                 )
             },
             restored_layer_action: &|old: &VenvLayerMetadata, _| {
-                let mut reasons = reasons_to_recreate(old, &metadata);
+                let mut reasons = reasons_to_recreate(old, metadata);
                 reasons.extend(not_reusable.clone());
                 if reasons.is_empty() {
                     (RestoredLayerAction::KeepLayer, reasons)
@@ -174,7 +188,9 @@ pub(crate) fn install_venv_layer(
             .map_err(libcnb::Error::from)
             .and_then(|()| layer.write_env(venv_layer_env(&layer.path())))
             .and_then(|()| layer.read_env())
-            .and_then(|layer_env| install(&layer.path(), &build_env::with_layer(base_env, &layer_env)));
+            .and_then(|layer_env| {
+                install(&layer.path(), &build_env::with_layer(base_env, &layer_env))
+            });
         if let Err(error) = result {
             // Leave nothing that a later build could take for a complete environment.
             let _ = std::fs::remove_dir_all(layer.path());
@@ -186,6 +202,8 @@ pub(crate) fn install_venv_layer(
     } else {
         print::sub_bullet("Reusing the virtual environment: requirements and Python unchanged");
     }
+    // On every build, installed or reused. (Lock file hashes: none passed yet.)
+    crate::sbom::write_venv_sbom(&layer, &std::collections::HashMap::new())?;
 
     Ok(Venv {
         dir: layer.path(),
@@ -217,7 +235,12 @@ fn create_venv(runtime: &PythonRuntime, dir: &Path, env: &Env) -> Result<(), Ven
 
 /// `bin` goes on `PATH` by itself (the lifecycle and libcnb add a layer's `bin`).
 fn venv_layer_env(dir: &Path) -> LayerEnv {
-    LayerEnv::new().chainable_insert(Scope::All, ModificationBehavior::Override, "VIRTUAL_ENV", dir)
+    LayerEnv::new().chainable_insert(
+        Scope::All,
+        ModificationBehavior::Override,
+        "VIRTUAL_ENV",
+        dir,
+    )
 }
 
 #[cfg(test)]
@@ -248,10 +271,15 @@ mod tests {
     #[test]
     fn changed_included_and_removed_files_are_named() {
         let mut new = metadata();
-        new.requirements_files.insert("requirements.txt".to_string(), "d".repeat(64));
-        assert_eq!(reasons_to_recreate(&metadata(), &new), vec!["requirements.txt changed"]);
+        new.requirements_files
+            .insert("requirements.txt".to_string(), "d".repeat(64));
+        assert_eq!(
+            reasons_to_recreate(&metadata(), &new),
+            vec!["requirements.txt changed"]
+        );
         new.requirements_files.remove("base.txt");
-        new.requirements_files.insert("constraints.txt".to_string(), "e".repeat(64));
+        new.requirements_files
+            .insert("constraints.txt".to_string(), "e".repeat(64));
         assert_eq!(
             reasons_to_recreate(&metadata(), &new),
             vec!["base.txt, constraints.txt and requirements.txt changed"]
@@ -263,7 +291,10 @@ mod tests {
         let new = VenvLayerMetadata {
             python_version: "3.13.6".to_string(),
             pip_version: "26.4".to_string(),
-            env_names: vec!["PIP_EXTRA_INDEX_URL".to_string(), "PIP_INDEX_URL".to_string()],
+            env_names: vec![
+                "PIP_EXTRA_INDEX_URL".to_string(),
+                "PIP_INDEX_URL".to_string(),
+            ],
             env_sha256: "f".repeat(64),
             ..metadata()
         };
@@ -272,7 +303,7 @@ mod tests {
             vec![
                 "the Python version changed (3.13.5 to 3.13.6)",
                 "the pip version changed (26.3 to 26.4)",
-                "the pip settings in the environment changed (PIP_EXTRA_INDEX_URL, PIP_INDEX_URL)",
+                "environment variables that pip uses changed (PIP_EXTRA_INDEX_URL, PIP_INDEX_URL)",
             ]
         );
     }

@@ -1,5 +1,7 @@
 //! Which package manager an app uses, and installing its dependencies with it.
 
+pub(crate) mod pip;
+
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
 use crate::errors::BuildpackError;
@@ -62,18 +64,25 @@ pub(crate) fn determine(app_dir: &Path) -> Result<PackageManager, BuildpackError
         [one] => Ok(*one),
         [] => Err(BuildpackError::NoPackageManager {
             python_files: crate::detect::python_signals(app_dir).map_err(BuildpackError::Detect)?,
+            hint: crate::app_files::missing_lock_hint(app_dir).map_err(BuildpackError::Detect)?,
         }),
         _ => Err(BuildpackError::MultiplePackageManagers(found)),
     }
 }
 
 pub(crate) fn install_dependencies(
-    _context: &BuildContext<PythonBuildpack>,
-    _config: &BuildConfig,
+    context: &BuildContext<PythonBuildpack>,
+    config: &BuildConfig,
     package_manager: PackageManager,
-    _runtime: &PythonRuntime,
+    runtime: &PythonRuntime,
 ) -> libcnb::Result<(), BuildpackError> {
-    Err(BuildpackError::PackageManagerNotSupported(package_manager).into())
+    let venv = match package_manager {
+        PackageManager::Pip => pip::install(context, runtime)?,
+        other => return Err(BuildpackError::PackageManagerNotSupported(other).into()),
+    };
+    // Build steps that need the installed dependencies, for every package manager.
+    crate::django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -115,7 +124,8 @@ mod tests {
         let error = determine(app(&["pyproject.toml"]).path()).unwrap_err();
         assert!(matches!(
             error,
-            BuildpackError::NoPackageManager { ref python_files } if python_files == &["pyproject.toml"]
+            BuildpackError::NoPackageManager { ref python_files, hint: crate::app_files::MissingLockHint::None }
+                if python_files == &["pyproject.toml"]
         ));
     }
 }

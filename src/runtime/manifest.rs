@@ -217,6 +217,21 @@ impl RuntimeManifest {
             let pre_releases = sorted_versions(self.entries().iter().filter(|e| {
                 e.version.minor_version() == request.minor_version() && e.variant == request.variant
             }));
+            let newest_known = self
+                .entries()
+                .iter()
+                .map(|e| e.version.minor_version())
+                .max();
+            if pre_releases.is_empty()
+                && newest_known.is_some_and(|newest| request.minor_version() > newest)
+            {
+                return Err(ResolveError::UnreleasedMinor {
+                    requested,
+                    newest_stable: self
+                        .newest_stable_minor(arch, request.variant)
+                        .or_else(|| self.newest_stable_minor(arch, PythonVariant::Default)),
+                });
+            }
             return Err(if pre_releases.is_empty() {
                 ResolveError::UnknownMinor {
                     requested,
@@ -280,6 +295,28 @@ impl RuntimeManifest {
         self.stable_minors(|e| e.arch == arch && e.variant == variant)
             .first()
             .copied()
+    }
+
+    /// The stable versions with a build for `arch` in `variant`, in manifest order.
+    pub(crate) fn stable_versions(&self, arch: Arch, variant: PythonVariant) -> Vec<PythonVersion> {
+        self.entries()
+            .iter()
+            .filter(|e| e.version.is_stable() && e.arch == arch && e.variant == variant)
+            .map(|e| e.version)
+            .collect()
+    }
+
+    /// The newest stable patch release of `minor` for `arch` in `variant`.
+    pub(crate) fn newest_stable_patch(
+        &self,
+        (major, minor): (u16, u16),
+        arch: Arch,
+        variant: PythonVariant,
+    ) -> Option<PythonVersion> {
+        self.stable_versions(arch, variant)
+            .into_iter()
+            .filter(|version| version.minor_version() == (major, minor))
+            .max()
     }
 
     pub(crate) fn entries(&self) -> &[RuntimeEntry] {

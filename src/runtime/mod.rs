@@ -1,13 +1,14 @@
 //! CPython: which build to use, and installing it into the runtime layer.
 
 pub(crate) mod download;
+pub(crate) mod eol;
 pub(crate) mod manifest;
+mod select;
 
 use crate::config::{BuildConfig, ManifestLocation};
 use crate::errors::BuildpackError;
 use crate::layers::python::install_python_layer;
-use crate::python_version::{PythonVariant, PythonVersion, PythonVersionRequest};
-use crate::python_version_source::{self, VersionSource};
+use crate::python_version::{PythonVariant, PythonVersion};
 use crate::{PythonBuildpack, http};
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -19,14 +20,23 @@ use url::Url;
 /// The installed interpreter, and the environment that later build steps run with.
 pub(crate) struct PythonRuntime {
     pub(crate) version: PythonVersion,
+    pub(crate) variant: PythonVariant,
     pub(crate) layer_dir: PathBuf,
     /// Base env + user env + this layer's build env.
     pub(crate) build_env: Env,
 }
 
 impl PythonRuntime {
+    /// `bin/python3`, or `bin/python3.13t` for a free-threaded build (whose `python3` is also
+    /// free-threaded, but the versioned name is the one every free-threaded install has).
     pub(crate) fn python(&self) -> PathBuf {
-        self.layer_dir.join("bin").join("python3")
+        let name = match self.variant {
+            PythonVariant::Default => "python3".to_string(),
+            PythonVariant::Freethreaded => {
+                crate::layers::python::interpreter_name(&self.version, PythonVariant::Freethreaded)
+            }
+        };
+        self.layer_dir.join("bin").join(name)
     }
 }
 
@@ -55,30 +65,7 @@ pub(crate) fn install(
     })?;
     let manifest = load_manifest(config, &context.app_dir)?;
 
-    let explicit = python_version_source::explicit_request(&context.app_dir)
-        .map_err(BuildpackError::VersionSource)?;
-    let (request, source) = if let Some(explicit) = explicit {
-        explicit
-    } else {
-        let (major, minor) = manifest
-            .newest_stable_minor(arch, PythonVariant::Default)
-            .ok_or(BuildpackError::EmptyManifest { arch })?;
-        let request = PythonVersionRequest {
-            major,
-            minor,
-            patch: None,
-            variant: PythonVariant::Default,
-        };
-        (request, VersionSource::Default)
-    };
-    print::sub_bullet(format!("Requested Python {request} (from {source})"));
-    if source == VersionSource::RuntimeTxt {
-        print::warning(crate::errors::runtime_txt_deprecated_warning(&request));
-    }
-    let entry = manifest
-        .resolve(&request, arch)
-        .map_err(|error| BuildpackError::Resolve { error, source })?;
-    print::sub_bullet(format!("Resolved to Python {}", entry.version));
+    let entry = select::select_runtime(context, config, &manifest, arch)?;
 
     let base_env = crate::build_env::base_env(&config.platform_env);
     install_python_layer(context, entry, &base_env)

@@ -2,6 +2,7 @@
 //! (`runner/`), and launches processes from the result.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cyclonedx;
 pub mod runtime_server;
 
 use python_buildpack_runner::{BuildConfig, BuildOutput, LaunchOutput, Runner, launch};

@@ -167,3 +167,29 @@ fn handle(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
         ),
     }
 }
+
+/// A manifest for tests that need versions the runtime source does not have (end-of-life minors,
+/// newer patches): one row per `versions` entry for this machine's arch (`t` suffix: free-threaded),
+/// all pointing at the archive of the newest 3.11 the source has. Only tests that fail before the
+/// download, or that assert just the version selection output, should install from it.
+pub fn manifest_with_versions(versions: &[&str]) -> String {
+    let template_version = runtime_source().expected_version("3.11");
+    let template = runtime_source()
+        .manifest_rows()
+        .into_iter()
+        .find(|row| {
+            row.version == template_version && row.arch == host_arch() && row.variant == "default"
+        })
+        .expect("a 3.11 row for this arch");
+    to_jsonl(versions.iter().map(|version| {
+        let (version, variant) = match version.strip_suffix('t') {
+            Some(version) => (version, "freethreaded"),
+            None => (*version, "default"),
+        };
+        ManifestRow {
+            version: version.to_string(),
+            variant: variant.to_string(),
+            ..template.clone()
+        }
+    }))
+}

@@ -7,17 +7,32 @@ use std::io::{self, Write};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PipFailure {
     /// `ERROR: Invalid requirement: '…'`, with pip's `line N of FILE` when it gives one.
-    InvalidRequirement { requirement: String, location: Option<String> },
+    InvalidRequirement {
+        requirement: String,
+        location: Option<String>,
+    },
     /// Missing or mismatching `--hash`es.
-    Hashes { mismatch: bool },
+    Hashes {
+        mismatch: bool,
+    },
     /// Building a package from source failed.
-    BuildFailed { packages: Vec<String> },
+    BuildFailed {
+        packages: Vec<String>,
+    },
     /// `ResolutionImpossible`: the lines under "The conflict is caused by:".
-    Conflict { causes: Vec<String> },
+    Conflict {
+        causes: Vec<String>,
+    },
     /// The index could not be reached at all (TLS, proxy, DNS).
-    IndexUnreachable { certificate: bool },
-    /// `No matching distribution found for X`.
-    NotFound { requirements: Vec<String> },
+    IndexUnreachable {
+        certificate: bool,
+    },
+    /// `No matching distribution found for X`; `credentials_rejected` when an index answered
+    /// 401 or 403.
+    NotFound {
+        requirements: Vec<String>,
+        credentials_rejected: bool,
+    },
     Other,
 }
 
@@ -31,7 +46,8 @@ pub(crate) fn classify(output: &str) -> PipFailure {
         return PipFailure::Hashes { mismatch: true };
     }
     if output.contains("Hashes are required in --require-hashes mode")
-        || output.contains("In --require-hashes mode, all requirements must have their versions pinned")
+        || output
+            .contains("In --require-hashes mode, all requirements must have their versions pinned")
     {
         return PipFailure::Hashes { mismatch: false };
     }
@@ -56,29 +72,50 @@ pub(crate) fn classify(output: &str) -> PipFailure {
         .collect();
     let certificate = output.contains("CERTIFICATE_VERIFY_FAILED");
     let unreachable = certificate
-        || ["ProxyError", "NewConnectionError", "Failed to establish a new connection", "NameResolutionError"]
-            .iter()
-            .any(|needle| output.contains(needle));
+        || [
+            "ProxyError",
+            "NewConnectionError",
+            "Failed to establish a new connection",
+            "NameResolutionError",
+        ]
+        .iter()
+        .any(|needle| output.contains(needle));
     if unreachable && (requirements.is_empty() || output.contains("(from versions: none)")) {
         return PipFailure::IndexUnreachable { certificate };
     }
     if requirements.is_empty() {
         PipFailure::Other
     } else {
-        PipFailure::NotFound { requirements }
+        let credentials_rejected = [
+            "401 Error",
+            "403 Error",
+            "401 Client Error",
+            "403 Client Error",
+        ]
+        .iter()
+        .any(|needle| output.contains(needle));
+        PipFailure::NotFound {
+            requirements,
+            credentials_rejected,
+        }
     }
 }
 
 /// `ERROR: Invalid requirement: 'x y': Expected …` and, on that line or one of the next few,
 /// pip's `(from line N of FILE)`.
 fn invalid_requirement(lines: &[&str]) -> Option<PipFailure> {
-    let index = lines.iter().position(|line| line.contains("Invalid requirement: "))?;
+    let index = lines
+        .iter()
+        .position(|line| line.contains("Invalid requirement: "))?;
     let rest = lines[index].split_once("Invalid requirement: ")?.1;
     let requirement = match rest.strip_prefix('\'') {
-        Some(quoted) => quoted
-            .split_once("': ")
-            .map_or_else(|| quoted.trim_end_matches('\''), |(requirement, _)| requirement),
-        None => rest.split_once(": ").map_or(rest, |(requirement, _)| requirement),
+        Some(quoted) => quoted.split_once("': ").map_or_else(
+            || quoted.trim_end_matches('\''),
+            |(requirement, _)| requirement,
+        ),
+        None => rest
+            .split_once(": ")
+            .map_or(rest, |(requirement, _)| requirement),
     };
     Some(PipFailure::InvalidRequirement {
         requirement: requirement.to_string(),
@@ -97,14 +134,20 @@ pub(crate) fn locate(text: &str) -> Option<String> {
 fn failed_builds(lines: &[&str]) -> Vec<String> {
     let mut packages: Vec<String> = Vec::new();
     let mut add = |package: &str| {
-        let package = package.trim().trim_matches('\'').trim_start_matches("file://");
+        let package = package
+            .trim()
+            .trim_matches('\'')
+            .trim_start_matches("file://");
         if !package.is_empty() && !packages.iter().any(|p| p == package) {
             packages.push(package.to_string());
         }
     };
     let mut last_collected = None;
     for line in lines {
-        if let Some(rest) = line.strip_prefix("Collecting ").or_else(|| line.strip_prefix("Processing ")) {
+        if let Some(rest) = line
+            .strip_prefix("Collecting ")
+            .or_else(|| line.strip_prefix("Processing "))
+        {
             last_collected = rest.split(" (from ").next();
         }
         if let Some(rest) = line.strip_prefix("ERROR: Failed to build ") {
@@ -115,13 +158,14 @@ fn failed_builds(lines: &[&str]) -> Vec<String> {
         } else if let Some(rest) = line.strip_prefix("Failed to build ") {
             rest.split_whitespace().for_each(&mut add);
         } else if let Some(rest) = line.strip_prefix("ERROR: Could not build wheels for ") {
-            rest.split(',').map(|p| p.split(" which ").next().unwrap_or(p)).for_each(&mut add);
-        } else if line.contains("metadata-generation-failed")
-            || line.starts_with("× Encountered error while generating package metadata")
+            rest.split(',')
+                .map(|p| p.split(" which ").next().unwrap_or(p))
+                .for_each(&mut add);
+        } else if (line.contains("metadata-generation-failed")
+            || line.starts_with("× Encountered error while generating package metadata"))
+            && let Some(package) = last_collected
         {
-            if let Some(package) = last_collected {
-                add(package);
-            }
+            add(package);
         }
     }
     packages

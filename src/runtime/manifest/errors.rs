@@ -93,6 +93,13 @@ pub(crate) enum ResolveError {
         /// Minors with a stable build for the requested arch and variant, newest first.
         known_minors: Vec<(u16, u16)>,
     },
+    /// The minor version is newer than any in the manifest: not released yet, or the buildpack
+    /// (and its manifest) is older than the release.
+    UnreleasedMinor {
+        requested: PythonVersionRequest,
+        /// The newest stable minor for the arch (in the requested variant if it has any).
+        newest_stable: Option<(u16, u16)>,
+    },
     /// The minor version has only pre-releases (e.g. 3.15.0rc1), which are never chosen.
     OnlyPreReleases {
         requested: PythonVersionRequest,

@@ -110,6 +110,21 @@ fn builtin_resolution_errors() {
         ResolveError::UnknownMinor { known_minors, .. }
             if known_minors == [(3, 14), (3, 13), (3, 12), (3, 11), (3, 10), (3, 9)]
     ));
+    // Newer than anything in the manifest, pre-releases included.
+    assert_eq!(
+        resolve("3.16"),
+        ResolveError::UnreleasedMinor {
+            requested: request("3.16"),
+            newest_stable: Some((3, 14)),
+        }
+    );
+    assert!(matches!(
+        resolve("4.0t"),
+        ResolveError::UnreleasedMinor {
+            newest_stable: Some((3, 14)),
+            ..
+        }
+    ));
     assert!(matches!(
         resolve("3.12t"),
         ResolveError::NoBuildForVariant { minors_with_variant, .. }
@@ -314,4 +329,24 @@ fn mirror_replaces_only_the_release_download_prefix() {
         local.entries()[0].url.to_file_path().unwrap(),
         std::path::Path::new("/srv/pbs/20260814/cpython-3.13.5+20260814-x86_64.tar.gz")
     );
+}
+
+#[test]
+fn newest_stable_patch_and_versions() {
+    let manifest = RuntimeManifest::builtin();
+    assert_eq!(
+        manifest.newest_stable_patch((3, 13), Arch::X86_64, PythonVariant::Default),
+        Some(version("3.13.15"))
+    );
+    assert_eq!(
+        manifest.newest_stable_patch((3, 14), Arch::X86_64, PythonVariant::Freethreaded),
+        Some(version("3.14.7"))
+    );
+    assert_eq!(
+        manifest.newest_stable_patch((3, 15), Arch::X86_64, PythonVariant::Default),
+        None
+    );
+    let stable = manifest.stable_versions(Arch::Aarch64, PythonVariant::Freethreaded);
+    assert!(stable.contains(&version("3.13.12")));
+    assert!(stable.iter().all(PythonVersion::is_stable));
 }

@@ -13,7 +13,24 @@ fn not_found() {
     assert_eq!(
         classify(output),
         PipFailure::NotFound {
-            requirements: vec!["this-does-not-exist==1.0".to_string()]
+            requirements: vec!["this-does-not-exist==1.0".to_string()],
+            credentials_rejected: false,
+        }
+    );
+}
+
+#[test]
+fn not_found_with_rejected_credentials() {
+    let output = indoc! {"
+        WARNING: 401 Error, Credentials not correct for http://127.0.0.1:8766/simple/private-pkg/
+        ERROR: Could not find a version that satisfies the requirement private-pkg==1.0.0 (from versions: none)
+        ERROR: No matching distribution found for private-pkg==1.0.0
+    "};
+    assert_eq!(
+        classify(output),
+        PipFailure::NotFound {
+            requirements: vec!["private-pkg==1.0.0".to_string()],
+            credentials_rejected: true,
         }
     );
 }
@@ -114,7 +131,9 @@ fn hashes() {
         PipFailure::Hashes { mismatch: true }
     );
     assert_eq!(
-        classify("ERROR: In --require-hashes mode, all requirements must have their versions pinned with ==. These do not:"),
+        classify(
+            "ERROR: In --require-hashes mode, all requirements must have their versions pinned with ==. These do not:"
+        ),
         PipFailure::Hashes { mismatch: false }
     );
 }
@@ -126,7 +145,10 @@ fn untrusted_certificate() {
         ERROR: Could not find a version that satisfies the requirement pip==26.3 (from versions: none)
         ERROR: No matching distribution found for pip==26.3
     "};
-    assert_eq!(classify(output), PipFailure::IndexUnreachable { certificate: true });
+    assert_eq!(
+        classify(output),
+        PipFailure::IndexUnreachable { certificate: true }
+    );
 }
 
 #[test]
@@ -136,7 +158,10 @@ fn anything_else() {
 
 #[test]
 fn tail_keeps_the_last_lines_redacted() {
-    assert_eq!(tail("a\nb\nhttps://u:p@x.example/c\n", 2), "b\nhttps://***@x.example/c");
+    assert_eq!(
+        tail("a\nb\nhttps://u:p@x.example/c\n", 2),
+        "b\nhttps://***@x.example/c"
+    );
 }
 
 #[test]
@@ -144,8 +169,12 @@ fn writer_redacts_whole_lines_even_when_split() {
     let mut out = Vec::new();
     {
         let mut writer = RedactingLineWriter::new(&mut out);
-        writer.write_all(b"Looking in indexes: https://user:s3c").unwrap();
-        writer.write_all(b"ret@idx.example/simple\nCollecting six\npartial https://a:b@h/").unwrap();
+        writer
+            .write_all(b"Looking in indexes: https://user:s3c")
+            .unwrap();
+        writer
+            .write_all(b"ret@idx.example/simple\nCollecting six\npartial https://a:b@h/")
+            .unwrap();
     }
     assert_eq!(
         String::from_utf8(out).unwrap(),

@@ -1,3 +1,5 @@
+use super::lines::{Item, Requirement, expand_variables, logical_lines};
+use super::specifier::{classify_requirement, normalize_name};
 use super::*;
 use std::collections::HashMap;
 
@@ -25,8 +27,10 @@ fn scan_files(
         .iter()
         .map(|(path, text)| (Path::new("/app").join(path), text.as_bytes().to_vec()))
         .collect();
-    let env: HashMap<String, String> =
-        env.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+    let env: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .collect();
     let lookup = |name: &str| env.get(name).cloned();
     scan(
         Path::new("/app"),
@@ -44,8 +48,14 @@ fn scan_files(
 #[test]
 fn pinned_requirements() {
     assert_eq!(kind("six==1.16.0"), named("six", true));
-    assert_eq!(kind("Typing_Extensions == 4.12.2"), named("typing-extensions", true));
-    assert_eq!(kind("requests[socks,security]==2.32.3"), named("requests", true));
+    assert_eq!(
+        kind("Typing_Extensions == 4.12.2"),
+        named("typing-extensions", true)
+    );
+    assert_eq!(
+        kind("requests[socks,security]==2.32.3"),
+        named("requests", true)
+    );
     assert_eq!(kind("legacy===1.0-custom"), named("legacy", true));
     assert_eq!(kind("old (==1.0)"), named("old", true));
     assert_eq!(
@@ -68,16 +78,30 @@ fn unpinned_requirements() {
 fn urls_paths_and_vcs() {
     let wheel = "https://files.example/pkg-1.0-py3-none-any.whl";
     assert_eq!(kind(wheel), RequirementKind::DirectUrl { hashed: false });
-    assert_eq!(classify_requirement(wheel, true), RequirementKind::DirectUrl { hashed: true });
     assert_eq!(
-        kind(&format!("pkg @ {wheel}#sha256=abc ; python_version > \"3\"")),
+        classify_requirement(wheel, true),
         RequirementKind::DirectUrl { hashed: true }
     );
-    assert_eq!(kind("pkg@git+https://github.com/o/r@v1"), RequirementKind::Vcs);
-    assert_eq!(kind("git+ssh://git@github.com/o/r.git#egg=r"), RequirementKind::Vcs);
+    assert_eq!(
+        kind(&format!(
+            "pkg @ {wheel}#sha256=abc ; python_version > \"3\""
+        )),
+        RequirementKind::DirectUrl { hashed: true }
+    );
+    assert_eq!(
+        kind("pkg@git+https://github.com/o/r@v1"),
+        RequirementKind::Vcs
+    );
+    assert_eq!(
+        kind("git+ssh://git@github.com/o/r.git#egg=r"),
+        RequirementKind::Vcs
+    );
     assert_eq!(kind("."), RequirementKind::LocalPath);
     assert_eq!(kind("./packages/mypkg"), RequirementKind::LocalPath);
-    assert_eq!(kind("wheels/pkg-1.0-py3-none-any.whl"), RequirementKind::LocalPath);
+    assert_eq!(
+        kind("wheels/pkg-1.0-py3-none-any.whl"),
+        RequirementKind::LocalPath
+    );
     assert_eq!(kind("pkg-1.0.tar.gz"), RequirementKind::LocalPath);
     assert_eq!(kind("pkg @ file:///src/pkg"), RequirementKind::LocalPath);
 }
@@ -107,9 +131,18 @@ fn options_and_includes_are_parsed() {
     assert_eq!(
         items,
         vec![
-            Item::Include { constraint: false, target: "base.txt".to_string() },
-            Item::Include { constraint: true, target: "constraints.txt".to_string() },
-            Item::Include { constraint: false, target: "other.txt".to_string() },
+            Item::Include {
+                constraint: false,
+                target: "base.txt".to_string()
+            },
+            Item::Include {
+                constraint: true,
+                target: "constraints.txt".to_string()
+            },
+            Item::Include {
+                constraint: false,
+                target: "other.txt".to_string()
+            },
             Item::Requirement(Requirement {
                 display: "-e .".to_string(),
                 kind: RequirementKind::Editable
@@ -136,7 +169,10 @@ fn variables_are_substituted_and_recorded() {
         &lookup,
         &mut variables,
     );
-    assert_eq!(variables, BTreeSet::from(["TOKEN".to_string(), "UNSET".to_string()]));
+    assert_eq!(
+        variables,
+        BTreeSet::from(["TOKEN".to_string(), "UNSET".to_string()])
+    );
     // Shown as written, never with the value.
     assert_eq!(
         items[0].1,
@@ -145,18 +181,36 @@ fn variables_are_substituted_and_recorded() {
             kind: RequirementKind::DirectUrl { hashed: false },
         })
     );
-    assert_eq!(expand_variables("a${TOKEN}b", &lookup, &mut variables), "as3cretb");
-    assert_eq!(expand_variables("${UNSET}", &lookup, &mut variables), "${UNSET}");
+    assert_eq!(
+        expand_variables("a${TOKEN}b", &lookup, &mut variables),
+        "as3cretb"
+    );
+    assert_eq!(
+        expand_variables("${UNSET}", &lookup, &mut variables),
+        "${UNSET}"
+    );
 }
 
 #[test]
 fn includes_are_followed_relative_to_the_including_file() {
     let scan = scan_files(
         &[
-            ("requirements.txt", "-r requirements/prod.txt\nsix==1.16.0\n"),
-            ("requirements/prod.txt", "-r ../shared/base.txt\n-c constraints.txt\nflask\n"),
-            ("requirements/constraints.txt", "flask==3.0.3\nwerkzeug>=3\n"),
-            ("shared/base.txt", "typing-extensions==4.12.2\n-r ../requirements.txt\n"),
+            (
+                "requirements.txt",
+                "-r requirements/prod.txt\nsix==1.16.0\n",
+            ),
+            (
+                "requirements/prod.txt",
+                "-r ../shared/base.txt\n-c constraints.txt\nflask\n",
+            ),
+            (
+                "requirements/constraints.txt",
+                "flask==3.0.3\nwerkzeug>=3\n",
+            ),
+            (
+                "shared/base.txt",
+                "typing-extensions==4.12.2\n-r ../requirements.txt\n",
+            ),
         ],
         &[],
     )
@@ -211,7 +265,11 @@ fn pip_constraint_files_are_read() {
 
 #[test]
 fn missing_include_names_the_including_line() {
-    let error = scan_files(&[("requirements.txt", "six==1.16.0\n-r missing.txt\n")], &[]).unwrap_err();
+    let error = scan_files(
+        &[("requirements.txt", "six==1.16.0\n-r missing.txt\n")],
+        &[],
+    )
+    .unwrap_err();
     match error {
         RequirementsFileError::Read { file, origin, .. } => {
             assert_eq!(file, "missing.txt");
@@ -230,7 +288,10 @@ fn missing_include_names_the_including_line() {
 #[test]
 fn include_cycles_end() {
     let scan = scan_files(
-        &[("requirements.txt", "-r a.txt\n"), ("a.txt", "-r requirements.txt\nsix==1.16.0\n")],
+        &[
+            ("requirements.txt", "-r a.txt\n"),
+            ("a.txt", "-r requirements.txt\nsix==1.16.0\n"),
+        ],
         &[],
     )
     .unwrap();
@@ -251,5 +312,8 @@ fn other_encodings_are_rejected_with_the_line() {
 
 #[test]
 fn names_are_normalized() {
-    assert_eq!(normalize_name("Typing__Extensions.x"), "typing-extensions-x");
+    assert_eq!(
+        normalize_name("Typing__Extensions.x"),
+        "typing-extensions-x"
+    );
 }

@@ -1,0 +1,162 @@
+//! Facts about the app's files that explain what is missing or out of place: which lock file an
+//! app without one probably needs, and virtual environments committed with the app.
+
+use std::io;
+use std::path::Path;
+
+/// What an app without any package manager file most likely needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MissingLockHint {
+    /// A `Pipfile` without `Pipfile.lock`: `pipenv lock`.
+    PipenvLock,
+    /// `pyproject.toml` with `[tool.poetry]`: `poetry lock`.
+    PoetryLock,
+    /// `pyproject.toml` with `[project]` or `[tool.uv]`: `uv lock`.
+    UvLock,
+    /// An installable package (`setup.py`, `setup.cfg` or a `[build-system]`) without a
+    /// requirements file: a requirements.txt containing `-e .`.
+    InstallProject,
+    /// Nothing specific.
+    None,
+}
+
+/// Inspects the app root for [`MissingLockHint`].
+pub(crate) fn missing_lock_hint(app_dir: &Path) -> io::Result<MissingLockHint> {
+    let exists = |name: &str| app_dir.join(name).try_exists();
+    let pyproject = match std::fs::read_to_string(app_dir.join("pyproject.toml")) {
+        Ok(text) => Some(text),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        // Not UTF-8: nothing can be learned from it.
+        Err(error) if error.kind() == io::ErrorKind::InvalidData => None,
+        Err(error) => return Err(error),
+    };
+    Ok(lock_hint(
+        exists("Pipfile")?,
+        pyproject.as_deref(),
+        exists("setup.py")? || exists("setup.cfg")?,
+    ))
+}
+
+fn lock_hint(has_pipfile: bool, pyproject: Option<&str>, has_setup: bool) -> MissingLockHint {
+    let table: Option<toml::Table> = pyproject.and_then(|text| toml::from_str(text).ok());
+    let has = |path: &[&str]| {
+        table.as_ref().is_some_and(|table| {
+            let mut value = table.get(path[0]);
+            for key in &path[1..] {
+                value = value.and_then(|v| v.get(key));
+            }
+            value.is_some()
+        })
+    };
+    if has_pipfile {
+        MissingLockHint::PipenvLock
+    } else if has(&["tool", "poetry"]) {
+        MissingLockHint::PoetryLock
+    } else if has(&["project"]) || has(&["tool", "uv"]) {
+        MissingLockHint::UvLock
+    } else if has_setup || has(&["build-system"]) {
+        MissingLockHint::InstallProject
+    } else {
+        MissingLockHint::None
+    }
+}
+
+/// Top-level folders that are virtual environments: `venv/`, `.venv/`, or any with a
+/// `pyvenv.cfg`. Sorted.
+pub(crate) fn committed_venvs(app_dir: &Path) -> io::Result<Vec<String>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(app_dir)? {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let dir = entry.path();
+        let named_like_one = matches!(name.as_str(), "venv" | ".venv")
+            && (dir.join("bin/activate").try_exists()? || dir.join("bin/python").try_exists()?);
+        if named_like_one || dir.join("pyvenv.cfg").try_exists()? {
+            found.push(name);
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_follow_the_project_files() {
+        let poetry = "[tool.poetry]\nname = \"app\"\n[project]\nname = \"app\"\n";
+        assert_eq!(
+            lock_hint(true, Some(poetry), true),
+            MissingLockHint::PipenvLock
+        );
+        assert_eq!(
+            lock_hint(false, Some(poetry), false),
+            MissingLockHint::PoetryLock
+        );
+        assert_eq!(
+            lock_hint(false, Some("[project]\nname = \"app\"\n"), false),
+            MissingLockHint::UvLock
+        );
+        assert_eq!(
+            lock_hint(false, Some("[tool.uv]\ndev-dependencies = []\n"), false),
+            MissingLockHint::UvLock
+        );
+        assert_eq!(
+            lock_hint(false, Some("[tool.black]\nline-length = 99\n"), true),
+            MissingLockHint::InstallProject
+        );
+        assert_eq!(
+            lock_hint(
+                false,
+                Some("[build-system]\nrequires = [\"hatchling\"]\n"),
+                false
+            ),
+            MissingLockHint::InstallProject
+        );
+        assert_eq!(
+            lock_hint(false, Some("[tool.black]\n"), false),
+            MissingLockHint::None
+        );
+        assert_eq!(
+            lock_hint(false, Some("not toml ["), false),
+            MissingLockHint::None
+        );
+        assert_eq!(lock_hint(false, None, false), MissingLockHint::None);
+    }
+
+    #[test]
+    fn reads_the_hint_from_the_app() {
+        let app = tempfile::tempdir().unwrap();
+        std::fs::write(app.path().join("setup.py"), "").unwrap();
+        assert_eq!(
+            missing_lock_hint(app.path()).unwrap(),
+            MissingLockHint::InstallProject
+        );
+        std::fs::write(app.path().join("pyproject.toml"), "[tool.poetry]\n").unwrap();
+        assert_eq!(
+            missing_lock_hint(app.path()).unwrap(),
+            MissingLockHint::PoetryLock
+        );
+    }
+
+    #[test]
+    fn finds_committed_virtual_environments() {
+        let app = tempfile::tempdir().unwrap();
+        let dir = |path: &str| std::fs::create_dir_all(app.path().join(path)).unwrap();
+        let file = |path: &str| std::fs::write(app.path().join(path), "").unwrap();
+        assert!(committed_venvs(app.path()).unwrap().is_empty());
+        dir(".venv/bin");
+        file(".venv/bin/activate");
+        dir("env");
+        file("env/pyvenv.cfg");
+        // A folder named venv that is not one, and a file named like one.
+        dir("venv/docs");
+        file("pyvenv.cfg");
+        dir("src");
+        assert_eq!(committed_venvs(app.path()).unwrap(), [".venv", "env"]);
+    }
+}

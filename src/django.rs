@@ -1,0 +1,266 @@
+//! Django static files: `manage.py collectstatic` after the dependencies are installed, when the
+//! app is a Django project that uses `django.contrib.staticfiles`.
+
+use crate::errors::BuildpackError;
+use crate::package_managers::pip::output::RedactingLineWriter;
+use bullet_stream::global::print;
+use bullet_stream::style;
+use fun_run::{CmdError, CommandWithName};
+use libcnb::Env;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub(crate) const MANAGE_PY: &str = "manage.py";
+pub(crate) const DISABLE_COLLECTSTATIC: &str = "DISABLE_COLLECTSTATIC";
+const COLLECTSTATIC: &str = "python manage.py collectstatic --noinput";
+const PROBE_MARKER: &str = "python-buildpack-django-probe:";
+
+/// Asks the app's own Django whether `django.contrib.staticfiles` is installed: `manage.py` runs
+/// as usual (so that it sets `DJANGO_SETTINGS_MODULE` its way), but instead of running a command
+/// Django is set up and asked. Nothing is guessed from the app's files.
+const PROBE: &str = r#"
+import importlib.util, runpy, sys
+MARKER = "python-buildpack-django-probe:"
+if importlib.util.find_spec("django") is None:
+    print(MARKER, "no-django")
+    sys.exit(0)
+from django.core import management
+
+def probe(self):
+    import django
+    django.setup()
+    from django.apps import apps
+    installed = apps.is_installed("django.contrib.staticfiles")
+    print(MARKER, "staticfiles" if installed else "no-staticfiles", flush=True)
+    sys.exit(0)
+
+management.ManagementUtility.execute = probe
+sys.argv = ["manage.py"]
+runpy.run_path("manage.py", run_name="__main__")
+print(MARKER, "not-reached")
+"#;
+
+#[derive(Debug)]
+pub(crate) enum DjangoError {
+    Spawn {
+        command: String,
+        error: std::io::Error,
+    },
+    /// Setting Django up to ask about `django.contrib.staticfiles` failed.
+    Check { status: Option<i32>, output: String },
+    /// `manage.py collectstatic` failed; its output was streamed.
+    Collectstatic { status: Option<i32>, output: String },
+}
+
+/// What the probe found out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Probe {
+    NoDjango,
+    Staticfiles(bool),
+    /// `manage.py` did not hand over to Django's `ManagementUtility`: let Django answer by
+    /// running collectstatic.
+    NotReached,
+}
+
+/// Reads the probe's answer from its stdout (`manage.py` may print other things too).
+pub(crate) fn parse_probe(stdout: &str) -> Probe {
+    let answer = stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(PROBE_MARKER).map(str::trim));
+    match answer {
+        Some("no-django") => Probe::NoDjango,
+        Some("staticfiles") => Probe::Staticfiles(true),
+        Some("no-staticfiles") => Probe::Staticfiles(false),
+        _ => Probe::NotReached,
+    }
+}
+
+/// `DISABLE_COLLECTSTATIC` disables it with any value but empty, `0` and `false`.
+pub(crate) fn is_disabled(value: Option<&OsStr>) -> bool {
+    value.is_some_and(|value| {
+        let value = value.to_string_lossy();
+        let value = value.trim();
+        !(value.is_empty() || value == "0" || value.eq_ignore_ascii_case("false"))
+    })
+}
+
+/// The last line of Django's output that says what went wrong (usually the exception).
+pub(crate) fn error_summary(output: &str) -> Option<String> {
+    output
+        .lines()
+        .map(str::trim)
+        .rev()
+        .find(|line| !line.is_empty())
+        .map(crate::redact::redact_urls)
+}
+
+/// Runs `manage.py collectstatic` for a Django app that uses `django.contrib.staticfiles`.
+/// `build_env` is the build env with the virtual environment applied; `platform_env` is the
+/// user's (for `DISABLE_COLLECTSTATIC`).
+pub(crate) fn collectstatic(
+    app_dir: &Path,
+    build_env: &Env,
+    platform_env: &Env,
+) -> Result<(), BuildpackError> {
+    if !app_dir.join(MANAGE_PY).is_file() {
+        return Ok(());
+    }
+    print::bullet("Django static files");
+    if is_disabled(
+        platform_env
+            .get(DISABLE_COLLECTSTATIC)
+            .map(std::ffi::OsString::as_os_str),
+    ) {
+        print::sub_bullet(format!(
+            "Skipping {} since {} is set",
+            style::command(COLLECTSTATIC),
+            style::value(DISABLE_COLLECTSTATIC)
+        ));
+        return Ok(());
+    }
+    let python = python(build_env);
+    match run_probe(&python, app_dir, build_env)? {
+        Probe::NoDjango => {
+            print::sub_bullet(format!(
+                "Skipping {}: {MANAGE_PY} found, but Django is not installed",
+                style::command(COLLECTSTATIC)
+            ));
+            return Ok(());
+        }
+        Probe::Staticfiles(false) => {
+            print::sub_bullet(format!(
+                "Skipping {}: the {} app is not in INSTALLED_APPS",
+                style::command(COLLECTSTATIC),
+                style::value("django.contrib.staticfiles")
+            ));
+            return Ok(());
+        }
+        Probe::Staticfiles(true) | Probe::NotReached => {}
+    }
+    run_collectstatic(&python, app_dir, build_env)
+}
+
+/// The virtual environment's Python (`python` on `PATH` without one).
+fn python(build_env: &Env) -> PathBuf {
+    build_env.get("VIRTUAL_ENV").map_or_else(
+        || PathBuf::from("python"),
+        |venv| Path::new(venv).join("bin/python"),
+    )
+}
+
+fn run_probe(python: &Path, app_dir: &Path, env: &Env) -> Result<Probe, BuildpackError> {
+    let output = Command::new(python)
+        .args(["-c", PROBE])
+        .current_dir(app_dir)
+        .env_clear()
+        .envs(env)
+        .output()
+        .map_err(|error| {
+            BuildpackError::Django(DjangoError::Spawn {
+                command: format!("{} -c …", python.display()),
+                error,
+            })
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.success() {
+        Ok(parse_probe(&stdout))
+    } else {
+        Err(BuildpackError::Django(DjangoError::Check {
+            status: output.status.code(),
+            output: format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)),
+        }))
+    }
+}
+
+fn run_collectstatic(python: &Path, app_dir: &Path, env: &Env) -> Result<(), BuildpackError> {
+    let mut command = Command::new(python);
+    command
+        .args([MANAGE_PY, "collectstatic", "--noinput"])
+        .current_dir(app_dir)
+        .env_clear()
+        .envs(env);
+    let result = print::sub_stream_with(
+        format!("Running {}", style::command(COLLECTSTATIC)),
+        |stdout, stderr| {
+            command.named(COLLECTSTATIC).stream_output(
+                RedactingLineWriter::new(stdout),
+                RedactingLineWriter::new(stderr),
+            )
+        },
+    );
+    match result {
+        Ok(_) => Ok(()),
+        Err(CmdError::SystemError(_, error)) => Err(BuildpackError::Django(DjangoError::Spawn {
+            command: COLLECTSTATIC.to_string(),
+            error,
+        })),
+        Err(
+            CmdError::NonZeroExitNotStreamed(output) | CmdError::NonZeroExitAlreadyStreamed(output),
+        ) => Err(BuildpackError::Django(DjangoError::Collectstatic {
+            status: output.status().code(),
+            output: format!("{}\n{}", output.stdout_lossy(), output.stderr_lossy()),
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_answer_is_found_among_other_output() {
+        assert_eq!(
+            parse_probe("loading settings\npython-buildpack-django-probe: staticfiles\n"),
+            Probe::Staticfiles(true)
+        );
+        assert_eq!(
+            parse_probe("python-buildpack-django-probe: no-staticfiles\n"),
+            Probe::Staticfiles(false)
+        );
+        assert_eq!(
+            parse_probe("python-buildpack-django-probe: no-django\n"),
+            Probe::NoDjango
+        );
+        assert_eq!(
+            parse_probe("Type 'manage.py help'\npython-buildpack-django-probe: not-reached\n"),
+            Probe::NotReached
+        );
+        assert_eq!(parse_probe(""), Probe::NotReached);
+    }
+
+    #[test]
+    fn disable_collectstatic_values() {
+        let disabled = |value: Option<&str>| is_disabled(value.map(OsStr::new));
+        assert!(!disabled(None));
+        assert!(!disabled(Some("")));
+        assert!(!disabled(Some("0")));
+        assert!(!disabled(Some("false")));
+        assert!(disabled(Some("1")));
+        assert!(disabled(Some("true")));
+        assert!(disabled(Some("yes")));
+    }
+
+    #[test]
+    fn the_summary_is_the_last_line() {
+        let output = "Traceback (most recent call last):\n  File \"x\"\ndjango.core.exceptions.ImproperlyConfigured: You're using the staticfiles app without having set the STATIC_ROOT setting to a filesystem path.\n\n";
+        assert_eq!(
+            error_summary(output).as_deref(),
+            Some(
+                "django.core.exceptions.ImproperlyConfigured: You're using the staticfiles app without having set the STATIC_ROOT setting to a filesystem path."
+            )
+        );
+        assert_eq!(error_summary("\n \n"), None);
+    }
+
+    #[test]
+    fn python_is_the_virtual_environments() {
+        let mut env = Env::new();
+        assert_eq!(python(&env), PathBuf::from("python"));
+        env.insert("VIRTUAL_ENV", "/layers/heroku_python/venv");
+        assert_eq!(
+            python(&env),
+            PathBuf::from("/layers/heroku_python/venv/bin/python")
+        );
+    }
+}

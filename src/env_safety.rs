@@ -1,0 +1,202 @@
+//! User env (`pack build --env`) that would break the build's isolation: where Python, the
+//! virtual environment and the installed packages live is the buildpack's business. Most such
+//! variables are refused; a few that users set for good reasons elsewhere are left out of the
+//! build's subprocess env instead. What each one breaks is explained in `crate::errors`.
+
+use libcnb::Env;
+
+/// What a variable would break.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EnvHazard {
+    /// `PYTHONHOME`: the interpreter looks for its standard library elsewhere.
+    PythonHome,
+    /// `VIRTUAL_ENV`: tools target another virtual environment.
+    VirtualEnv,
+    /// `CONDA_PREFIX`, `CONDA_DEFAULT_ENV`: a conda environment.
+    Conda,
+    /// `PIP_TARGET`, `PIP_PREFIX`, `PIP_ROOT`, `PIP_USER`: pip installs outside the venv.
+    PipInstallLocation,
+    /// `UV_PROJECT_ENVIRONMENT`: uv syncs into another directory.
+    UvProjectEnvironment,
+    /// `UV_PYTHON*`, `UV_SYSTEM_PYTHON`: uv picks or downloads another Python.
+    UvPython,
+    /// `POETRY_VIRTUALENVS_*`: Poetry creates its environment elsewhere, or none.
+    PoetryVirtualenvs,
+    /// `PIPENV_VENV_IN_PROJECT`: Pipenv creates `.venv` in the app.
+    PipenvVenvInProject,
+    /// `PIPENV_PYTHON`, `PIPENV_DEFAULT_PYTHON_VERSION`: Pipenv uses another Python.
+    PipenvPython,
+    /// `PYTHONPATH`: packages from outside the venv shadow the installed ones during the build.
+    PythonPath,
+    /// `PIP_REQUIRE_VIRTUALENV`: the buildpack installs pip itself outside any venv.
+    PipRequireVirtualenv,
+}
+
+/// Names matched exactly, or as a prefix when they end with `*`.
+const REFUSED: [(&str, EnvHazard); 15] = [
+    ("PYTHONHOME", EnvHazard::PythonHome),
+    ("VIRTUAL_ENV", EnvHazard::VirtualEnv),
+    ("CONDA_PREFIX", EnvHazard::Conda),
+    ("CONDA_DEFAULT_ENV", EnvHazard::Conda),
+    ("PIP_TARGET", EnvHazard::PipInstallLocation),
+    ("PIP_PREFIX", EnvHazard::PipInstallLocation),
+    ("PIP_ROOT", EnvHazard::PipInstallLocation),
+    ("PIP_USER", EnvHazard::PipInstallLocation),
+    ("UV_PROJECT_ENVIRONMENT", EnvHazard::UvProjectEnvironment),
+    ("UV_PYTHON*", EnvHazard::UvPython),
+    ("UV_SYSTEM_PYTHON", EnvHazard::UvPython),
+    ("POETRY_VIRTUALENVS_*", EnvHazard::PoetryVirtualenvs),
+    ("PIPENV_VENV_IN_PROJECT", EnvHazard::PipenvVenvInProject),
+    ("PIPENV_PYTHON", EnvHazard::PipenvPython),
+    ("PIPENV_DEFAULT_PYTHON_VERSION", EnvHazard::PipenvPython),
+];
+
+/// Left out of every subprocess of the build (with a warning), see [`crate::build_env`].
+pub(crate) const NEUTRALISED: [(&str, EnvHazard); 2] = [
+    ("PYTHONPATH", EnvHazard::PythonPath),
+    ("PIP_REQUIRE_VIRTUALENV", EnvHazard::PipRequireVirtualenv),
+];
+
+/// Switches that are harmless when off: `PIP_USER=0` does not make pip install elsewhere.
+const HARMLESS_WHEN_OFF: [&str; 2] = ["PIP_USER", "UV_SYSTEM_PYTHON"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EnvVarProblem {
+    pub(crate) name: String,
+    pub(crate) hazard: EnvHazard,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct EnvCheck {
+    /// The build must not run with these.
+    pub(crate) refused: Vec<EnvVarProblem>,
+    /// Removed from the build's subprocess env.
+    pub(crate) neutralised: Vec<EnvVarProblem>,
+}
+
+/// Sorts the platform env's problem variables; empty values count as unset.
+pub(crate) fn check(platform_env: &Env) -> EnvCheck {
+    let mut result = EnvCheck::default();
+    for (name, value) in platform_env {
+        let name = name.to_string_lossy();
+        let value = value.to_string_lossy();
+        if value.trim().is_empty() || (HARMLESS_WHEN_OFF.contains(&name.as_ref()) && is_off(&value))
+        {
+            continue;
+        }
+        let problem = |hazard| EnvVarProblem {
+            name: name.to_string(),
+            hazard,
+        };
+        if let Some((_, hazard)) = REFUSED.iter().find(|(pattern, _)| matches(pattern, &name)) {
+            result.refused.push(problem(*hazard));
+        } else if let Some((_, hazard)) = NEUTRALISED.iter().find(|(n, _)| *n == name) {
+            result.neutralised.push(problem(*hazard));
+        }
+    }
+    result.refused.sort_by(|a, b| a.name.cmp(&b.name));
+    result.neutralised.sort_by(|a, b| a.name.cmp(&b.name));
+    result
+}
+
+/// Whether the user set `name` to a neutralised variable (so that it is removed from the env).
+pub(crate) fn is_neutralised(name: &str) -> bool {
+    NEUTRALISED.iter().any(|(n, _)| *n == name)
+}
+
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+fn is_off(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "0" | "false" | "no" | "off"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        let mut env = Env::new();
+        for (name, value) in pairs {
+            env.insert(name, value);
+        }
+        env
+    }
+
+    fn names(problems: &[EnvVarProblem]) -> Vec<&str> {
+        problems.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    #[test]
+    fn refuses_variables_that_redirect_python_or_the_environment() {
+        let result = check(&env(&[
+            ("PYTHONHOME", "/usr"),
+            ("VIRTUAL_ENV", "/app/.venv"),
+            ("UV_PYTHON", "3.12"),
+            ("UV_PYTHON_DOWNLOADS", "automatic"),
+            ("POETRY_VIRTUALENVS_CREATE", "false"),
+            ("PIP_TARGET", "/tmp/x"),
+            ("PIP_INDEX_URL", "https://example.test/simple"),
+            ("BP_PYTHON_VERSION", "3.13"),
+        ]));
+        assert_eq!(
+            names(&result.refused),
+            [
+                "PIP_TARGET",
+                "POETRY_VIRTUALENVS_CREATE",
+                "PYTHONHOME",
+                "UV_PYTHON",
+                "UV_PYTHON_DOWNLOADS",
+                "VIRTUAL_ENV"
+            ]
+        );
+        assert_eq!(result.refused[2].hazard, EnvHazard::PythonHome);
+        assert_eq!(result.refused[4].hazard, EnvHazard::UvPython);
+        assert!(result.neutralised.is_empty());
+    }
+
+    #[test]
+    fn neutralises_pythonpath() {
+        let result = check(&env(&[
+            ("PYTHONPATH", "/app/src"),
+            ("PIP_REQUIRE_VIRTUALENV", "1"),
+        ]));
+        assert!(result.refused.is_empty());
+        assert_eq!(
+            names(&result.neutralised),
+            ["PIP_REQUIRE_VIRTUALENV", "PYTHONPATH"]
+        );
+        assert!(is_neutralised("PYTHONPATH"));
+        assert!(!is_neutralised("PYTHONHOME"));
+    }
+
+    #[test]
+    fn empty_and_switched_off_values_are_fine() {
+        let result = check(&env(&[
+            ("PYTHONHOME", " "),
+            ("PIP_USER", "0"),
+            ("UV_SYSTEM_PYTHON", "false"),
+            ("PYTHONPATH", ""),
+        ]));
+        assert_eq!(result, EnvCheck::default());
+        assert_eq!(
+            names(&check(&env(&[("PIP_USER", "yes")])).refused),
+            ["PIP_USER"]
+        );
+    }
+
+    #[test]
+    fn prefixes_match_only_with_a_star() {
+        assert!(matches("UV_PYTHON*", "UV_PYTHON_INSTALL_DIR"));
+        assert!(matches("UV_PYTHON*", "UV_PYTHON"));
+        assert!(!matches("PIPENV_PYTHON", "PIPENV_PYTHON_X"));
+        assert!(!matches("UV_PYTHON*", "UV_INDEX_URL"));
+    }
+}

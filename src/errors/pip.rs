@@ -1,0 +1,316 @@
+//! The messages of pip installs: requirements files, pip itself, the virtual environment and
+//! `pip install`. Headlines are plain text (no styling), so that they are easy to search for.
+
+use crate::layers::pip::{PIP_MINIMUM_PYTHON, PipBootstrapError, pinned_pip_version};
+use crate::layers::venv::VenvError;
+use crate::package_managers::pip::PipInstallError;
+use crate::package_managers::pip::output::PipFailure;
+use crate::package_managers::pip::requirements::{Origin, RequirementsFileError};
+use bullet_stream::style;
+use indoc::formatdoc;
+
+const REQUIREMENTS_FORMAT_URL: &str =
+    "https://pip.pypa.io/en/stable/reference/requirements-file-format/";
+
+pub(super) fn requirements_file_message(error: &RequirementsFileError) -> String {
+    match error {
+        RequirementsFileError::NotUtf8 {
+            file, utf16: true, ..
+        } => formatdoc! {"
+            Unable to read {file}: UTF-16 text
+
+            {shown} is encoded as UTF-16 (it starts with a UTF-16 byte order mark), which is
+            what Windows PowerShell writes for `pip freeze > {file}`. The buildpack reads
+            requirements files as UTF-8.
+
+            Save {shown} as UTF-8, for example with
+            `pip freeze | Out-File -Encoding utf8 {file}`, and build again.
+        ", shown = style::value(file)},
+        RequirementsFileError::NotUtf8 { file, line, .. } => formatdoc! {"
+            Unable to read {file}: not UTF-8
+
+            {shown} is not UTF-8 text: line {line} has bytes that are not valid UTF-8 (for
+            example an accented letter saved as Latin-1 or Windows-1252). The buildpack reads
+            requirements files as UTF-8.
+
+            Save {shown} with the UTF-8 encoding (a UTF-8 byte order mark is fine) and build
+            again.
+        ", shown = style::value(file)},
+        RequirementsFileError::Read {
+            file,
+            origin,
+            error,
+        } => {
+            let shown = style::value(file);
+            match origin {
+                Origin::Root => formatdoc! {"
+                    Unable to read {file}
+
+                    {shown} exists but could not be read: {error}
+                "},
+                Origin::Included { file: parent, line } => formatdoc! {"
+                    Unable to read {file}
+
+                    Line {line} of {parent} includes this file (with -r or -c), but it could
+                    not be read: {error}
+
+                    Check the path after -r/-c: it is relative to the folder of the file that
+                    has the line. Make sure the file is part of the app source (not left out by
+                    .gitignore or similar), or remove the line.
+                ", parent = style::value(parent)},
+                Origin::EnvVar(variable) => formatdoc! {"
+                    Unable to read {file}
+
+                    {variable} names {shown}, which could not be read: {error}
+
+                    Set {variable} to the path of a file in the app (relative to the app root),
+                    or unset it.
+                "},
+            }
+        }
+    }
+}
+
+pub(super) fn pip_bootstrap_message(error: &PipBootstrapError) -> String {
+    let version = pinned_pip_version();
+    match error {
+        PipBootstrapError::UnsupportedPython {
+            python_version,
+            pip_version,
+        } => {
+            let (major, minor) = PIP_MINIMUM_PYTHON;
+            formatdoc! {"
+                Python {python_version} is too old for pip {pip_version}
+
+                This buildpack installs requirements.txt with pip {pip_version}, which needs
+                Python {major}.{minor} or newer, but the app uses Python {python_version}.
+
+                Use a newer Python: put a version such as 3.13 in .python-version.
+            "}
+        }
+        PipBootstrapError::NoBundledPip { searched } => formatdoc! {"
+            Unable to install pip {version}
+
+            The Python runtime has no bundled pip wheel ({searched}), which the buildpack
+            needs to install pip.
+
+            If you use BP_PYTHON_RUNTIME_MANIFEST or BP_PYTHON_RUNTIME_MIRROR, use runtime
+            builds that include ensurepip (python-build-standalone's install_only builds do).
+        ", searched = searched.display()},
+        PipBootstrapError::Io { path, error } => formatdoc! {"
+            Unable to install pip {version}
+
+            Writing {path} failed: {error}
+        ", path = path.display()},
+        PipBootstrapError::Spawn(error) => formatdoc! {"
+            Unable to install pip {version}
+
+            Running the runtime's Python failed: {error}
+        "},
+        PipBootstrapError::Failed { failure, output } => {
+            let reason = match failure {
+                PipFailure::IndexUnreachable { certificate: true } => formatdoc! {"
+                    Downloading pip failed: the package index's TLS certificate is not trusted
+                    (CERTIFICATE_VERIFY_FAILED).
+
+                    If the build reaches the index through a TLS-intercepting proxy, or uses a
+                    private index with its own certificate authority, pass that CA bundle to the
+                    build as PIP_CERT, for example `--env PIP_CERT=/etc/ssl/certs/ca-certificates.crt`.
+                "},
+                PipFailure::IndexUnreachable { certificate: false } => formatdoc! {"
+                    Downloading pip failed: the package index could not be reached.
+
+                    Check the network and proxy settings of the build (HTTPS_PROXY) and any
+                    PIP_INDEX_URL.
+                "},
+                PipFailure::NotFound { .. } => formatdoc! {"
+                    The package index has no pip {version}. pip is installed with the same index
+                    settings as the app's dependencies: if you set PIP_INDEX_URL, that index (or
+                    mirror) must also provide pip {version}.
+                "},
+                PipFailure::Hashes { .. } => formatdoc! {"
+                    The pip {version} that was downloaded does not match the hash pinned in the
+                    buildpack. If you use PIP_INDEX_URL with a mirror, check that it serves the
+                    files of PyPI unchanged.
+                "},
+                _ => "This is often a temporary network or index problem: retry the build.\n"
+                    .to_string(),
+            };
+            formatdoc! {"
+                Unable to install pip {version}
+
+                {reason}
+                pip's output ended with:
+
+                {output}
+            "}
+        }
+    }
+}
+
+pub(super) fn venv_message(error: &VenvError) -> String {
+    let detail = match error {
+        VenvError::Create { output } => {
+            format!("`python -m venv` failed:\n\n{}", output.trim_end())
+        }
+        VenvError::Spawn(error) => format!("Running the runtime's Python failed: {error}"),
+    };
+    formatdoc! {"
+        Unable to create the virtual environment
+
+        {detail}
+
+        This is a problem with the Python runtime or the build environment rather than the
+        app. Retry the build; if it happens again, open an issue with the build output.
+    "}
+}
+
+pub(super) fn pip_install_message(error: &PipInstallError) -> String {
+    let (failure, status) = match error {
+        PipInstallError::Spawn(error) => {
+            return formatdoc! {"
+                Unable to run pip
+
+                Starting `pip install` failed: {error}
+            "};
+        }
+        PipInstallError::Failed { failure, status } => (failure, status),
+    };
+    let requirements = style::value("requirements.txt");
+    match failure {
+        PipFailure::NotFound {
+            requirements: missing,
+            credentials_rejected,
+        } => {
+            let credentials = if *credentials_rejected {
+                "\nA package index rejected the credentials (HTTP 401/403, see pip's output above):\n\
+                 check the user name and password or token in its URL, or in the environment\n\
+                 variables that the URL uses.\n"
+            } else {
+                ""
+            };
+            formatdoc! {"
+                Package not found: {missing}
+
+                pip could not find a version of this package that can be installed here. It is
+                asked for by {requirements} (or a file it includes):
+
+                    {shown}
+                {credentials}
+                Check the package name and version for typos, and that this version exists on
+                the package index and supports the app's Python version on Linux. If the
+                package comes from a private index, set PIP_INDEX_URL or PIP_EXTRA_INDEX_URL (or
+                use --extra-index-url in {requirements}).
+            ", missing = missing.join(", "), shown = missing.join("\n    ")}
+        }
+        PipFailure::Conflict { causes } => conflict_message(causes),
+        PipFailure::BuildFailed { packages } => formatdoc! {"
+            Unable to build {packages}
+
+            pip had to build this from source (an sdist or a local path), and the build
+            failed; its output is above.
+
+            Common causes are a missing system library or build tool, or a package version
+            that does not support the app's Python version. Use a version of the package that
+            publishes wheels for this Python and Linux, or fix the package's build (for a
+            local path, try `pip install <path>` locally).
+        ", packages = packages.join(", ")},
+        PipFailure::InvalidRequirement {
+            requirement,
+            location,
+        } => invalid_requirement_message(requirement, location.as_deref()),
+        PipFailure::Hashes { mismatch: true } => formatdoc! {"
+            Package hashes do not match requirements.txt
+
+            A downloaded package does not have any of the hashes given for it in
+            {requirements} (the details are in pip's output above).
+
+            If you changed a version, update its hashes too (for example with
+            `pip-compile --generate-hashes`). If the versions did not change, check the
+            index or mirror the packages come from.
+        "},
+        PipFailure::Hashes { mismatch: false } => formatdoc! {"
+            Missing hashes in requirements.txt
+
+            {requirements} uses hashes (hash-checking mode), so every requirement, including
+            dependencies, needs a == version and a --hash (pip's output above lists the ones
+            that do not).
+
+            Regenerate the file with all hashes, for example with
+            `pip-compile --generate-hashes`, or remove the hashes.
+        "},
+        PipFailure::IndexUnreachable { certificate } => {
+            let hint = if *certificate {
+                "The index's TLS certificate is not trusted (CERTIFICATE_VERIFY_FAILED). If the \
+                 build reaches it through a TLS-intercepting proxy, or the index has its own \
+                 certificate authority, pass that CA bundle to the build as PIP_CERT."
+            } else {
+                "Check the network and proxy settings of the build (HTTPS_PROXY), and the \
+                 index URLs in PIP_INDEX_URL, PIP_EXTRA_INDEX_URL or requirements.txt."
+            };
+            formatdoc! {"
+                Unable to reach the package index
+
+                pip could not download packages for {requirements}: the index could not be
+                reached.
+
+                {hint}
+            "}
+        }
+        PipFailure::Other => formatdoc! {"
+            Unable to install dependencies with pip
+
+            `pip install -r requirements.txt` failed (exit status {status}); its output is
+            above.
+        ", status = status.map_or_else(|| "unknown".to_string(), |code| code.to_string())},
+    }
+}
+
+fn conflict_message(causes: &[String]) -> String {
+    let requirements = style::value("requirements.txt");
+    let causes = if causes.is_empty() {
+        String::new()
+    } else {
+        format!("\nThe conflict is caused by:\n{}\n", bullets(causes))
+    };
+    formatdoc! {"
+        Conflicting dependencies in requirements.txt
+
+        pip could not find versions of the packages in {requirements} that satisfy all of
+        their requirements together (ResolutionImpossible).
+        {causes}
+        Change the versions in {requirements} so that they agree: loosen or update the pin
+        of one of the packages above, then build again. Running
+        `pip install -r requirements.txt` locally shows the same conflict.
+    "}
+}
+
+/// `location` is pip's `line 2 of requirements.txt`, when it gave one.
+fn invalid_requirement_message(requirement: &str, location: Option<&str>) -> String {
+    let file = location
+        .and_then(|location| location.split(" of ").nth(1))
+        .unwrap_or("requirements.txt");
+    let place = match location {
+        Some(location) => format!("L{}", location.trim_start_matches('l')),
+        None => format!("A line of {file}"),
+    };
+    formatdoc! {"
+        Invalid requirement in {file}
+
+        {place} is not a valid requirement:
+
+            {requirement}
+
+        Each line must be a package with an optional version (flask==3.1.0), a URL, a path,
+        or an option such as -r other.txt; comments start with #. See
+        {REQUIREMENTS_FORMAT_URL}
+    "}
+}
+
+fn bullets(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|line| format!("- {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

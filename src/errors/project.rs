@@ -1,0 +1,150 @@
+//! Messages about the app's setup rather than Python itself: the build environment, missing lock
+//! files and committed virtual environments.
+
+use crate::app_files::MissingLockHint;
+use crate::detect::PACKAGE_MANAGER_FILES;
+use crate::env_safety::{EnvHazard, EnvVarProblem};
+use bullet_stream::style;
+use indoc::formatdoc;
+
+fn hazard(hazard: EnvHazard) -> &'static str {
+    match hazard {
+        EnvHazard::PythonHome => {
+            "makes Python look for its standard library outside the Python the buildpack installs"
+        }
+        EnvHazard::VirtualEnv => {
+            "points pip, uv, Poetry and Pipenv at a virtual environment other than the buildpack's"
+        }
+        EnvHazard::Conda => "refers to a conda environment, which this buildpack does not use",
+        EnvHazard::PipInstallLocation => {
+            "makes pip install packages outside the virtual environment, where the app does not find them"
+        }
+        EnvHazard::UvProjectEnvironment => {
+            "makes uv sync into a directory other than the buildpack's virtual environment"
+        }
+        EnvHazard::UvPython => {
+            "makes uv choose (or download) a Python other than the one the buildpack installs"
+        }
+        EnvHazard::PoetryVirtualenvs => {
+            "changes where, or whether, Poetry creates its virtual environment"
+        }
+        EnvHazard::PipenvVenvInProject => {
+            "makes Pipenv create .venv in the app instead of using the buildpack's virtual environment"
+        }
+        EnvHazard::PipenvPython => {
+            "makes Pipenv use a Python other than the one the buildpack installs"
+        }
+        EnvHazard::PythonPath => {
+            "would let modules from outside the virtual environment shadow the installed packages"
+        }
+        EnvHazard::PipRequireVirtualenv => {
+            "would stop the buildpack from installing pip itself, which happens outside any virtual environment"
+        }
+    }
+}
+
+fn list(problems: &[EnvVarProblem]) -> String {
+    problems
+        .iter()
+        .map(|problem| format!("- {}: {}", problem.name, hazard(problem.hazard)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub(super) fn unsafe_env_message(refused: &[EnvVarProblem]) -> String {
+    formatdoc! {"
+        Unsupported environment variables for the build
+
+        The build's environment sets variables that would put Python, the package manager or
+        the installed packages somewhere other than where the buildpack puts them:
+        {list}
+
+        Remove them from the build's environment (`pack build --env`, the
+        [[io.buildpacks.build.env]] tables of project.toml, or your platform's config). The
+        buildpack sets up Python, the virtual environment and the package manager itself.
+    ", list = list(refused)}
+}
+
+pub(crate) fn neutralised_env_warning(neutralised: &[EnvVarProblem]) -> String {
+    formatdoc! {"
+        Ignoring environment variables during the build
+
+        These variables from the build's environment are left out of every command the
+        buildpack runs:
+        {list}
+
+        Build-time variables (`pack build --env`) do not reach the running app either. If the
+        app needs one at runtime, set it in the app's launch configuration instead.
+    ", list = list(neutralised)}
+}
+
+pub(super) fn no_package_manager_message(
+    python_files: &[&'static str],
+    hint: MissingLockHint,
+) -> String {
+    let found = style::value(python_files.join(", "));
+    match hint {
+        MissingLockHint::PipenvLock => formatdoc! {"
+            Missing Pipfile.lock
+
+            The app has a Pipfile but no Pipfile.lock. The buildpack installs the exact
+            versions locked in Pipfile.lock, so it needs one.
+
+            Run `pipenv lock` and commit the Pipfile.lock it creates.
+        "},
+        MissingLockHint::PoetryLock => formatdoc! {"
+            Missing poetry.lock
+
+            pyproject.toml has a [tool.poetry] table, so this looks like a Poetry project, but
+            there is no poetry.lock to install the dependencies from.
+
+            Run `poetry lock` and commit the poetry.lock it creates.
+        "},
+        MissingLockHint::UvLock => formatdoc! {"
+            Missing uv.lock
+
+            pyproject.toml describes the project ([project] or [tool.uv]), but there is no lock
+            file to install its dependencies from.
+
+            Run `uv lock` and commit the uv.lock it creates.
+        "},
+        MissingLockHint::InstallProject => formatdoc! {"
+            No requirements.txt for this package
+
+            The app is an installable Python package ({found}), but the buildpack installs
+            dependencies from a requirements file or a lock file, and there is none.
+
+            Add a requirements.txt containing the line `-e .`: pip then installs the app
+            and its dependencies.
+        "},
+        MissingLockHint::None => formatdoc! {"
+            No package manager files found
+
+            This looks like a Python app ({found}), but it has none of the files that say how
+            to install its dependencies: {files}.
+
+            Add one of them, for example a requirements.txt listing your dependencies (it may
+            be empty), or a lock file created with `uv lock`, `poetry lock` or `pipenv lock`.
+        ", files = PACKAGE_MANAGER_FILES.join(", ")},
+    }
+}
+
+pub(crate) fn committed_venv_warning(dirs: &[String]) -> String {
+    let shown = dirs
+        .iter()
+        .map(|dir| style::value(format!("{dir}/")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let first = dirs.first().map_or(".venv", String::as_str);
+    formatdoc! {"
+        Virtual environment committed with the app
+
+        The app contains a virtual environment: {shown}. The buildpack ignores it and installs
+        the dependencies into a virtual environment of its own; a copied one would not work in
+        the image anyway, as it points at the Python of the machine that created it. It only
+        makes the app bigger.
+
+        Add it to .gitignore and remove it from the repository (`git rm -r --cached {first}`),
+        or exclude it from the build in project.toml ([io.buildpacks] exclude).
+    "}
+}

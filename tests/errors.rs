@@ -1,0 +1,242 @@
+//! The user-facing error and warning catalogue, end to end: each test triggers one message and
+//! checks its headline and the fix it names.
+
+mod support;
+
+use support::runtime_server::manifest_with_versions;
+use support::{TestApp, assert_contains, assert_failure, assert_success};
+
+/// Builds `app` with `versions` as the runtime manifest.
+fn build_with_versions(app: &TestApp, versions: &[&str]) -> python_buildpack_runner::BuildOutput {
+    app.write("versions.jsonl", manifest_with_versions(versions));
+    app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", "versions.jsonl")])
+}
+
+#[test]
+fn several_versions_in_the_version_file() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.13\n3.12\n");
+    let build = app.build();
+    assert_failure(&build);
+    assert_contains(&build.output, "Invalid Python version in .python-version");
+    assert_contains(&build.output, "lists several versions (3.13, 3.12)");
+    assert_contains(&build.output, "Keep a single version line");
+}
+
+#[test]
+fn unparseable_version() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.x\n");
+    let build = app.build();
+    assert_failure(&build);
+    assert_contains(&build.output, "Invalid Python version in .python-version");
+    assert_contains(
+        &build.output,
+        "which is not a Python version this buildpack",
+    );
+    assert_contains(&build.output, "Use major.minor (3.13)");
+}
+
+#[test]
+fn version_file_that_is_not_text() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", b"3.13 \xe9t\xe9\n");
+    let build = app.build();
+    assert_failure(&build);
+    assert_contains(&build.output, "Unable to read `.python-version`");
+    assert_contains(&build.output, "is not UTF-8 text");
+    assert_contains(&build.output, "Save it as plain UTF-8 text");
+}
+
+#[test]
+fn misspelled_version_files() {
+    for (name, right) in [
+        (".python_version", ".python-version"),
+        ("python-version", ".python-version"),
+        (".python-version.txt", ".python-version"),
+        (".python-versions", ".python-version"),
+        ("runtime.text", "runtime.txt"),
+        ("runtime.txt.txt", "runtime.txt"),
+        ("Runtime.txt", "runtime.txt"),
+    ] {
+        let app = TestApp::new("python_3_13");
+        app.remove(".python-version");
+        app.write(name, "3.13\n");
+        let build = app.build();
+        assert_failure(&build);
+        assert_contains(
+            &build.output,
+            &format!("Misspelled Python version file: {name}"),
+        );
+        assert_contains(
+            &build.output,
+            &format!("`{name}`, which looks like a misspelling of"),
+        );
+        assert_contains(
+            &build.output,
+            &format!("The buildpack only reads `{right}`"),
+        );
+    }
+}
+
+#[test]
+fn patch_release_that_does_not_exist() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.11.99\n");
+    let build = build_with_versions(&app, &["3.11.2", "3.11.14"]);
+    assert_failure(&build);
+    assert_contains(&build.output, "Requested Python version not available");
+    assert_contains(
+        &build.output,
+        "Python 3.11.99 does not exist or is not available.",
+    );
+    assert_contains(&build.output, "Available patch releases: 3.11.14, 3.11.2.");
+}
+
+#[test]
+fn minor_version_that_does_not_exist() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.12\n");
+    let build = build_with_versions(&app, &["3.9.25", "3.11.2", "3.13.5"]);
+    assert_failure(&build);
+    assert_contains(&build.output, "There is no stable release of Python 3.12.");
+    // End-of-life versions the buildpack refuses are not suggested.
+    assert_contains(&build.output, "Available Python versions: 3.13, 3.11.\n");
+}
+
+#[test]
+fn minor_version_newer_than_any_known() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.16\n");
+    let build = app.build();
+    assert_failure(&build);
+    assert_contains(&build.output, "Python 3.16 is not available yet");
+    assert_contains(&build.output, "has not been released yet");
+    assert_contains(&build.output, "update the buildpack");
+}
+
+#[test]
+fn end_of_life_version_is_refused() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.9\n");
+    let build = build_with_versions(&app, &["3.9.25", "3.11.2"]);
+    assert_failure(&build);
+    assert_contains(&build.output, "Python 3.9 is no longer supported");
+    assert_contains(&build.output, "reached its end of life in 2025-10");
+    assert_contains(&build.output, "put 3.11 in .python-version");
+}
+
+#[test]
+fn recently_end_of_life_version_warns() {
+    let app = TestApp::new("python_3_13");
+    app.write(".python-version", "3.10\n");
+    let build = build_with_versions(&app, &["3.10.19", "3.11.2"]);
+    assert_contains(&build.output, "Python 3.10 has reached its end of life");
+    assert_contains(&build.output, "reached its end of life in 2026-10");
+    assert_contains(&build.output, "From 2027-10 on, the buildpack will refuse");
+    assert_contains(&build.output, "Resolved to Python 3.10.19");
+}
+
+#[test]
+fn invalid_bp_python_version() {
+    let app = TestApp::new("python_3_13");
+    let build = app.build_with(&[("BP_PYTHON_VERSION", "python-3.13")]);
+    assert_failure(&build);
+    assert_contains(&build.output, "Invalid BP_PYTHON_VERSION");
+    assert_contains(&build.output, "Set it to major.minor (3.13)");
+}
+
+#[test]
+fn requires_python_that_no_supported_version_satisfies() {
+    let app = TestApp::new("python_3_13");
+    app.remove(".python-version");
+    app.write(
+        "pyproject.toml",
+        "[project]\nname = \"app\"\nrequires-python = \"<3.10\"\n",
+    );
+    let build = app.build();
+    assert_failure(&build);
+    assert_contains(
+        &build.output,
+        "No supported Python version satisfies requires-python",
+    );
+    assert_contains(&build.output, "Change requires-python to allow one of them");
+}
+
+#[test]
+fn unsafe_environment_variables_are_refused() {
+    let app = TestApp::new("python_3_13");
+    let build = app.build_with(&[("PYTHONHOME", "/usr"), ("UV_PYTHON", "3.12")]);
+    assert_failure(&build);
+    assert_contains(
+        &build.output,
+        "Unsupported environment variables for the build",
+    );
+    assert_contains(
+        &build.output,
+        "- PYTHONHOME: makes Python look for its standard library outside the Python the buildpack installs",
+    );
+    assert_contains(&build.output, "- UV_PYTHON: makes uv choose");
+    assert_contains(&build.output, "Remove them from the build's environment");
+}
+
+#[test]
+fn pythonpath_is_left_out_of_the_build_with_a_warning() {
+    let app = TestApp::new("python_3_13");
+    let build = app.build_with(&[("PYTHONPATH", "/nonexistent")]);
+    assert_success(&build);
+    assert_contains(
+        &build.output,
+        "Ignoring environment variables during the build",
+    );
+    assert_contains(&build.output, "- PYTHONPATH: would let modules");
+}
+
+#[test]
+fn missing_lock_files_name_the_command_that_creates_them() {
+    let cases: [(&str, &str, &str, &str); 4] = [
+        (
+            "pyproject.toml",
+            "[tool.poetry]\nname = \"app\"\n",
+            "Missing poetry.lock",
+            "Run `poetry lock`",
+        ),
+        (
+            "pyproject.toml",
+            "[project]\nname = \"app\"\n",
+            "Missing uv.lock",
+            "Run `uv lock`",
+        ),
+        (
+            "Pipfile",
+            "[packages]\n",
+            "Missing Pipfile.lock",
+            "Run `pipenv lock`",
+        ),
+        (
+            "setup.py",
+            "from setuptools import setup\nsetup()\n",
+            "No requirements.txt for this package",
+            "containing the line `-e .`",
+        ),
+    ];
+    for (file, contents, headline, fix) in cases {
+        let app = TestApp::new("python_3_13");
+        app.remove("requirements.txt");
+        app.write(file, contents);
+        let build = app.build();
+        assert_failure(&build);
+        assert_contains(&build.output, headline);
+        assert_contains(&build.output, fix);
+    }
+}
+
+#[test]
+fn committed_virtual_environment_warns() {
+    let app = TestApp::new("python_3_13");
+    app.write(".venv/pyvenv.cfg", "home = /usr/bin\n");
+    app.write(".venv/bin/activate", "");
+    let build = app.build_ok();
+    assert_contains(&build.output, "Virtual environment committed with the app");
+    assert_contains(&build.output, "git rm -r --cached .venv");
+}
