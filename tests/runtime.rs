@@ -216,18 +216,35 @@ fn later_buildpacks_see_python_and_build_env() {
     assert_contains(
         &build.output,
         &format!(
+            // The app's virtual environment comes first on PATH; its python is the runtime's.
             "later-buildpack: python={}/bin/python3 version={}",
-            python_layer.display(),
+            app.layer_dir("venv").display(),
             expected_version("3.13")
+        ),
+    );
+    assert_contains(
+        &build.output,
+        &format!(
+            "later-buildpack: VIRTUAL_ENV={}",
+            app.layer_dir("venv").display()
         ),
     );
     assert_contains(
         &build.output,
         "later-buildpack: SOURCE_DATE_EPOCH=315532801",
     );
-    assert_contains(
-        &build.output,
-        &format!("later-buildpack: CPATH={}/include", python_layer.display()),
+    let cpath = build
+        .output
+        .lines()
+        .find_map(|line| line.strip_prefix("later-buildpack: CPATH="))
+        .unwrap();
+    let python_include = python_layer.join("include");
+    assert!(
+        cpath
+            .split(':')
+            .any(|dir| PathBuf::from(dir) == python_include),
+        "CPATH {cpath} lacks {}",
+        python_include.display()
     );
     assert_contains(
         &build.output,
