@@ -31,6 +31,9 @@ fn python_version_file_selects_the_runtime() {
     let prefix = app.run_ok("python -c 'import sys; print(sys.base_prefix)'");
     assert_eq!(PathBuf::from(prefix), app.layer_dir("python"));
     assert_eq!(app.run_ok("echo $PYTHONUNBUFFERED"), "1");
+    // The runtime's own (unpinned) pip is not shipped in the image.
+    assert_ne!(app.run("command -v pip || command -v pip3").code(), Some(0));
+    assert_ne!(app.run("python -c 'import pip'").code(), Some(0));
 
     let metadata = app.layer_toml("python");
     assert_eq!(
@@ -242,7 +245,7 @@ fn later_buildpacks_see_python_and_build_env() {
     assert!(
         cpath
             .split(':')
-            .any(|dir| PathBuf::from(dir) == python_include),
+            .any(|dir| python_include == std::path::Path::new(dir)),
         "CPATH {cpath} lacks {}",
         python_include.display()
     );

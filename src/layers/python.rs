@@ -4,10 +4,10 @@
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::errors::BuildpackError;
-use crate::python_version::{PythonVariant, PythonVersion};
 use crate::redact::redact_url;
 use crate::runtime::PythonRuntime;
 use crate::runtime::download::{DownloadError, download_and_unpack};
+use crate::runtime::layout;
 use crate::runtime::manifest::RuntimeEntry;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -150,7 +150,7 @@ pub(crate) fn install_python_layer(
                 },
             );
             let result = result.and_then(|()| {
-                ensure_interpreter_links(&layer.path().join("bin"), &entry.version, entry.variant)
+                layout::prepare_unpacked_runtime(&layer.path(), &entry.version, entry.variant)
                     .map_err(|message| DownloadError::Unpack {
                         url: entry.url.clone(),
                         message,
@@ -184,40 +184,6 @@ pub(crate) fn install_python_layer(
         layer_dir: layer.path(),
         build_env: build_env::with_layer(base_env, &layer_env),
     })
-}
-
-/// The versioned interpreter: `python3.13`, or `python3.13t` for a free-threaded build.
-pub(crate) fn interpreter_name(version: &PythonVersion, variant: PythonVariant) -> String {
-    let suffix = match variant {
-        PythonVariant::Default => "",
-        PythonVariant::Freethreaded => "t",
-    };
-    format!("python{}.{}{suffix}", version.major, version.minor)
-}
-
-/// Checks that the unpacked runtime has the interpreter [`PythonRuntime::python`] runs
-/// (`python3`, or `python3.13t` for a free-threaded build), and adds the `python3` and `python`
-/// links to it where the archive lacks them, so that both names work for every build.
-fn ensure_interpreter_links(
-    bin_dir: &std::path::Path,
-    version: &PythonVersion,
-    variant: PythonVariant,
-) -> Result<(), String> {
-    let interpreter = match variant {
-        PythonVariant::Default => "python3".to_string(),
-        PythonVariant::Freethreaded => interpreter_name(version, variant),
-    };
-    if !bin_dir.join(&interpreter).is_file() {
-        return Err(format!("the archive has no python/bin/{interpreter}"));
-    }
-    for link in ["python3", "python"] {
-        let path = bin_dir.join(link);
-        if link != interpreter && path.symlink_metadata().is_err() {
-            std::os::unix::fs::symlink(&interpreter, &path)
-                .map_err(|error| format!("creating bin/{link}: {error}"))?;
-        }
-    }
-    Ok(())
 }
 
 fn runtime_layer_env(layer_dir: &std::path::Path) -> LayerEnv {
@@ -268,41 +234,6 @@ mod tests {
             distro_name: "ubuntu".to_string(),
             distro_version: "24.04".to_string(),
         }
-    }
-
-    #[test]
-    fn interpreter_links_are_added_where_missing() {
-        let bin = tempfile::tempdir().unwrap();
-        let version: PythonVersion = "3.13.12".parse().unwrap();
-        assert_eq!(
-            ensure_interpreter_links(bin.path(), &version, PythonVariant::Freethreaded),
-            Err("the archive has no python/bin/python3.13t".to_string())
-        );
-        std::fs::write(bin.path().join("python3.13t"), "").unwrap();
-        std::os::unix::fs::symlink("python3.13t", bin.path().join("python3")).unwrap();
-        ensure_interpreter_links(bin.path(), &version, PythonVariant::Freethreaded).unwrap();
-        for link in ["python3", "python"] {
-            assert_eq!(
-                std::fs::read_link(bin.path().join(link)).unwrap(),
-                std::path::Path::new("python3.13t")
-            );
-        }
-        assert_eq!(
-            interpreter_name(&version, PythonVariant::Default),
-            "python3.13"
-        );
-
-        let default = tempfile::tempdir().unwrap();
-        std::fs::write(default.path().join("python3.13"), "").unwrap();
-        assert!(
-            ensure_interpreter_links(default.path(), &version, PythonVariant::Default).is_err()
-        );
-        std::os::unix::fs::symlink("python3.13", default.path().join("python3")).unwrap();
-        ensure_interpreter_links(default.path(), &version, PythonVariant::Default).unwrap();
-        assert_eq!(
-            std::fs::read_link(default.path().join("python")).unwrap(),
-            std::path::Path::new("python3")
-        );
     }
 
     #[test]

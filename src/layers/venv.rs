@@ -212,7 +212,7 @@ pub(crate) fn install_venv_layer(
 }
 
 /// `python -m venv --without-pip`: pip runs from its own build-only layer instead.
-fn create_venv(runtime: &PythonRuntime, dir: &Path, env: &Env) -> Result<(), VenvError> {
+pub(crate) fn create_venv(runtime: &PythonRuntime, dir: &Path, env: &Env) -> Result<(), VenvError> {
     let output = Command::new(runtime.python())
         .args(["-m", "venv", "--without-pip"])
         .arg(dir)
@@ -234,7 +234,7 @@ fn create_venv(runtime: &PythonRuntime, dir: &Path, env: &Env) -> Result<(), Ven
 }
 
 /// `bin` goes on `PATH` by itself (the lifecycle and libcnb add a layer's `bin`).
-fn venv_layer_env(dir: &Path) -> LayerEnv {
+pub(crate) fn venv_layer_env(dir: &Path) -> LayerEnv {
     LayerEnv::new().chainable_insert(
         Scope::All,
         ModificationBehavior::Override,

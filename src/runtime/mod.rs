@@ -2,6 +2,7 @@
 
 pub(crate) mod download;
 pub(crate) mod eol;
+pub(crate) mod layout;
 pub(crate) mod manifest;
 mod select;
 
@@ -33,7 +34,7 @@ impl PythonRuntime {
         let name = match self.variant {
             PythonVariant::Default => "python3".to_string(),
             PythonVariant::Freethreaded => {
-                crate::layers::python::interpreter_name(&self.version, PythonVariant::Freethreaded)
+                layout::interpreter_name(&self.version, PythonVariant::Freethreaded)
             }
         };
         self.layer_dir.join("bin").join(name)

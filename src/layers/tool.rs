@@ -1,0 +1,373 @@
+//! The `uv`, `poetry` and `pipenv` layers: the package manager that installs an app's locked
+//! dependencies, pinned with the hashes of every dependency in `requirements/<tool>.txt`, in a
+//! virtual environment of its own (never the app's). Cached, but build only and kept out of the
+//! env of later buildpacks: the tool is in neither their build nor the app image. It is installed
+//! with the `pip` layer's pip, and reused while the pins and the Python version stay the same.
+
+use crate::PythonBuildpack;
+use crate::errors::BuildpackError;
+use crate::layers::pip::restore_pip_layer;
+use crate::layers::venv::create_venv;
+use crate::package_managers::pip::output::{self, PipFailure};
+use crate::runtime::PythonRuntime;
+use bullet_stream::global::print;
+use libcnb::Env;
+use libcnb::build::BuildContext;
+use libcnb::data::layer::LayerName;
+use libcnb::data::layer_name;
+use libcnb::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
+    RestoredLayerAction,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::PathBuf;
+
+/// Bump to discard every cached tool layer, e.g. when the layout of the layers changes.
+const LAYER_FORMAT: u32 = 1;
+
+/// The tool's virtual environment inside its layer: not the layer's own `bin`, which would land on
+/// `PATH`.
+const VENV_DIR: &str = "venv";
+
+/// pip settings that would install somewhere other than the tool's virtual environment.
+const UNSUPPORTED_PIP_SETTINGS: [&str; 6] = [
+    "PIP_TARGET",
+    "PIP_PREFIX",
+    "PIP_ROOT",
+    "PIP_USER",
+    "PIP_PYTHON",
+    "PIP_REQUIRE_VIRTUALENV",
+];
+
+/// A package manager that installs from a lock file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tool {
+    Uv,
+    Poetry,
+    Pipenv,
+}
+
+impl Tool {
+    /// The project name on PyPI, which is also the name of its command.
+    pub(crate) fn command_name(self) -> &'static str {
+        match self {
+            Tool::Uv => "uv",
+            Tool::Poetry => "poetry",
+            Tool::Pipenv => "pipenv",
+        }
+    }
+
+    /// `name==version --hash=…` lines for the tool and every dependency.
+    pub(crate) fn requirements(self) -> &'static str {
+        match self {
+            Tool::Uv => include_str!("../../requirements/uv.txt"),
+            Tool::Poetry => include_str!("../../requirements/poetry.txt"),
+            Tool::Pipenv => include_str!("../../requirements/pipenv.txt"),
+        }
+    }
+
+    /// The version pinned in `requirements/<tool>.txt`.
+    pub(crate) fn version(self) -> &'static str {
+        pinned_version(self.requirements(), self.command_name())
+            .expect("requirements/<tool>.txt pins the tool with == (unit tested)")
+    }
+
+    fn layer_name(self) -> LayerName {
+        match self {
+            Tool::Uv => layer_name!("uv"),
+            Tool::Poetry => layer_name!("poetry"),
+            Tool::Pipenv => layer_name!("pipenv"),
+        }
+    }
+}
+
+impl fmt::Display for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Tool::Uv => "uv",
+            Tool::Poetry => "Poetry",
+            Tool::Pipenv => "Pipenv",
+        })
+    }
+}
+
+/// The version of the `name==version` line (a universal compile may have several lines for a
+/// dependency, but the tool itself is pinned once).
+fn pinned_version<'a>(requirements: &'a str, name: &str) -> Option<&'a str> {
+    let prefix = format!("{name}==");
+    requirements
+        .lines()
+        .map(str::trim)
+        .find_map(|line| line.strip_prefix(&prefix))
+        .and_then(|rest| {
+            rest.split(|c: char| c.is_whitespace() || c == ';' || c == '\\')
+                .next()
+        })
+        .filter(|version| !version.is_empty())
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ToolLayerMetadata {
+    pub(crate) layer_format: u32,
+    pub(crate) tool_version: String,
+    /// Of `requirements/<tool>.txt`: any change to the pins reinstalls.
+    pub(crate) requirements_sha256: String,
+    /// The tool's virtual environment runs this Python.
+    pub(crate) python_version: String,
+}
+
+#[derive(Debug)]
+pub(crate) enum ToolInstallError {
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    Spawn(std::io::Error),
+    Failed {
+        failure: PipFailure,
+        output: String,
+    },
+}
+
+/// Why a cached tool layer cannot be reused, one reason per changed field.
+pub(crate) fn reasons_to_discard(
+    tool: Tool,
+    old: &ToolLayerMetadata,
+    new: &ToolLayerMetadata,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if old.layer_format != new.layer_format {
+        reasons.push(format!("the buildpack's {tool} layer format changed"));
+    }
+    if old.tool_version != new.tool_version {
+        reasons.push(format!(
+            "the {tool} version changed ({} to {})",
+            old.tool_version, new.tool_version
+        ));
+    } else if old.requirements_sha256 != new.requirements_sha256 {
+        reasons.push(format!("the pinned dependencies of {tool} changed"));
+    }
+    if old.python_version != new.python_version {
+        reasons.push(format!(
+            "the Python version changed ({} to {})",
+            old.python_version, new.python_version
+        ));
+    }
+    reasons
+}
+
+/// The tool layer, restored from the cache when it still matches.
+pub(crate) struct ToolLayer {
+    tool: Tool,
+    layer: LayerRef<PythonBuildpack, (), Vec<String>>,
+    metadata: ToolLayerMetadata,
+}
+
+/// Restores the tool layer. Called on every build, even when the tool ends up not running: a
+/// cached layer that a build does not touch is dropped from the cache.
+pub(crate) fn restore_tool_layer(
+    context: &BuildContext<PythonBuildpack>,
+    runtime: &PythonRuntime,
+    tool: Tool,
+) -> libcnb::Result<ToolLayer, BuildpackError> {
+    let metadata = ToolLayerMetadata {
+        layer_format: LAYER_FORMAT,
+        tool_version: tool.version().to_string(),
+        requirements_sha256: hex::encode(Sha256::digest(tool.requirements())),
+        python_version: runtime.version.to_string(),
+    };
+    let layer = context.cached_layer(
+        tool.layer_name(),
+        CachedLayerDefinition {
+            build: false,
+            launch: false,
+            invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
+            restored_layer_action: &|old: &ToolLayerMetadata, _| {
+                let reasons = reasons_to_discard(tool, old, &metadata);
+                if reasons.is_empty() {
+                    (RestoredLayerAction::KeepLayer, reasons)
+                } else {
+                    (RestoredLayerAction::DeleteLayer, reasons)
+                }
+            },
+        },
+    )?;
+    Ok(ToolLayer {
+        tool,
+        layer,
+        metadata,
+    })
+}
+
+impl ToolLayer {
+    /// The tool's command: the cached one, or installed now. `env` is what pip runs with: it
+    /// brings the user's index, certificate and proxy settings (`PIP_*`).
+    pub(crate) fn install(
+        &self,
+        context: &BuildContext<PythonBuildpack>,
+        runtime: &PythonRuntime,
+        env: &Env,
+    ) -> libcnb::Result<PathBuf, BuildpackError> {
+        let tool = self.tool;
+        let version = &self.metadata.tool_version;
+        let venv_dir = self.layer.path().join(VENV_DIR);
+        let command = venv_dir.join("bin").join(tool.command_name());
+        match &self.layer.state {
+            LayerState::Restored { .. } => {
+                print::sub_bullet(format!("Using cached {tool} {version}"));
+                return Ok(command);
+            }
+            LayerState::Empty {
+                cause: EmptyLayerCause::RestoredLayerAction { cause: reasons },
+            } => print::sub_bullet(format!(
+                "Discarding the cached {tool} because {}",
+                reasons.join(", and ")
+            )),
+            LayerState::Empty { .. } => {}
+        }
+        let env = pip_env(env);
+        let pip = restore_pip_layer(context, runtime)?.install(runtime, &env)?;
+        let failed = |error| BuildpackError::ToolInstall { tool, error };
+        let requirements_file = self.layer.path().join("requirements.txt");
+        std::fs::write(&requirements_file, tool.requirements()).map_err(|error| {
+            failed(ToolInstallError::Io {
+                path: requirements_file.clone(),
+                error,
+            })
+        })?;
+        create_venv(runtime, &venv_dir, &env).map_err(BuildpackError::Venv)?;
+
+        let timer = print::sub_start_timer(format!("Installing {tool} {version}"));
+        // pip from the pip layer, run by the tool's own Python: it installs into that venv.
+        let result = pip
+            .command(&venv_dir.join("bin").join("python"))
+            .args(["install", "--require-hashes", "--no-deps"])
+            .args(["--only-binary", ":all:", "--no-cache-dir", "--no-input"])
+            .args(["--progress-bar", "off", "--disable-pip-version-check"])
+            .arg("--no-warn-script-location")
+            .arg("--requirement")
+            .arg(&requirements_file)
+            .env_clear()
+            .envs(&env)
+            .output();
+        let error = match result {
+            Ok(output) if output.status.success() => None,
+            Ok(output) => {
+                let text = format!(
+                    "{}\n{}",
+                    String::from_utf8_lossy(&output.stdout),
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                Some(ToolInstallError::Failed {
+                    failure: output::classify(&text),
+                    output: output::tail(&text, 15),
+                })
+            }
+            Err(error) => Some(ToolInstallError::Spawn(error)),
+        };
+        if let Some(error) = error {
+            timer.cancel("failed");
+            // Leave nothing that a later build could take for a complete install.
+            let _ = std::fs::remove_dir_all(&venv_dir);
+            return Err(failed(error).into());
+        }
+        timer.done();
+        // Written last: only a complete install carries metadata that a later build trusts.
+        self.layer.write_metadata(self.metadata.clone())?;
+        Ok(command)
+    }
+}
+
+/// The env pip installs the tool with: the build env without settings that would install
+/// elsewhere.
+fn pip_env(env: &Env) -> Env {
+    let mut pip_env = Env::new();
+    for (name, value) in env {
+        if !UNSUPPORTED_PIP_SETTINGS.iter().any(|unsupported| name == unsupported) {
+            pip_env.insert(name, value);
+        }
+    }
+    pip_env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOOLS: [Tool; 3] = [Tool::Uv, Tool::Poetry, Tool::Pipenv];
+
+    #[test]
+    fn every_tool_is_pinned_with_hashes() {
+        for tool in TOOLS {
+            let version = tool.version();
+            assert!(
+                version.chars().next().is_some_and(|c| c.is_ascii_digit()),
+                "{tool}: {version}"
+            );
+            assert!(tool.requirements().contains("--hash=sha256:"));
+            // Every requirement line is pinned, and followed by hashes.
+            for line in tool.requirements().lines() {
+                if line.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                    assert!(line.contains("=="), "{tool}: {line}");
+                    assert!(line.ends_with('\\'), "{tool}: no hashes for {line}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pinned_version_reads_the_tools_own_line() {
+        let requirements = "# c\npoetry-core==2.5.0 \\\n    --hash=sha256:00\npoetry==2.5.1 \\\n";
+        assert_eq!(pinned_version(requirements, "poetry"), Some("2.5.1"));
+        assert_eq!(pinned_version("uv==0.13.9 ; python_version >= '3.8'", "uv"), Some("0.13.9"));
+        assert_eq!(pinned_version("uv>=0.13", "uv"), None);
+    }
+
+    fn metadata() -> ToolLayerMetadata {
+        ToolLayerMetadata {
+            layer_format: LAYER_FORMAT,
+            tool_version: "2.5.1".to_string(),
+            requirements_sha256: "a".repeat(64),
+            python_version: "3.13.5".to_string(),
+        }
+    }
+
+    #[test]
+    fn reasons_name_what_changed() {
+        assert!(reasons_to_discard(Tool::Poetry, &metadata(), &metadata()).is_empty());
+        let new = ToolLayerMetadata {
+            tool_version: "2.6.0".to_string(),
+            requirements_sha256: "b".repeat(64),
+            python_version: "3.11.2".to_string(),
+            ..metadata()
+        };
+        assert_eq!(
+            reasons_to_discard(Tool::Poetry, &metadata(), &new),
+            vec![
+                "the Poetry version changed (2.5.1 to 2.6.0)",
+                "the Python version changed (3.13.5 to 3.11.2)"
+            ]
+        );
+        let repinned = ToolLayerMetadata {
+            requirements_sha256: "b".repeat(64),
+            ..metadata()
+        };
+        assert_eq!(
+            reasons_to_discard(Tool::Uv, &metadata(), &repinned),
+            vec!["the pinned dependencies of uv changed"]
+        );
+    }
+
+    #[test]
+    fn pip_env_drops_settings_that_install_elsewhere() {
+        let mut env = Env::new();
+        env.insert("PIP_TARGET", "/tmp/t");
+        env.insert("PIP_INDEX_URL", "https://i/simple");
+        let env = pip_env(&env);
+        assert!(!env.contains_key("PIP_TARGET"));
+        assert!(env.contains_key("PIP_INDEX_URL"));
+    }
+}
