@@ -37,21 +37,30 @@ trap cleanup EXIT
 # Package the buildpack once, outside the timings.
 "$runner" build --buildpack . --release --state-dir "$work/warmup" "${env_args[@]}" bench/apps/pip >/dev/null 2>&1 || true
 
-time_build() { # state_dir app_dir -> seconds
-  local start end
+time_build() { # state_dir app_dir -> "total_seconds buildpack_seconds"
+  local start end total own
   start=$(date +%s.%N)
   if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "$2" >"$work/last.log" 2>&1; then
     echo "build failed, see output:" >&2; cat "$work/last.log" >&2; exit 1
   fi
   end=$(date +%s.%N)
-  awk "BEGIN { print $end - $start }"
+  total=$(awk "BEGIN { print $end - $start }")
+  # The buildpack's own time, from its closing "- Done (finished in ...)" line ("< 0.1s" counts
+  # as 0.1; "1m 5s" as 65).
+  own=$(sed 's/\x1b\[[0-9;]*m//g' "$work/last.log" | grep -o 'Done (finished in [^)]*)' | tail -n 1 |
+    sed -e 's/Done (finished in //' -e 's/)//' -e 's/< //' |
+    awk '{ s = 0; for (i = 1; i <= NF; i++) { v = $i; if (v ~ /m$/) { sub(/m$/, "", v); s += v * 60 } else { sub(/s$/, "", v); s += v } } print s }')
+  echo "$total ${own:-0}"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 
 apps=("$@")
 [ ${#apps[@]} -gt 0 ] || apps=(bench/apps/*/)
-printf '%-10s %9s %9s %9s   (median of %s runs, seconds)\n' app fresh no-op changed "$RUNS"
+echo "Median of $RUNS runs, seconds. 'buildpack' is the buildpack's own build time; 'total' adds"
+echo "the runner's restore and export of the layers (its emulation of the lifecycle)."
+printf '%-8s %19s %19s %19s\n' "" "fresh" "no-op rebuild" "one pin changed"
+printf '%-8s %9s %9s %9s %9s %9s %9s\n' app buildpack total buildpack total buildpack total
 for app in "${apps[@]}"; do
   app=${app%/}; name=$(basename "$app")
   fresh=(); noop=(); changed=()
@@ -63,8 +72,12 @@ for app in "${apps[@]}"; do
     (cd "$copy" && bash ./change.sh)
     changed+=("$(time_build "$state" "$copy")")
   done
-  printf '%-10s %9s %9s %9s\n' "$name" \
-    "$(printf '%s\n' "${fresh[@]}" | median)" \
-    "$(printf '%s\n' "${noop[@]}" | median)" \
-    "$(printf '%s\n' "${changed[@]}" | median)"
+  col() { printf '%s\n' "$@" | awk -v f="$field" '{ print $f }' | median; }
+  row=()
+  for series in fresh noop changed; do
+    declare -n values=$series
+    field=2; row+=("$(col "${values[@]}")")
+    field=1; row+=("$(col "${values[@]}")")
+  done
+  printf '%-8s %9s %9s %9s %9s %9s %9s\n' "$name" "${row[@]}"
 done

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod cyclonedx;
+pub mod private_index;
 pub mod runtime_server;
 
 use python_buildpack_runner::{BuildConfig, BuildOutput, LaunchOutput, Runner, launch};
