@@ -11,6 +11,7 @@ mod errors;
 mod http;
 mod layers;
 mod package_managers;
+mod package_name;
 mod python_version;
 mod python_version_source;
 mod redact;

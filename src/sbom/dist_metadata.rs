@@ -37,21 +37,6 @@ impl License {
 /// `License:` values longer than this are a license text, not a name.
 const MAX_LICENSE_NAME: usize = 80;
 
-/// PEP 503 name normalization: lower case, runs of `-`, `_` and `.` become one `-`.
-pub(crate) fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
-
 /// The header fields of core metadata (RFC 822 style), in order: everything before the first
 /// blank line, with continuation lines (starting with a space or tab) joined to their field by a
 /// newline.
@@ -200,6 +185,7 @@ fn read_dir_if_exists(dir: &Path) -> std::io::Result<Vec<std::fs::DirEntry>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::package_name::normalize_name;
 
     #[test]
     fn names_are_normalized_as_pep_503_says() {

@@ -11,10 +11,11 @@ mod tests;
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::package_name::normalize_name;
 use crate::redact::redact_url;
 use crate::runtime::manifest::RuntimeEntry;
 pub(crate) use dist_metadata::ReadError;
-use dist_metadata::{Distribution, installed_distributions, normalize_name, site_packages_dirs};
+use dist_metadata::{Distribution, installed_distributions, site_packages_dirs};
 use libcnb::data::sbom::SbomFormat;
 use libcnb::layer::LayerRef;
 use libcnb::sbom::Sbom;

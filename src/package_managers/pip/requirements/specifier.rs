@@ -1,6 +1,7 @@
 //! What a requirement specifier asks for: a pinned or unpinned package name, a URL, a VCS
 //! checkout or a local path.
 
+use crate::package_name::normalize_name;
 use std::collections::HashSet;
 
 #[derive(Debug, PartialEq, Eq)]
@@ -123,19 +124,4 @@ fn looks_like_path(requirement: &str) -> bool {
         || ARCHIVES
             .iter()
             .any(|ext| requirement.to_ascii_lowercase().ends_with(ext))
-}
-
-/// PEP 503 name normalization: lower case, runs of `-`, `_` and `.` become one `-`.
-pub(super) fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }

@@ -1,6 +1,7 @@
 use super::lines::{Item, Requirement, expand_variables, logical_lines};
-use super::specifier::{classify_requirement, normalize_name};
+use super::specifier::classify_requirement;
 use super::*;
+use crate::package_name::normalize_name;
 use std::collections::HashMap;
 
 fn no_env(_: &str) -> Option<String> {
