@@ -1,6 +1,7 @@
 //! Every user-facing error message of the buildpack lives here.
 
 mod django;
+mod locked;
 mod pip;
 mod project;
 mod python_version;
@@ -20,8 +21,10 @@ use crate::django::DjangoError;
 use crate::env_safety::EnvVarProblem;
 use crate::http::HttpError;
 use crate::layers::pip::PipBootstrapError;
+use crate::layers::tool::{Tool, ToolInstallError};
 use crate::layers::venv::VenvError;
 use crate::package_managers::PackageManager;
+use crate::package_managers::locked::LockedInstallError;
 use crate::package_managers::pip::PipInstallError;
 use crate::package_managers::pip::requirements::RequirementsFileError;
 use crate::python_version::PythonVersionRequest;
@@ -66,11 +69,17 @@ pub(crate) enum BuildpackError {
         hint: MissingLockHint,
     },
     MultiplePackageManagers(Vec<PackageManager>),
-    PackageManagerNotSupported(PackageManager),
     RequirementsFile(RequirementsFileError),
     PipBootstrap(PipBootstrapError),
     Venv(VenvError),
     PipInstall(PipInstallError),
+    /// Installing uv, Poetry or Pipenv into its layer.
+    ToolInstall {
+        tool: Tool,
+        error: ToolInstallError,
+    },
+    /// Installing the locked dependencies with uv, Poetry or Pipenv.
+    LockedInstall(LockedInstallError),
     VenvSbom(crate::sbom::ReadError),
     Django(DjangoError),
 }
@@ -167,16 +176,12 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
                 them remains.
             "}
         }
-        BuildpackError::PackageManagerNotSupported(pm) => formatdoc! {"
-            {pm} is not supported yet
-
-            This version of the buildpack cannot install dependencies from {file} yet. Use
-            requirements.txt (pip) for now.
-        ", file = pm.marker_file()},
         BuildpackError::RequirementsFile(error) => pip::requirements_file_message(error),
         BuildpackError::PipBootstrap(error) => pip::pip_bootstrap_message(error),
         BuildpackError::Venv(error) => pip::venv_message(error),
         BuildpackError::PipInstall(error) => pip::pip_install_message(error),
+        BuildpackError::ToolInstall { tool, error } => locked::tool_install_message(*tool, error),
+        BuildpackError::LockedInstall(error) => locked::locked_install_message(error),
         BuildpackError::VenvSbom(error) => sbom::venv_sbom_message(error),
         BuildpackError::Django(error) => django::django_message(error),
     }

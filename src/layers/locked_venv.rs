@@ -304,7 +304,8 @@ mod tests {
             decide(&metadata(), &new),
             VenvAction::Update(vec!["uv.lock changed".to_string()])
         );
-        new.files.insert("pyproject.toml".to_string(), "e".repeat(64));
+        new.files
+            .insert("pyproject.toml".to_string(), "e".repeat(64));
         new.files.insert("uv.toml".to_string(), "f".repeat(64));
         new.env_names = vec!["UV_EXTRA_INDEX_URL".to_string()];
         new.env_sha256 = "0".repeat(64);
@@ -356,7 +357,9 @@ mod tests {
         };
         assert_eq!(
             decide(&metadata(), &new),
-            VenvAction::Recreate(vec!["the package manager changed (uv to Poetry)".to_string()])
+            VenvAction::Recreate(vec![
+                "the package manager changed (uv to Poetry)".to_string()
+            ])
         );
         let pips: GenericMetadata = Some(toml::toml! { pip_version = "26.3" });
         assert_eq!(

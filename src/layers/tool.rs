@@ -286,7 +286,10 @@ impl ToolLayer {
 fn pip_env(env: &Env) -> Env {
     let mut pip_env = Env::new();
     for (name, value) in env {
-        if !UNSUPPORTED_PIP_SETTINGS.iter().any(|unsupported| name == unsupported) {
+        if !UNSUPPORTED_PIP_SETTINGS
+            .iter()
+            .any(|unsupported| name == unsupported)
+        {
             pip_env.insert(name, value);
         }
     }
@@ -322,7 +325,10 @@ mod tests {
     fn pinned_version_reads_the_tools_own_line() {
         let requirements = "# c\npoetry-core==2.5.0 \\\n    --hash=sha256:00\npoetry==2.5.1 \\\n";
         assert_eq!(pinned_version(requirements, "poetry"), Some("2.5.1"));
-        assert_eq!(pinned_version("uv==0.13.9 ; python_version >= '3.8'", "uv"), Some("0.13.9"));
+        assert_eq!(
+            pinned_version("uv==0.13.9 ; python_version >= '3.8'", "uv"),
+            Some("0.13.9")
+        );
         assert_eq!(pinned_version("uv>=0.13", "uv"), None);
     }
 

@@ -31,15 +31,31 @@ pub(crate) enum LockedFailure {
     /// The lock file does not match its manifest any more.
     LockOutdated,
     /// The project does not allow the Python the buildpack installed: the tool's words.
-    PythonMismatch { detail: String },
+    PythonMismatch {
+        detail: String,
+    },
     /// Locked versions or files that the index does not have (any more).
-    Unavailable { packages: Vec<String> },
+    Unavailable {
+        packages: Vec<String>,
+    },
+    /// The index answered 401 or 403: missing or wrong credentials.
+    CredentialsRejected {
+        packages: Vec<String>,
+    },
     /// Downloads whose hash is not one of those in the lock.
-    HashMismatch { packages: Vec<String> },
+    HashMismatch {
+        packages: Vec<String>,
+    },
     /// Building a package from source failed.
-    BuildFailed { packages: Vec<String> },
+    BuildFailed {
+        packages: Vec<String>,
+    },
+    /// Poetry could not install the project itself (no package folder, for example).
+    RootNotInstallable,
     /// The index could not be reached at all (TLS, proxy, DNS).
-    IndexUnreachable { certificate: bool },
+    IndexUnreachable {
+        certificate: bool,
+    },
     Other,
 }
 
@@ -217,11 +233,30 @@ pub(crate) fn fingerprint(env: &Env, is_setting: fn(&str) -> bool) -> (Vec<Strin
     (names.into_iter().collect(), hex::encode(hasher.finalize()))
 }
 
+/// `env` without the variables `names`.
+pub(crate) fn without(env: &Env, names: &[&str]) -> Env {
+    let mut kept = Env::new();
+    for (name, value) in env {
+        if !names.iter().any(|n| name == n) {
+            kept.insert(name, value);
+        }
+    }
+    kept
+}
+
 /// Whether a variable holds a credential (the part of a name after the tool's prefix).
 pub(crate) fn is_credential(name: &str) -> bool {
-    ["USERNAME", "PASSWORD", "TOKEN", "CREDENTIALS", "AUTH", "HTTP_BASIC", "CERT"]
-        .iter()
-        .any(|part| name.contains(part))
+    [
+        "USERNAME",
+        "PASSWORD",
+        "TOKEN",
+        "CREDENTIALS",
+        "AUTH",
+        "HTTP_BASIC",
+        "CERT",
+    ]
+    .iter()
+    .any(|part| name.contains(part))
 }
 
 /// Packages named in backquotes after `prefix`: uv's ``Failed to download `six==1.17.99` ``.
@@ -311,10 +346,7 @@ mod tests {
     fn quoted_packages_are_collected_once() {
         let output = "error: Failed to download `six==1.17.99`\n  cause: x\n\
                       error: Failed to download `six==1.17.99`\nFailed to build `a @ file:///w/a`";
-        assert_eq!(
-            quoted_after(output, "Failed to download"),
-            ["six==1.17.99"]
-        );
+        assert_eq!(quoted_after(output, "Failed to download"), ["six==1.17.99"]);
         assert_eq!(quoted_after(output, "Failed to build"), ["a @ file:///w/a"]);
     }
 

@@ -1,6 +1,10 @@
 //! Which package manager an app uses, and installing its dependencies with it.
 
+pub(crate) mod locked;
 pub(crate) mod pip;
+pub(crate) mod pipenv;
+pub(crate) mod poetry;
+pub(crate) mod uv;
 
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
@@ -78,7 +82,9 @@ pub(crate) fn install_dependencies(
 ) -> libcnb::Result<(), BuildpackError> {
     let venv = match package_manager {
         PackageManager::Pip => pip::install(context, runtime)?,
-        other => return Err(BuildpackError::PackageManagerNotSupported(other).into()),
+        PackageManager::Uv => locked::install::<uv::Uv>(context, runtime)?,
+        PackageManager::Poetry => locked::install::<poetry::Poetry>(context, runtime)?,
+        PackageManager::Pipenv => locked::install::<pipenv::Pipenv>(context, runtime)?,
     };
     // Build steps that need the installed dependencies, for every package manager.
     crate::django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;

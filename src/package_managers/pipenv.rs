@@ -1,0 +1,167 @@
+//! Installing an app's dependencies from Pipfile.lock with `pipenv install --deploy`.
+//!
+//! Pipenv installs into the buildpack's virtual environment (the active one, `VIRTUAL_ENV`).
+//! `--deploy` fails when Pipfile.lock is out of date with the Pipfile (or the Pipfile's
+//! `python_version` is not the Python in use) instead of locking again, and pip checks every
+//! download against the lock's hashes. Only the `[packages]` (default) section is installed.
+//! `pipenv install` never uninstalls, so an existing environment is then cleaned with
+//! `pipenv clean`, which removes what Pipfile.lock no longer has.
+
+use crate::layers::locked_venv::InstallMode;
+use crate::layers::tool::Tool;
+use crate::package_managers::PackageManager;
+use crate::package_managers::locked::{
+    LockedFailure, LockedManager, is_credential, normalize_name, without,
+};
+use crate::package_managers::pip::output::{self, PipFailure};
+use crate::runtime::PythonRuntime;
+use libcnb::Env;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// Pipenv and pip settings that do not change what is installed, or that the buildpack sets.
+const NEUTRAL_SETTINGS: [&str; 17] = [
+    "PIPENV_CACHE_DIR",
+    "PIPENV_VERBOSITY",
+    "PIPENV_NOSPIN",
+    "PIPENV_YES",
+    "PIPENV_TIMEOUT",
+    "PIPENV_INSTALL_TIMEOUT",
+    "PIPENV_MAX_RETRIES",
+    "PIPENV_HIDE_EMOJIS",
+    "PIPENV_COLORBLIND",
+    "PIPENV_QUIET",
+    "PIPENV_VERBOSE",
+    "PIP_CACHE_DIR",
+    "PIP_NO_CACHE_DIR",
+    "PIP_DEFAULT_TIMEOUT",
+    "PIP_TIMEOUT",
+    "PIP_RETRIES",
+    "PIP_PROGRESS_BAR",
+];
+
+/// Settings that would make Pipenv leave the buildpack's virtual environment.
+const UNSUPPORTED_SETTINGS: [&str; 3] = [
+    "PIPENV_IGNORE_VIRTUALENVS",
+    "PIPENV_ACTIVE",
+    "PIPENV_SYSTEM",
+];
+
+pub(crate) struct Pipenv;
+
+impl LockedManager for Pipenv {
+    const PACKAGE_MANAGER: PackageManager = PackageManager::Pipenv;
+    const TOOL: Tool = Tool::Pipenv;
+    const FILES: &'static [&'static str] = &["Pipfile.lock", "Pipfile"];
+
+    fn is_setting(name: &str) -> bool {
+        let rest = name
+            .strip_prefix("PIPENV_")
+            .or_else(|| name.strip_prefix("PIP_"));
+        rest.is_some_and(|rest| !is_credential(rest)) && !NEUTRAL_SETTINGS.contains(&name)
+    }
+
+    fn tool_env(env: &Env, _runtime: &PythonRuntime, _venv_dir: &Path, cache_dir: &Path) -> Env {
+        // `env` has `VIRTUAL_ENV`: Pipenv installs into the active virtual environment.
+        let mut env = without(env, &UNSUPPORTED_SETTINGS);
+        env.insert("PIPENV_CACHE_DIR", cache_dir);
+        // Without the notice that Pipenv found itself in a virtual environment: it is meant to.
+        env.insert("PIPENV_VERBOSITY", "-1");
+        env.insert("PIPENV_NOSPIN", "1");
+        env.insert("PIPENV_YES", "1");
+        // Pipenv wraps its messages at the terminal width (80 without a terminal).
+        env.insert("COLUMNS", "200");
+        env
+    }
+
+    fn commands(_app_dir: &Path, mode: InstallMode) -> Vec<Vec<String>> {
+        let mut commands = vec![vec!["install".to_string(), "--deploy".to_string()]];
+        if mode == InstallMode::Existing {
+            commands.push(vec!["clean".to_string()]);
+        }
+        commands
+    }
+
+    fn classify(output: &str) -> LockedFailure {
+        // Pipenv wraps long lines.
+        let joined = output.split_whitespace().collect::<Vec<_>>().join(" ");
+        if joined.contains("is out of date. Expected:") {
+            return LockedFailure::LockOutdated;
+        }
+        if let Some(line) = output
+            .lines()
+            .find(|line| line.contains("Your Pipfile requires"))
+        {
+            let line = line.trim().trim_start_matches("Warning: ");
+            return LockedFailure::PythonMismatch {
+                detail: line.split(" from ").next().unwrap_or(line).replace('"', ""),
+            };
+        }
+        // Pipenv installs with pip: the rest is pip's output.
+        match output::classify(output) {
+            PipFailure::NotFound {
+                requirements,
+                credentials_rejected: true,
+            } => LockedFailure::CredentialsRejected {
+                packages: requirements,
+            },
+            PipFailure::NotFound { requirements, .. } => LockedFailure::Unavailable {
+                packages: requirements,
+            },
+            PipFailure::Hashes { mismatch: true } => LockedFailure::HashMismatch {
+                packages: hash_mismatches(output),
+            },
+            PipFailure::BuildFailed { packages } => LockedFailure::BuildFailed { packages },
+            PipFailure::IndexUnreachable { certificate } => {
+                LockedFailure::IndexUnreachable { certificate }
+            }
+            _ => LockedFailure::Other,
+        }
+    }
+
+    fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
+        let Ok(lock) = serde_json::from_str::<serde_json::Value>(lock) else {
+            return HashMap::new();
+        };
+        let Some(packages) = lock.get("default").and_then(serde_json::Value::as_object) else {
+            return HashMap::new();
+        };
+        packages
+            .iter()
+            .filter_map(|(name, package)| {
+                let hashes: Vec<String> = package
+                    .get("hashes")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(String::from)
+                    .collect();
+                (!hashes.is_empty()).then(|| (normalize_name(name), hashes))
+            })
+            .collect()
+    }
+}
+
+/// `typing-extensions==4.12.2` from pip's lines under "THESE PACKAGES DO NOT MATCH THE HASHES":
+/// `    typing-extensions==4.12.2 from https://… (from -r …):`.
+fn hash_mismatches(output: &str) -> Vec<String> {
+    let mut packages: Vec<String> = Vec::new();
+    for line in output
+        .lines()
+        .skip_while(|line| !line.contains("DO NOT MATCH THE HASHES"))
+        .skip(1)
+    {
+        let line = line.trim();
+        if let Some((package, _)) = line.split_once(" from ")
+            && package.contains("==")
+            && !package.contains(' ')
+            && !packages.iter().any(|p| p == package)
+        {
+            packages.push(package.to_string());
+        }
+    }
+    packages
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,160 @@
+use super::*;
+
+const SOURCE: &str = "[[tool.poetry.source]]\nname = \"pypi-simple\"\n";
+const BUILD_SYSTEM: &str = "[build-system]\nrequires = [\"poetry-core>=2\"]\n\
+                            build-backend = \"poetry.core.masonry.api\"\n";
+
+#[test]
+fn the_project_is_installed_only_when_packaged() {
+    let app = "[project]\nname = \"app\"\n";
+    assert!(!installs_root(Some(&format!("{app}{SOURCE}"))));
+    assert!(installs_root(Some(&format!("{app}{BUILD_SYSTEM}"))));
+    let not_a_package = format!("{app}[tool.poetry]\npackage-mode = false\n{BUILD_SYSTEM}");
+    assert!(!installs_root(Some(&not_a_package)));
+    let explicit = format!("{app}[tool.poetry]\npackage-mode = true\n{BUILD_SYSTEM}");
+    assert!(installs_root(Some(&explicit)));
+    assert!(!installs_root(Some("not toml [")));
+    assert!(!installs_root(None));
+}
+
+#[test]
+fn sync_only_main_without_the_project_unless_packaged() {
+    let app = tempfile::tempdir().unwrap();
+    std::fs::write(
+        app.path().join("pyproject.toml"),
+        "[tool.poetry]\npackage-mode = false\n",
+    )
+    .unwrap();
+    assert_eq!(
+        Poetry::commands(app.path(), InstallMode::New),
+        vec![vec![
+            "sync",
+            "--only",
+            "main",
+            "--no-root",
+            "--no-interaction",
+            "--no-ansi",
+            "--compile"
+        ]]
+    );
+    std::fs::write(app.path().join("pyproject.toml"), BUILD_SYSTEM).unwrap();
+    assert!(!Poetry::commands(app.path(), InstallMode::New)[0].contains(&"--no-root".to_string()));
+}
+
+#[test]
+fn settings_are_poetry_variables_but_not_credentials() {
+    assert!(Poetry::is_setting("POETRY_REPOSITORIES_PRIVATE_URL"));
+    assert!(Poetry::is_setting("POETRY_INSTALLER_NO_BINARY"));
+    assert!(!Poetry::is_setting("POETRY_HTTP_BASIC_PRIVATE_USERNAME"));
+    assert!(!Poetry::is_setting("POETRY_HTTP_BASIC_PRIVATE_PASSWORD"));
+    assert!(!Poetry::is_setting("POETRY_PYPI_TOKEN_PRIVATE"));
+    assert!(!Poetry::is_setting("POETRY_CERTIFICATES_PRIVATE_CERT"));
+    assert!(!Poetry::is_setting("POETRY_CACHE_DIR"));
+    assert!(!Poetry::is_setting("REQUESTS_CA_BUNDLE"));
+}
+
+#[test]
+fn out_of_date_lock() {
+    let output = "Installing dependencies from lock file\npyproject.toml changed significantly \
+                  since poetry.lock was last generated. Run `poetry lock` to fix the lock file.\n";
+    assert_eq!(Poetry::classify(output), LockedFailure::LockOutdated);
+}
+
+#[test]
+fn python_that_the_project_does_not_allow() {
+    let output = "\nCurrent Python version (3.11.2) is not allowed by the project (>=3.12).\n\
+                  Poetry cannot switch to a compatible Python version because virtualenv \
+                  creation is disabled.\n";
+    assert_eq!(
+        Poetry::classify(output),
+        LockedFailure::PythonMismatch {
+            detail: "Current Python version (3.11.2) is not allowed by the project (>=3.12)."
+                .to_string()
+        }
+    );
+}
+
+#[test]
+fn locked_version_that_is_gone() {
+    let output = "\
+  - Installing six (1.17.99)
+
+    | Unable to find installation candidates for six (1.17.99)
+    | 
+    | This is likely not a Poetry issue.
+";
+    assert_eq!(
+        Poetry::classify(output),
+        LockedFailure::Unavailable {
+            packages: vec!["six (1.17.99)".to_string()]
+        }
+    );
+}
+
+#[test]
+fn hash_mismatch() {
+    let output = "  - Installing six (1.17.0)\n\n    | Downloaded distributions for six \
+                  (1.17.0) did not match any known checksums in your lock file.\n";
+    assert_eq!(
+        Poetry::classify(output),
+        LockedFailure::HashMismatch {
+            packages: vec!["six (1.17.0)".to_string()]
+        }
+    );
+}
+
+#[test]
+fn build_failure() {
+    let output = "    | PEP517 build of a dependency failed\n    | Backend subprocess exited\n\
+                  Note: This error originates from the build backend, and is likely not a \
+                  problem with poetry but one of the following issues with brokenpkg (0.1.0)\n";
+    assert_eq!(
+        Poetry::classify(output),
+        LockedFailure::BuildFailed {
+            packages: vec!["brokenpkg (0.1.0)".to_string()]
+        }
+    );
+}
+
+#[test]
+fn unreachable_index_and_missing_package_folder() {
+    let output =
+        "    | All attempts to connect to pypi.org failed.\n    | \n    | Probable Causes:\n";
+    assert_eq!(
+        Poetry::classify(output),
+        LockedFailure::IndexUnreachable { certificate: false }
+    );
+    let output = "Installing the current project: app (0.0.0)\nError: The current project \
+                  could not be installed: No file/folder found for package app\n";
+    assert_eq!(Poetry::classify(output), LockedFailure::RootNotInstallable);
+    assert_eq!(Poetry::classify("Something else\n"), LockedFailure::Other);
+}
+
+#[test]
+fn lock_hashes_are_the_files_hashes() {
+    let lock = r#"
+[[package]]
+name = "six"
+version = "1.17.0"
+files = [
+    {file = "six-1.17.0-py2.py3-none-any.whl", hash = "sha256:aa"},
+    {file = "six-1.17.0.tar.gz", hash = "sha256:bb"},
+]
+"#;
+    assert_eq!(
+        Poetry::lock_hashes(lock).get("six"),
+        Some(&vec!["sha256:aa".to_string(), "sha256:bb".to_string()])
+    );
+}
+
+#[test]
+fn rejected_credentials() {
+    let output = "Installing dependencies from lock file\n\n  - Installing private-pkg (1.0.0)\n\n\
+                  HTTPError\n\n401 Client Error: Unauthorized for url: http://127.0.0.1/x.whl\n";
+    assert_eq!(
+        Poetry::classify(output),
+        LockedFailure::CredentialsRejected {
+            packages: vec!["private-pkg (1.0.0)".to_string()]
+        }
+    );
+}

@@ -1,0 +1,170 @@
+//! Installing an app's dependencies from uv.lock with `uv sync --locked --no-default-groups`.
+//!
+//! uv syncs into the buildpack's virtual environment (`UV_PROJECT_ENVIRONMENT`) with the
+//! buildpack's Python only: it never downloads one. It installs the project itself (editable)
+//! when uv considers it a package (a `[build-system]`, or `tool.uv.package = true`), as
+//! `uv sync` does anywhere. Its cache is a cached layer on the same file system as the
+//! environment, so packages are hard-linked from it.
+
+use crate::layers::locked_venv::InstallMode;
+use crate::layers::tool::Tool;
+use crate::package_managers::PackageManager;
+use crate::package_managers::locked::{
+    LockedFailure, LockedManager, is_credential, normalize_name, quoted_after, without,
+};
+use crate::runtime::PythonRuntime;
+use libcnb::Env;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// uv settings that do not change what uv installs, or that the buildpack sets itself.
+const NEUTRAL_SETTINGS: [&str; 15] = [
+    "UV_CACHE_DIR",
+    "UV_NO_CACHE",
+    "UV_NO_PROGRESS",
+    "UV_HTTP_TIMEOUT",
+    "UV_REQUEST_TIMEOUT",
+    "UV_HTTP_RETRIES",
+    "UV_CONCURRENT_DOWNLOADS",
+    "UV_CONCURRENT_BUILDS",
+    "UV_CONCURRENT_INSTALLS",
+    "UV_NATIVE_TLS",
+    "UV_SYSTEM_CERTS",
+    "UV_LINK_MODE",
+    "UV_COMPILE_BYTECODE",
+    "UV_COLOR",
+    "UV_LOG_CONTEXT",
+];
+
+pub(crate) struct Uv;
+
+impl LockedManager for Uv {
+    const PACKAGE_MANAGER: PackageManager = PackageManager::Uv;
+    const TOOL: Tool = Tool::Uv;
+    const FILES: &'static [&'static str] = &["uv.lock", "pyproject.toml", "uv.toml"];
+
+    fn is_setting(name: &str) -> bool {
+        name.strip_prefix("UV_")
+            .is_some_and(|rest| !is_credential(rest))
+            && !NEUTRAL_SETTINGS.contains(&name)
+    }
+
+    fn tool_env(env: &Env, runtime: &PythonRuntime, venv_dir: &Path, cache_dir: &Path) -> Env {
+        // Would skip the sync, or the lock check, that this build is about.
+        let mut env = without(env, &["UV_NO_SYNC", "UV_FROZEN"]);
+        env.insert("UV_PROJECT_ENVIRONMENT", venv_dir);
+        // The buildpack's Python, and never one that uv would download or find elsewhere.
+        env.insert("UV_PYTHON", runtime.python());
+        env.insert("UV_PYTHON_DOWNLOADS", "never");
+        env.insert("UV_PYTHON_PREFERENCE", "only-system");
+        env.insert("UV_COMPILE_BYTECODE", "1");
+        env.insert("UV_CACHE_DIR", cache_dir);
+        env.insert("UV_LINK_MODE", "hardlink");
+        env.insert("UV_NO_PROGRESS", "1");
+        env
+    }
+
+    fn commands(_app_dir: &Path, _mode: InstallMode) -> Vec<Vec<String>> {
+        // `uv sync` installs what the lock has and removes what it does not, in a new
+        // environment or an existing one alike.
+        vec![
+            ["sync", "--locked", "--no-default-groups"]
+                .map(String::from)
+                .to_vec(),
+        ]
+    }
+
+    fn classify(output: &str) -> LockedFailure {
+        if output.contains("needs to be updated, but `--locked` was provided") {
+            return LockedFailure::LockOutdated;
+        }
+        if let Some(line) = output
+            .lines()
+            .find(|line| line.contains("incompatible with the project's Python requirement"))
+        {
+            return LockedFailure::PythonMismatch {
+                detail: line.trim().trim_start_matches("error: ").to_string(),
+            };
+        }
+        let names = |prefix: &str| -> Vec<String> {
+            quoted_after(output, prefix)
+                .into_iter()
+                .map(|package| match package.split_once(" @ ") {
+                    Some((name, _)) => name.to_string(),
+                    None => package,
+                })
+                .collect()
+        };
+        let packages = names("Hash mismatch for");
+        if !packages.is_empty() {
+            return LockedFailure::HashMismatch { packages };
+        }
+        let packages = names("Failed to build");
+        if !packages.is_empty() {
+            return LockedFailure::BuildFailed { packages };
+        }
+        let certificate = ["invalid peer certificate", "certificate verify failed"]
+            .iter()
+            .any(|needle| output.contains(needle));
+        let unreachable = certificate
+            || [
+                "error sending request",
+                "Connection refused",
+                "dns error",
+                "tcp connect error",
+            ]
+            .iter()
+            .any(|needle| output.contains(needle));
+        let packages = names("Failed to download");
+        if unreachable {
+            LockedFailure::IndexUnreachable { certificate }
+        } else if ["401 Unauthorized", "403 Forbidden"]
+            .iter()
+            .any(|status| output.contains(status))
+        {
+            LockedFailure::CredentialsRejected { packages }
+        } else if packages.is_empty() {
+            LockedFailure::Other
+        } else {
+            LockedFailure::Unavailable { packages }
+        }
+    }
+
+    fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
+        let Ok(lock) = toml::from_str::<toml::Table>(lock) else {
+            return HashMap::new();
+        };
+        let mut hashes = HashMap::new();
+        for package in lock
+            .get("package")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(name) = package.get("name").and_then(toml::Value::as_str) else {
+                continue;
+            };
+            let artifacts = package.get("sdist").into_iter().chain(
+                package
+                    .get("wheels")
+                    .and_then(toml::Value::as_array)
+                    .into_iter()
+                    .flatten(),
+            );
+            let found: Vec<String> = artifacts
+                .filter_map(|artifact| artifact.get("hash").and_then(toml::Value::as_str))
+                .map(String::from)
+                .collect();
+            if !found.is_empty() {
+                hashes
+                    .entry(normalize_name(name))
+                    .or_insert_with(Vec::new)
+                    .extend(found);
+            }
+        }
+        hashes
+    }
+}
+
+#[cfg(test)]
+mod tests;
