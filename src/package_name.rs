@@ -4,7 +4,7 @@
 /// files, requirements and installed metadata are matched against each other.
 pub(crate) fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
+    for c in name.trim().chars() {
         if matches!(c, '-' | '_' | '.') {
             if !out.ends_with('-') {
                 out.push('-');

@@ -13,6 +13,7 @@ use crate::layers::tool_cache::prepare_tool_cache_layer;
 use crate::layers::venv::Venv;
 use crate::package_managers::PackageManager;
 use crate::package_managers::pip::output::RedactingLineWriter;
+pub(crate) use crate::package_name::normalize_name;
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use bullet_stream::style;
@@ -276,21 +277,6 @@ pub(crate) fn quoted_after(output: &str, prefix: &str) -> Vec<String> {
         }
     }
     packages
-}
-
-/// The PEP 503 normalized name, as the SBOM keys lock hashes.
-pub(crate) fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.trim().chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 #[cfg(test)]
