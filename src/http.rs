@@ -53,14 +53,27 @@ pub(crate) fn agent() -> ureq::Agent {
 }
 
 /// Starts a GET and returns the body reader, mapping failures to [`HttpError`].
-pub(crate) fn get(agent: &ureq::Agent, url: &Url) -> Result<impl Read + use<>, HttpError> {
+/// `file://` URLs (a manifest on a local path with archives beside it) are read from disk.
+pub(crate) fn get(agent: &ureq::Agent, url: &Url) -> Result<Box<dyn Read>, HttpError> {
+    if url.scheme() == "file" {
+        let path = url
+            .to_file_path()
+            .map_err(|()| HttpError::NotFound { url: url.clone() })?;
+        return match std::fs::File::open(&path) {
+            Ok(file) => Ok(Box::new(std::io::BufReader::new(file))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Err(HttpError::NotFound { url: url.clone() })
+            }
+            Err(error) => Err(network_error(url, &error)),
+        };
+    }
     let response = agent
         .get(url.as_str())
         .call()
         .map_err(|error| network_error(url, &error))?;
     let code = response.status().as_u16();
     match code {
-        200..=299 => Ok(response.into_body().into_reader()),
+        200..=299 => Ok(Box::new(response.into_body().into_reader())),
         404 | 410 => Err(HttpError::NotFound { url: url.clone() }),
         _ => Err(HttpError::Status {
             url: url.clone(),
@@ -181,6 +194,24 @@ mod tests {
         );
         assert!(result.is_err());
         assert_eq!(calls.get(), MAX_ATTEMPTS);
+    }
+
+    #[test]
+    fn file_urls_are_read_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.jsonl"), "contents").unwrap();
+        let url = Url::from_file_path(dir.path().join("m.jsonl")).unwrap();
+        let mut body = String::new();
+        get(&agent(), &url)
+            .unwrap()
+            .read_to_string(&mut body)
+            .unwrap();
+        assert_eq!(body, "contents");
+        let missing = Url::from_file_path(dir.path().join("missing")).unwrap();
+        assert!(matches!(
+            get(&agent(), &missing).err().unwrap(),
+            HttpError::NotFound { .. }
+        ));
     }
 
     #[test]

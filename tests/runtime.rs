@@ -263,3 +263,21 @@ fn later_buildpacks_see_python_and_build_env() {
         ),
     );
 }
+
+#[test]
+fn manifest_on_a_local_path_reads_archives_beside_it() {
+    let RuntimeSource::LocalMirror { dir, .. } = runtime_source() else {
+        eprintln!("skipped: needs PYTHON_BUILDPACK_SHARED_DIR (local runtime archives)");
+        return;
+    };
+    let app = TestApp::new("python_3_13");
+    let manifest = dir.join("runtimes.jsonl");
+    let build = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", manifest.to_str().unwrap())]);
+    assert_success(&build);
+    assert_contains(&build.output, "Downloading and installing Python");
+    assert_contains(
+        &build.output,
+        &format!("from file://{}/cpython-", dir.display()),
+    );
+    assert_eq!(app.run_ok(PRINT_VERSION), expected_version("3.13"));
+}
