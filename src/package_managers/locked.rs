@@ -8,8 +8,8 @@ use crate::errors::BuildpackError;
 use crate::layers::locked_venv::{
     InstallMode, LAYER_FORMAT, LockedVenvMetadata, install_locked_venv,
 };
+use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::tool::{Tool, restore_tool_layer};
-use crate::layers::tool_cache::prepare_tool_cache_layer;
 use crate::layers::venv::Venv;
 use crate::package_managers::PackageManager;
 use crate::package_managers::pip::output::RedactingLineWriter;
@@ -109,7 +109,7 @@ pub(crate) fn install<M: LockedManager>(
     runtime: &PythonRuntime,
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet(format!("Dependencies ({})", M::PACKAGE_MANAGER));
-    let cache_dir = prepare_tool_cache_layer(context, M::TOOL)?;
+    let cache_dir = prepare_package_cache_layer(context, PackageCache::Tool(M::TOOL))?;
     let tool_layer = restore_tool_layer(context, runtime, M::TOOL)?;
     let contents = read_files(&context.app_dir, M::FILES)
         .map_err(|(file, error)| LockedInstallError::ReadFile { file, error })

@@ -5,8 +5,8 @@ pub(crate) mod requirements;
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::pip::{Pip, check_python_supported, pinned_pip_version, restore_pip_layer};
-use crate::layers::pip_cache::prepare_pip_cache_layer;
 use crate::layers::venv::{
     LAYER_FORMAT as VENV_LAYER_FORMAT, Venv, VenvLayerMetadata, install_venv_layer,
 };
@@ -74,7 +74,7 @@ pub(crate) fn install(
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet("Dependencies (pip)");
     check_python_supported(&runtime.version)?;
-    let cache_dir = prepare_pip_cache_layer(context)?;
+    let cache_dir = prepare_package_cache_layer(context, PackageCache::Pip)?;
     let env = pip_env(&runtime.build_env, &cache_dir);
 
     let lookup = |name: &str| env.get_string_lossy(name);

@@ -1,6 +1,6 @@
-//! The `uv-cache`, `poetry-cache` and `pipenv-cache` layers: the package manager's download and
-//! build cache, kept between builds but in neither the build env of later buildpacks nor the app
-//! image. On the same file system as the `venv` layer, so that uv can hard-link from it.
+//! The package managers' download and build caches (`pip-cache`, `uv-cache`, `poetry-cache`,
+//! `pipenv-cache`): kept between builds but in neither the build env of later buildpacks nor the
+//! app image. Beside the `venv` layer on the same file system, so that uv can hard-link from it.
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
@@ -15,14 +15,39 @@ use libcnb::layer::{
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// Bump to discard every cached tool cache layer.
+/// Bump to discard every cached package cache layer.
 const LAYER_FORMAT: u32 = 1;
 
-/// Wheels that the tool built from source link against the base image's libraries, so the cache
-/// is only kept on the same distro.
+/// Whose cache a layer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PackageCache {
+    Pip,
+    Tool(Tool),
+}
+
+impl PackageCache {
+    fn layer_name(self) -> LayerName {
+        match self {
+            PackageCache::Pip => layer_name!("pip-cache"),
+            PackageCache::Tool(Tool::Uv) => layer_name!("uv-cache"),
+            PackageCache::Tool(Tool::Poetry) => layer_name!("poetry-cache"),
+            PackageCache::Tool(Tool::Pipenv) => layer_name!("pipenv-cache"),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            PackageCache::Pip => "pip".to_string(),
+            PackageCache::Tool(tool) => tool.to_string(),
+        }
+    }
+}
+
+/// Wheels built from source link against the base image's libraries, so a cache is only kept on
+/// the same distro.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct ToolCacheLayerMetadata {
+pub(crate) struct PackageCacheLayerMetadata {
     pub(crate) layer_format: u32,
     pub(crate) distro_name: String,
     pub(crate) distro_version: String,
@@ -30,8 +55,8 @@ pub(crate) struct ToolCacheLayerMetadata {
 
 /// Why the cache cannot be kept, if it cannot.
 pub(crate) fn reason_to_discard(
-    old: &ToolCacheLayerMetadata,
-    new: &ToolCacheLayerMetadata,
+    old: &PackageCacheLayerMetadata,
+    new: &PackageCacheLayerMetadata,
 ) -> Option<String> {
     if old.layer_format != new.layer_format {
         Some("the buildpack's cache format changed".to_string())
@@ -45,32 +70,24 @@ pub(crate) fn reason_to_discard(
     }
 }
 
-fn layer_name(tool: Tool) -> LayerName {
-    match tool {
-        Tool::Uv => layer_name!("uv-cache"),
-        Tool::Poetry => layer_name!("poetry-cache"),
-        Tool::Pipenv => layer_name!("pipenv-cache"),
-    }
-}
-
-/// The tool's cache directory, restored from the previous build when still valid. Called on
-/// every build, even when the tool does not run, so that the cache is kept.
-pub(crate) fn prepare_tool_cache_layer(
+/// The cache directory, restored from the previous build when still valid. Called on every
+/// build, even when the package manager does not run, so that the cache is kept.
+pub(crate) fn prepare_package_cache_layer(
     context: &BuildContext<PythonBuildpack>,
-    tool: Tool,
+    cache: PackageCache,
 ) -> libcnb::Result<PathBuf, BuildpackError> {
-    let metadata = ToolCacheLayerMetadata {
+    let metadata = PackageCacheLayerMetadata {
         layer_format: LAYER_FORMAT,
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
     };
     let layer = context.cached_layer(
-        layer_name(tool),
+        cache.layer_name(),
         CachedLayerDefinition {
             build: false,
             launch: false,
             invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
-            restored_layer_action: &|old: &ToolCacheLayerMetadata, _| match reason_to_discard(
+            restored_layer_action: &|old: &PackageCacheLayerMetadata, _| match reason_to_discard(
                 old, &metadata,
             ) {
                 None => (RestoredLayerAction::KeepLayer, None),
@@ -83,7 +100,10 @@ pub(crate) fn prepare_tool_cache_layer(
             cause: Some(reason),
         } = cause
         {
-            print::sub_bullet(format!("Discarding the {tool} cache because {reason}"));
+            print::sub_bullet(format!(
+                "Discarding the {} cache because {reason}",
+                cache.label()
+            ));
         }
         layer.write_metadata(metadata.clone())?;
     }
@@ -94,8 +114,8 @@ pub(crate) fn prepare_tool_cache_layer(
 mod tests {
     use super::*;
 
-    fn metadata() -> ToolCacheLayerMetadata {
-        ToolCacheLayerMetadata {
+    fn metadata() -> PackageCacheLayerMetadata {
+        PackageCacheLayerMetadata {
             layer_format: LAYER_FORMAT,
             distro_name: "ubuntu".to_string(),
             distro_version: "24.04".to_string(),
@@ -105,7 +125,7 @@ mod tests {
     #[test]
     fn kept_on_the_same_distro_and_discarded_on_another() {
         assert_eq!(reason_to_discard(&metadata(), &metadata()), None);
-        let new = ToolCacheLayerMetadata {
+        let new = PackageCacheLayerMetadata {
             distro_version: "22.04".to_string(),
             ..metadata()
         };
@@ -116,11 +136,19 @@ mod tests {
     }
 
     #[test]
-    fn every_tool_has_its_own_cache_layer() {
-        let names: Vec<String> = [Tool::Uv, Tool::Poetry, Tool::Pipenv]
-            .into_iter()
-            .map(|tool| layer_name(tool).to_string())
-            .collect();
-        assert_eq!(names, ["uv-cache", "poetry-cache", "pipenv-cache"]);
+    fn every_package_manager_has_its_own_cache_layer() {
+        let names: Vec<String> = [
+            PackageCache::Pip,
+            PackageCache::Tool(Tool::Uv),
+            PackageCache::Tool(Tool::Poetry),
+            PackageCache::Tool(Tool::Pipenv),
+        ]
+        .into_iter()
+        .map(|cache| cache.layer_name().to_string())
+        .collect();
+        assert_eq!(
+            names,
+            ["pip-cache", "uv-cache", "poetry-cache", "pipenv-cache"]
+        );
     }
 }
