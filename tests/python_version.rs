@@ -91,6 +91,26 @@ fn requires_python_picks_the_newest_allowed_version() {
 }
 
 #[test]
+fn poetry_python_constraint_is_a_hint_without_requires_python() {
+    let app = TestApp::new("python_3_13");
+    app.remove(".python-version");
+    app.write(
+        "pyproject.toml",
+        "[tool.poetry]\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"~3.11\"\n",
+    );
+    app.write(
+        "versions.jsonl",
+        manifest_with_versions(&["3.11.2", "3.12.0", "3.13.5"]),
+    );
+    let build = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", "versions.jsonl")]);
+    assert_contains(
+        &build.output,
+        "Requested Python 3.11 (from python in [tool.poetry.dependencies] of pyproject.toml: ~3.11)",
+    );
+    assert_contains(&build.output, "Resolved to Python 3.11.2");
+}
+
+#[test]
 fn version_file_that_requires_python_does_not_allow_is_a_warning() {
     let app = TestApp::new("python_3_13");
     app.write(".python-version", "3.11\n");

@@ -25,6 +25,9 @@ pub(super) fn where_to_pin(source: &VersionSource) -> String {
         VersionSource::RequiresPython(_) => {
             "requires-python in pyproject.toml, or a .python-version file".to_string()
         }
+        VersionSource::PoetryPython(_) => {
+            "python in [tool.poetry.dependencies], or a .python-version file".to_string()
+        }
         VersionSource::PythonVersionFile => ".python-version".to_string(),
         VersionSource::RuntimeTxt => "a .python-version file (replacing runtime.txt)".to_string(),
         VersionSource::PreviousBuild | VersionSource::Default => {

@@ -167,6 +167,68 @@ pub(crate) fn requires_python(contents: &str) -> Result<Option<String>, Pyprojec
     }
 }
 
+/// `tool.poetry.dependencies.python`, when it is a non-empty string other than `*`.
+pub(crate) fn poetry_python(contents: &str) -> Option<String> {
+    let contents = contents.strip_prefix('\u{feff}').unwrap_or(contents);
+    let table: toml::Table = toml::from_str(contents).ok()?;
+    let value = table
+        .get("tool")?
+        .get("poetry")?
+        .get("dependencies")?
+        .get("python")?
+        .as_str()?
+        .trim();
+    (!value.is_empty() && value != "*").then(|| value.to_string())
+}
+
+/// Poetry's version constraint syntax as PEP 440 specifiers: `^3.11` is `>=3.11,<4.0`, `~3.11` is
+/// `>=3.11,<3.12`, a bare `3.11` is `==3.11.*`; comparison operators pass through. `None` for
+/// what it cannot express (`||` alternatives, malformed parts).
+pub(crate) fn poetry_constraint_to_pep440(constraint: &str) -> Option<String> {
+    if constraint.contains("||") || constraint.contains('|') {
+        return None;
+    }
+    let mut out = Vec::new();
+    for part in constraint
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+    {
+        let numbers = |version: &str| -> Option<Vec<u16>> {
+            version.split('.').map(|n| n.parse().ok()).collect()
+        };
+        if let Some(version) = part.strip_prefix('^') {
+            let parts = numbers(version)?;
+            let upper = match parts.as_slice() {
+                [0, minor, ..] => format!("0.{}", minor + 1),
+                [major, ..] => format!("{}.0", major + 1),
+                [] => return None,
+            };
+            out.push(format!(">={version},<{upper}"));
+        } else if let Some(version) = part.strip_prefix('~').filter(|v| !v.starts_with('=')) {
+            let parts = numbers(version)?;
+            let upper = match parts.as_slice() {
+                [major] => format!("{}.0", major + 1),
+                [major, minor, ..] => format!("{major}.{}", minor + 1),
+                [] => return None,
+            };
+            out.push(format!(">={version},<{upper}"));
+        } else if part.starts_with(['<', '>', '=', '!', '~']) {
+            out.push(part.to_string());
+        } else if part.ends_with(".*") {
+            out.push(format!("=={part}"));
+        } else {
+            let parts = numbers(part)?;
+            out.push(if parts.len() >= 3 {
+                format!("=={part}")
+            } else {
+                format!("=={part}.*")
+            });
+        }
+    }
+    (!out.is_empty()).then(|| out.join(","))
+}
+
 /// The major.minor (and variant) of the runtime layer of the previous build, from its
 /// `<layers>/python.toml`. Anything unexpected means "no previous build".
 pub(crate) fn previous_build_request(layer_toml: &str) -> Option<PythonVersionRequest> {

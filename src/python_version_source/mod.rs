@@ -32,6 +32,9 @@ pub(crate) enum VersionSource {
     PipfileLock(PipfileLockKey),
     /// The newest supported version that `requires-python` (as written) allows.
     RequiresPython(String),
+    /// The newest supported version that Poetry's `tool.poetry.dependencies.python` (as written)
+    /// allows, for Poetry projects without `requires-python`.
+    PoetryPython(String),
     /// The major.minor of the previous build, so that an unpinned app keeps its minor version.
     PreviousBuild,
     /// Nothing pinned: the newest stable minor of the manifest in use.
@@ -48,6 +51,10 @@ impl fmt::Display for VersionSource {
             VersionSource::RequiresPython(specifiers) => {
                 write!(f, "requires-python in pyproject.toml: {specifiers}")
             }
+            VersionSource::PoetryPython(constraint) => write!(
+                f,
+                "python in [tool.poetry.dependencies] of pyproject.toml: {constraint}"
+            ),
             VersionSource::PreviousBuild => f.write_str("the previous build"),
             VersionSource::Default => f.write_str("the buildpack default"),
         }
@@ -241,7 +248,9 @@ pub(crate) fn choose(
             notices.push(VersionNotice::Overridden { file: RUNTIME_TXT });
         }
         VersionSource::RuntimeTxt => notices.push(VersionNotice::RuntimeTxtDeprecated),
-        VersionSource::RequiresPython(_) => notices.push(VersionNotice::RequiresPythonPicked),
+        VersionSource::RequiresPython(_) | VersionSource::PoetryPython(_) => {
+            notices.push(VersionNotice::RequiresPythonPicked);
+        }
         VersionSource::PreviousBuild => notices.push(VersionNotice::PreviousBuildKept),
         _ => {}
     }
@@ -287,7 +296,7 @@ fn hint(
         .map_err(VersionSourceError::Pyproject)?
         .flatten()
     else {
-        return Ok(None);
+        return Ok(poetry_hint(inputs, candidates));
     };
     let specifiers: Specifiers =
         text.parse()
@@ -308,6 +317,20 @@ fn hint(
         }
     })?;
     Ok(Some((request, VersionSource::RequiresPython(text))))
+}
+
+/// Poetry's own Python constraint (`^3.11`, `~3.12`, `>=3.11,<3.14`), translated to PEP 440. Only
+/// a hint: a constraint it cannot translate is left to Poetry, which checks it against the lock.
+fn poetry_hint(
+    inputs: &VersionInputs,
+    candidates: &[PythonVersion],
+) -> Option<(PythonVersionRequest, VersionSource)> {
+    let constraint = files::poetry_python(inputs.pyproject_toml.as_deref()?)?;
+    let specifiers: Specifiers = files::poetry_constraint_to_pep440(&constraint)?
+        .parse()
+        .ok()?;
+    let request = newest_allowed(&specifiers, candidates)?;
+    Some((request, VersionSource::PoetryPython(constraint)))
 }
 
 /// The newest candidate `specifiers` allow, as `X.Y` when that resolves to it (the newest patch

@@ -169,3 +169,38 @@ fn reads_the_previous_build_version() {
     assert_eq!(previous_build_request(""), None);
     assert_eq!(previous_build_request("not toml ["), None);
 }
+
+#[test]
+fn poetry_python_constraints_translate_to_pep440() {
+    let cases = [
+        ("^3.11", Some(">=3.11,<4.0")),
+        ("~3.12", Some(">=3.12,<3.13")),
+        ("~3.12.1", Some(">=3.12.1,<3.13")),
+        ("3.11", Some("==3.11.*")),
+        ("3.11.4", Some("==3.11.4")),
+        ("3.11.*", Some("==3.11.*")),
+        (">=3.10,<3.14", Some(">=3.10,<3.14")),
+        (">=3.10 <3.14", Some(">=3.10,<3.14")),
+        ("~=3.11", Some("~=3.11")),
+        ("^3.8 || ^3.11", None),
+        ("^three", None),
+    ];
+    for (poetry, expected) in cases {
+        assert_eq!(
+            super::poetry_constraint_to_pep440(poetry).as_deref(),
+            expected,
+            "{poetry}"
+        );
+    }
+}
+
+#[test]
+fn poetry_python_is_read_from_tool_poetry_dependencies() {
+    let pyproject = "[tool.poetry.dependencies]\npython = \"^3.11\"\nsix = \"*\"\n";
+    assert_eq!(super::poetry_python(pyproject).as_deref(), Some("^3.11"));
+    assert_eq!(
+        super::poetry_python("[tool.poetry.dependencies]\npython = \"*\"\n"),
+        None
+    );
+    assert_eq!(super::poetry_python("[project]\nname = \"x\"\n"), None);
+}
