@@ -4,7 +4,7 @@
 mod support;
 
 use support::runtime_server::manifest_with_versions;
-use support::{TestApp, assert_contains, assert_failure, assert_success};
+use support::{TestApp, assert_contains, assert_failure, assert_not_contains, assert_success};
 
 /// Builds `app` with `versions` as the runtime manifest.
 fn build_with_versions(app: &TestApp, versions: &[&str]) -> python_buildpack_runner::BuildOutput {
@@ -239,4 +239,34 @@ fn committed_virtual_environment_warns() {
     let build = app.build_ok();
     assert_contains(&build.output, "Virtual environment committed with the app");
     assert_contains(&build.output, "git rm -r --cached .venv");
+}
+
+#[test]
+fn several_package_managers_are_named() {
+    let app = TestApp::new("python_3_13");
+    app.write("poetry.lock", "# placeholder\n");
+    app.write("uv.lock", "version = 1\n");
+    let build = app.build();
+    assert_failure(&build);
+    assert_contains(&build.output, "Multiple package manager files found");
+    assert_contains(&build.output, "- requirements.txt (pip)");
+    assert_contains(&build.output, "- poetry.lock (Poetry)");
+    assert_contains(&build.output, "- uv.lock (uv)");
+    // Found before anything is downloaded.
+    assert_not_contains(&build.output, "Downloading");
+}
+
+#[test]
+fn python_files_without_a_package_manager_say_what_is_missing() {
+    let app = TestApp::new("python_3_13");
+    app.remove("requirements.txt");
+    app.write("main.py", "print('hello')\n");
+    let build = app.build();
+    assert!(build.detect_passed, "{}", build.output);
+    assert_failure(&build);
+    assert_contains(&build.output, "No package manager files found");
+    assert_contains(
+        &build.output,
+        "requirements.txt, poetry.lock, uv.lock, Pipfile.lock",
+    );
 }
