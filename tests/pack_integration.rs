@@ -83,3 +83,31 @@ fn app_without_python_files_fails_detect() {
         assert_contains!(context.pack_stdout, "No Python project files found");
     });
 }
+
+#[test]
+#[ignore = "integration test"]
+fn pip_app_imports_its_dependencies_and_rebuild_reuses_the_venv() {
+    TestRunner::default().build(config("pip_pinned"), |context| {
+        assert_contains!(
+            context.pack_stdout,
+            "Running `pip install -r requirements.txt`"
+        );
+        let imported = context.run_shell_command("python -c 'import six; print(six.__file__)'");
+        assert_contains!(imported.stdout, "/layers/heroku_python/venv/");
+
+        let config = context.config.clone();
+        context.rebuild(config, |context| {
+            assert_contains!(context.pack_stdout, "Reusing the virtual environment");
+        });
+    });
+}
+
+#[test]
+#[ignore = "integration test"]
+fn uv_app_imports_its_locked_dependencies() {
+    TestRunner::default().build(config("uv_basic"), |context| {
+        assert_contains!(context.pack_stdout, "uv sync --locked --no-default-groups");
+        let imported = context.run_shell_command("python -c 'import six; print(six.__file__)'");
+        assert_contains!(imported.stdout, "/layers/heroku_python/venv/");
+    });
+}
