@@ -31,16 +31,6 @@ const LAYER_FORMAT: u32 = 1;
 /// `PATH`.
 const VENV_DIR: &str = "venv";
 
-/// pip settings that would install somewhere other than the tool's virtual environment.
-const UNSUPPORTED_PIP_SETTINGS: [&str; 6] = [
-    "PIP_TARGET",
-    "PIP_PREFIX",
-    "PIP_ROOT",
-    "PIP_USER",
-    "PIP_PYTHON",
-    "PIP_REQUIRE_VIRTUALENV",
-];
-
 /// A package manager that installs from a lock file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tool {
@@ -228,7 +218,7 @@ impl ToolLayer {
             )),
             LayerState::Empty { .. } => {}
         }
-        let env = pip_env(env);
+        let env = crate::package_managers::pip::without_unsupported_pip_settings(env);
         let pip = restore_pip_layer(context, runtime)?.install(runtime, &env)?;
         let failed = |error| BuildpackError::ToolInstall { tool, error };
         let requirements_file = self.layer.path().join("requirements.txt");
@@ -279,21 +269,6 @@ impl ToolLayer {
         self.layer.write_metadata(self.metadata.clone())?;
         Ok(command)
     }
-}
-
-/// The env pip installs the tool with: the build env without settings that would install
-/// elsewhere.
-fn pip_env(env: &Env) -> Env {
-    let mut pip_env = Env::new();
-    for (name, value) in env {
-        if !UNSUPPORTED_PIP_SETTINGS
-            .iter()
-            .any(|unsupported| name == unsupported)
-        {
-            pip_env.insert(name, value);
-        }
-    }
-    pip_env
 }
 
 #[cfg(test)]
@@ -372,7 +347,7 @@ mod tests {
         let mut env = Env::new();
         env.insert("PIP_TARGET", "/tmp/t");
         env.insert("PIP_INDEX_URL", "https://i/simple");
-        let env = pip_env(&env);
+        let env = crate::package_managers::pip::without_unsupported_pip_settings(&env);
         assert!(!env.contains_key("PIP_TARGET"));
         assert!(env.contains_key("PIP_INDEX_URL"));
     }

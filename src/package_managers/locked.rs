@@ -279,6 +279,20 @@ pub(crate) fn quoted_after(output: &str, prefix: &str) -> Vec<String> {
     packages
 }
 
+/// Records a locked package's artifact hashes for the SBOM, keyed by normalized name.
+pub(crate) fn add_lock_hashes(
+    hashes: &mut HashMap<String, Vec<String>>,
+    name: &str,
+    found: Vec<String>,
+) {
+    if !found.is_empty() {
+        hashes
+            .entry(normalize_name(name))
+            .or_default()
+            .extend(found);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

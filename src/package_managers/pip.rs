@@ -206,18 +206,24 @@ fn relative_to_app(failure: PipFailure, app_dir: &Path) -> PipFailure {
     }
 }
 
-/// The env pip runs with: the build env (with the user's index, certificate and proxy settings),
-/// the cache layer as `PIP_CACHE_DIR`, and without settings that would install elsewhere.
-pub(crate) fn pip_env(build_env: &Env, cache_dir: &Path) -> Env {
-    let mut env = Env::new();
-    for (name, value) in build_env {
+/// `env` without the pip settings that would install outside the target environment.
+pub(crate) fn without_unsupported_pip_settings(env: &Env) -> Env {
+    let mut kept = Env::new();
+    for (name, value) in env {
         if !UNSUPPORTED_PIP_SETTINGS
             .iter()
             .any(|unsupported| name == unsupported)
         {
-            env.insert(name, value);
+            kept.insert(name, value);
         }
     }
+    kept
+}
+
+/// The env pip runs with: the build env (with the user's index, certificate and proxy settings),
+/// the cache layer as `PIP_CACHE_DIR`, and without settings that would install elsewhere.
+pub(crate) fn pip_env(build_env: &Env, cache_dir: &Path) -> Env {
+    let mut env = without_unsupported_pip_settings(build_env);
     env.insert("PIP_CACHE_DIR", cache_dir);
     if !env.contains_key("PIP_ROOT_USER_ACTION") {
         // Builds may run as root (locally); a venv is exactly what pip's warning asks for.

@@ -9,7 +9,7 @@ use crate::layers::locked_venv::InstallMode;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LockedFailure, LockedManager, is_credential, normalize_name,
+    LockedFailure, LockedManager, add_lock_hashes, is_credential,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -167,12 +167,7 @@ impl LockedManager for Poetry {
                 .filter_map(|file| file.get("hash").and_then(toml::Value::as_str))
                 .map(String::from)
                 .collect();
-            if !found.is_empty() {
-                hashes
-                    .entry(normalize_name(name))
-                    .or_insert_with(Vec::new)
-                    .extend(found);
-            }
+            add_lock_hashes(&mut hashes, name, found);
         }
         hashes
     }

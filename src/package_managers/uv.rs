@@ -10,7 +10,7 @@ use crate::layers::locked_venv::InstallMode;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LockedFailure, LockedManager, is_credential, normalize_name, quoted_after, without,
+    LockedFailure, LockedManager, add_lock_hashes, is_credential, quoted_after, without,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -155,12 +155,7 @@ impl LockedManager for Uv {
                 .filter_map(|artifact| artifact.get("hash").and_then(toml::Value::as_str))
                 .map(String::from)
                 .collect();
-            if !found.is_empty() {
-                hashes
-                    .entry(normalize_name(name))
-                    .or_insert_with(Vec::new)
-                    .extend(found);
-            }
+            add_lock_hashes(&mut hashes, name, found);
         }
         hashes
     }
