@@ -113,3 +113,18 @@ fn failures_show_djangos_error_and_how_to_skip() {
     );
     assert_contains(&no_root.output, "STATIC_ROOT is not set");
 }
+
+#[test]
+fn collectstatic_runs_for_lock_based_package_managers_too() {
+    let app = TestApp::new("django_uv");
+    let build = app.build_ok();
+    assert_contains(&build.output, "uv sync --locked --no-default-groups");
+    assert_contains(
+        &build.output,
+        "Running `python manage.py collectstatic --noinput`",
+    );
+    assert_eq!(
+        app.run_ok("cat staticfiles/css/site.css"),
+        "body { font-family: sans-serif; }"
+    );
+}
