@@ -143,3 +143,23 @@ fn locked_version_that_is_gone_names_the_package() {
     assert_contains(&build.output, "Locked package not available: six==1.17.99");
     assert_contains(&build.output, "`pipenv upgrade six`");
 }
+
+#[test]
+fn failing_pipenv_install_explains_the_index_and_hides_credentials() {
+    let app = TestApp::new("pipenv_basic");
+    app.build_ok();
+    // A cache without Pipenv (and without the environment, so that Pipenv is needed), and an
+    // index that cannot be reached: pip, cached, cannot download Pipenv.
+    app.forget_cached_layers(&["pipenv", "venv"]);
+    let build = app.build_with(&[(
+        "PIP_INDEX_URL",
+        "http://cnb-user:cnb-s3cr3t@127.0.0.1:9/simple/",
+    )]);
+    assert_failure(&build);
+    assert_contains(
+        &build.output,
+        &format!("Unable to install Pipenv {}", pipenv_version()),
+    );
+    assert_contains(&build.output, "the package index could not be reached");
+    assert_not_contains(&build.output, "cnb-s3cr3t");
+}

@@ -183,3 +183,23 @@ fn project_without_its_package_explains_package_mode() {
     assert_contains(&build.output, "Unable to install the project itself");
     assert_contains(&build.output, "set `package-mode = false`");
 }
+
+#[test]
+fn failing_poetry_install_explains_the_index_and_hides_credentials() {
+    let app = TestApp::new("poetry_basic");
+    app.build_ok();
+    // A cache without Poetry (and without the environment, so that Poetry is needed), and an
+    // index that cannot be reached: pip, cached, cannot download Poetry.
+    app.forget_cached_layers(&["poetry", "venv"]);
+    let build = app.build_with(&[(
+        "PIP_INDEX_URL",
+        "http://cnb-user:cnb-s3cr3t@127.0.0.1:9/simple/",
+    )]);
+    assert_failure(&build);
+    assert_contains(
+        &build.output,
+        &format!("Unable to install Poetry {}", poetry_version()),
+    );
+    assert_contains(&build.output, "the package index could not be reached");
+    assert_not_contains(&build.output, "cnb-s3cr3t");
+}

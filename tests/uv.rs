@@ -206,11 +206,7 @@ fn failing_uv_install_explains_the_index_and_hides_credentials() {
     app.build_ok();
     // A cache without uv (and without the environment, so that uv is needed), and an index
     // that cannot be reached: pip, cached, cannot download uv.
-    let cache = app.state_dir().join("cache/layers/heroku_python");
-    for layer in ["uv", "venv"] {
-        std::fs::remove_dir_all(cache.join(layer)).unwrap();
-        std::fs::remove_file(cache.join(format!("{layer}.toml"))).unwrap();
-    }
+    app.forget_cached_layers(&["uv", "venv"]);
     let build = app.build_with(&[(
         "PIP_INDEX_URL",
         "http://cnb-user:cnb-s3cr3t@127.0.0.1:9/simple/",

@@ -118,6 +118,19 @@ impl TestApp {
             .join(layer)
     }
 
+    /// Drops layers from the runner's saved cache, as if an earlier build had never made them.
+    pub fn forget_cached_layers(&self, layers: &[&str]) {
+        let cache = self
+            .state
+            .path()
+            .join("cache/layers")
+            .join(BUILDPACK_ID.replace('/', "_"));
+        for layer in layers {
+            std::fs::remove_dir_all(cache.join(layer)).unwrap();
+            std::fs::remove_file(cache.join(format!("{layer}.toml"))).unwrap();
+        }
+    }
+
     pub fn layer_toml(&self, layer: &str) -> toml::Table {
         let path = self.layer_dir(layer).with_extension("toml");
         toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
