@@ -13,11 +13,6 @@ const IMPORT_BOTH: &str = "python -c 'import six, typing_extensions; print(six._
 const SIX_VERSION: &str = "python -c 'import six; print(six.__version__)'";
 const PYTHON_VERSION: &str = "python -c 'import sys; print(sys.version.split()[0])'";
 
-/// Whether `module` can be imported by the launched app's `python`.
-fn imports(app: &TestApp, module: &str) -> bool {
-    app.run(&format!("python -c 'import {module}'")).code() == Some(0)
-}
-
 /// Every file under `dir` whose bytes contain `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let mut found = Vec::new();
@@ -124,7 +119,7 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
 fn removing_a_requirement_recreates_the_venv_without_it() {
     let app = TestApp::new("pip_pinned");
     app.build_ok();
-    assert!(imports(&app, "typing_extensions"));
+    assert!(app.imports("typing_extensions"));
 
     app.write("requirements.txt", "six==1.16.0\n");
     let rebuild = app.build_ok();
@@ -134,9 +129,9 @@ fn removing_a_requirement_recreates_the_venv_without_it() {
     );
     assert_contains(&rebuild.output, "Using cached pip 26.3");
     assert_contains(&rebuild.output, "Successfully installed six-1.16.0");
-    assert!(imports(&app, "six"));
+    assert!(app.imports("six"));
     assert!(
-        !imports(&app, "typing_extensions"),
+        !app.imports("typing_extensions"),
         "the removed package is still installed"
     );
 }
@@ -173,7 +168,7 @@ fn unpinned_requirements_recreate_the_venv_on_every_build() {
     let app = TestApp::new("pip_unpinned");
     let build = app.build_ok();
     assert_contains(&build.output, "Creating the virtual environment");
-    assert!(imports(&app, "six"));
+    assert!(app.imports("six"));
 
     for _ in 0..2 {
         let rebuild = app.build_ok();
@@ -215,9 +210,9 @@ fn includes_constraints_and_editable_local_packages_install() {
         &rebuild.output,
         "Recreating the virtual environment because requirements/base.txt changed, and requirements are not all pinned (-e ./localpkg)",
     );
-    assert!(imports(&app, "localpkg"));
+    assert!(app.imports("localpkg"));
     assert!(
-        !imports(&app, "typing_extensions"),
+        !app.imports("typing_extensions"),
         "typing-extensions was removed from requirements/base.txt"
     );
 }

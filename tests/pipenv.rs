@@ -5,33 +5,12 @@
 mod support;
 
 use python_buildpack_runner::BuildOutput;
-use std::path::Path;
-use support::{TestApp, assert_contains, assert_failure, assert_not_contains, expected_version};
+use support::{
+    TestApp, assert_contains, assert_failure, assert_not_contains, expected_version,
+    pinned_tool_version,
+};
 
 const SIX_VERSION: &str = "python -c 'import six; print(six.__version__)'";
-
-fn imports(app: &TestApp, module: &str) -> bool {
-    app.run(&format!("python -c 'import {module}'")).code() == Some(0)
-}
-
-/// Replaces the app's `files` with those of the fixture `fixture`.
-fn copy_from(app: &TestApp, fixture: &str, files: &[&str]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
-    for file in files {
-        app.write(file, std::fs::read(dir.join(file)).unwrap());
-    }
-}
-
-fn pipenv_version() -> String {
-    include_str!("../requirements/pipenv.txt")
-        .lines()
-        .find_map(|line| line.strip_prefix("pipenv=="))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_string()
-}
 
 #[test]
 fn installs_the_locked_default_packages_with_pipenv() {
@@ -41,7 +20,7 @@ fn installs_the_locked_default_packages_with_pipenv() {
     assert_contains(&build.output, "Creating the virtual environment");
     assert_contains(
         &build.output,
-        &format!("Installing Pipenv {}", pipenv_version()),
+        &format!("Installing Pipenv {}", pinned_tool_version("pipenv")),
     );
     assert_contains(&build.output, "Running `pipenv install --deploy`");
     // A new environment has nothing to clean.
@@ -49,8 +28,8 @@ fn installs_the_locked_default_packages_with_pipenv() {
 
     assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
     // The dev packages are not installed, and neither is Pipenv.
-    assert!(!imports(&app, "typing_extensions"));
-    assert!(!imports(&app, "pipenv"));
+    assert!(!app.imports("typing_extensions"));
+    assert!(!app.imports("pipenv"));
     assert_ne!(app.run("command -v pipenv").code(), Some(0));
     let image_layers = app.state_dir().join("image/layers/heroku_python");
     for layer in ["pipenv", "pipenv-cache"] {
@@ -71,7 +50,7 @@ fn rebuild_without_changes_reuses_the_environment_without_running_pipenv() {
         &format!(
             "Reusing the virtual environment: Pipfile, Pipfile.lock, Python {} and Pipenv {} unchanged",
             expected_version("3.13"),
-            pipenv_version()
+            pinned_tool_version("pipenv")
         ),
     );
     assert_not_contains(&build.output, "Running `pipenv");
@@ -82,7 +61,7 @@ fn rebuild_without_changes_reuses_the_environment_without_running_pipenv() {
 fn changed_lock_updates_the_environment_in_place_and_cleans_dropped_packages() {
     let app = TestApp::new("pipenv_basic");
     app.build_ok();
-    copy_from(&app, "pipenv_updated", &["Pipfile", "Pipfile.lock"]);
+    app.copy_from("pipenv_updated", &["Pipfile", "Pipfile.lock"]);
     let build = app.build_ok();
     assert_contains(
         &build.output,
@@ -90,12 +69,12 @@ fn changed_lock_updates_the_environment_in_place_and_cleans_dropped_packages() {
     );
     assert_contains(
         &build.output,
-        &format!("Using cached Pipenv {}", pipenv_version()),
+        &format!("Using cached Pipenv {}", pinned_tool_version("pipenv")),
     );
     assert_contains(&build.output, "Running `pipenv clean`");
     assert_contains(&build.output, "Uninstalling six");
-    assert!(!imports(&app, "six"));
-    assert!(imports(&app, "typing_extensions"));
+    assert!(!app.imports("six"));
+    assert!(app.imports("typing_extensions"));
 }
 
 #[test]
@@ -158,7 +137,7 @@ fn failing_pipenv_install_explains_the_index_and_hides_credentials() {
     assert_failure(&build);
     assert_contains(
         &build.output,
-        &format!("Unable to install Pipenv {}", pipenv_version()),
+        &format!("Unable to install Pipenv {}", pinned_tool_version("pipenv")),
     );
     assert_contains(&build.output, "the package index could not be reached");
     assert_not_contains(&build.output, "cnb-s3cr3t");

@@ -6,35 +6,14 @@
 mod support;
 
 use python_buildpack_runner::BuildOutput;
-use std::path::Path;
-use support::{TestApp, assert_contains, assert_failure, assert_not_contains, expected_version};
+use support::{
+    TestApp, assert_contains, assert_failure, assert_not_contains, expected_version,
+    pinned_tool_version,
+};
 
 const SIX_VERSION: &str = "python -c 'import six; print(six.__version__)'";
 const SYNC: &str =
     "Running `poetry sync --only main --no-root --no-interaction --no-ansi --compile`";
-
-fn imports(app: &TestApp, module: &str) -> bool {
-    app.run(&format!("python -c 'import {module}'")).code() == Some(0)
-}
-
-/// Replaces the app's `files` with those of the fixture `fixture`.
-fn copy_from(app: &TestApp, fixture: &str, files: &[&str]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
-    for file in files {
-        app.write(file, std::fs::read(dir.join(file)).unwrap());
-    }
-}
-
-fn poetry_version() -> String {
-    include_str!("../requirements/poetry.txt")
-        .lines()
-        .find_map(|line| line.strip_prefix("poetry=="))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_string()
-}
 
 fn edit(app: &TestApp, file: &str, change: impl FnOnce(String) -> String) {
     let text = std::fs::read_to_string(app.path().join(file)).unwrap();
@@ -49,15 +28,15 @@ fn installs_the_locked_main_group_with_poetry() {
     assert_contains(&build.output, "Creating the virtual environment");
     assert_contains(
         &build.output,
-        &format!("Installing Poetry {}", poetry_version()),
+        &format!("Installing Poetry {}", pinned_tool_version("poetry")),
     );
     assert_contains(&build.output, SYNC);
     assert_contains(&build.output, "Installing six (1.17.0)");
 
     assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
     // The dev group is not installed, and neither is Poetry.
-    assert!(!imports(&app, "typing_extensions"));
-    assert!(!imports(&app, "poetry"));
+    assert!(!app.imports("typing_extensions"));
+    assert!(!app.imports("poetry"));
     assert_ne!(app.run("command -v poetry").code(), Some(0));
     let image_layers = app.state_dir().join("image/layers/heroku_python");
     for layer in ["poetry", "poetry-cache"] {
@@ -78,7 +57,7 @@ fn rebuild_without_changes_reuses_the_environment_without_running_poetry() {
         &format!(
             "Reusing the virtual environment: poetry.lock, pyproject.toml, Python {} and Poetry {} unchanged",
             expected_version("3.13"),
-            poetry_version()
+            pinned_tool_version("poetry")
         ),
     );
     assert_not_contains(&build.output, "Running `poetry");
@@ -89,7 +68,7 @@ fn rebuild_without_changes_reuses_the_environment_without_running_poetry() {
 fn changed_lock_updates_the_environment_in_place_and_removes_dropped_packages() {
     let app = TestApp::new("poetry_basic");
     app.build_ok();
-    copy_from(&app, "poetry_updated", &["pyproject.toml", "poetry.lock"]);
+    app.copy_from("poetry_updated", &["pyproject.toml", "poetry.lock"]);
     let build = app.build_ok();
     assert_contains(
         &build.output,
@@ -97,11 +76,11 @@ fn changed_lock_updates_the_environment_in_place_and_removes_dropped_packages() 
     );
     assert_contains(
         &build.output,
-        &format!("Using cached Poetry {}", poetry_version()),
+        &format!("Using cached Poetry {}", pinned_tool_version("poetry")),
     );
     assert_contains(&build.output, "Removing six (1.17.0)");
-    assert!(!imports(&app, "six"));
-    assert!(imports(&app, "typing_extensions"));
+    assert!(!app.imports("six"));
+    assert!(app.imports("typing_extensions"));
 }
 
 #[test]
@@ -198,7 +177,7 @@ fn failing_poetry_install_explains_the_index_and_hides_credentials() {
     assert_failure(&build);
     assert_contains(
         &build.output,
-        &format!("Unable to install Poetry {}", poetry_version()),
+        &format!("Unable to install Poetry {}", pinned_tool_version("poetry")),
     );
     assert_contains(&build.output, "the package index could not be reached");
     assert_not_contains(&build.output, "cnb-s3cr3t");

@@ -6,38 +6,18 @@ mod support;
 
 use python_buildpack_runner::BuildOutput;
 use std::path::Path;
-use support::{TestApp, assert_contains, assert_failure, assert_not_contains, expected_version};
+use support::{
+    TestApp, assert_contains, assert_failure, assert_not_contains, expected_version,
+    pinned_tool_version,
+};
 
 const SIX_VERSION: &str = "python -c 'import six; print(six.__version__)'";
-
-fn imports(app: &TestApp, module: &str) -> bool {
-    app.run(&format!("python -c 'import {module}'")).code() == Some(0)
-}
-
-/// Replaces the app's `files` with those of the fixture `fixture`.
-fn copy_from(app: &TestApp, fixture: &str, files: &[&str]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
-    for file in files {
-        app.write(file, std::fs::read(dir.join(file)).unwrap());
-    }
-}
-
-fn uv_version() -> String {
-    let pins = include_str!("../requirements/uv.txt");
-    pins.lines()
-        .find_map(|line| line.strip_prefix("uv=="))
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_string()
-}
 
 #[test]
 fn installs_the_locked_main_dependencies_with_uv() {
     let app = TestApp::new("uv_basic");
     let build = app.build_ok();
-    let uv = uv_version();
+    let uv = pinned_tool_version("uv");
     assert_contains(&build.output, "- Dependencies (uv)");
     assert_contains(&build.output, "Creating the virtual environment");
     assert_contains(&build.output, &format!("Installing uv {uv}"));
@@ -51,7 +31,7 @@ fn installs_the_locked_main_dependencies_with_uv() {
 
     assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
     // The dev group is not installed.
-    assert!(!imports(&app, "typing_extensions"));
+    assert!(!app.imports("typing_extensions"));
     // Bytecode is compiled at build time.
     let site_packages = app.layer_dir("venv").join(format!(
         "lib/python{}/site-packages",
@@ -74,7 +54,7 @@ fn installs_the_locked_main_dependencies_with_uv() {
     );
     // uv is in neither the app image nor the app's environment.
     assert_ne!(app.run("command -v uv").code(), Some(0));
-    assert!(!imports(&app, "uv"));
+    assert!(!app.imports("uv"));
     let image_layers = app.state_dir().join("image/layers/heroku_python");
     for layer in ["uv", "uv-cache"] {
         assert!(
@@ -103,7 +83,7 @@ fn rebuild_without_changes_reuses_the_environment_without_running_uv() {
         &format!(
             "Reusing the virtual environment: pyproject.toml, uv.lock, Python {} and uv {} unchanged",
             expected_version("3.13"),
-            uv_version()
+            pinned_tool_version("uv")
         ),
     );
     assert_not_contains(&build.output, "Running `uv");
@@ -117,17 +97,20 @@ fn changed_lock_updates_the_environment_in_place_and_removes_dropped_packages() 
     let app = TestApp::new("uv_basic");
     app.build_ok();
     // six is dropped, typing-extensions added.
-    copy_from(&app, "uv_updated", &["pyproject.toml", "uv.lock"]);
+    app.copy_from("uv_updated", &["pyproject.toml", "uv.lock"]);
     let build = app.build_ok();
     assert_contains(
         &build.output,
         "Updating the virtual environment because pyproject.toml and uv.lock changed",
     );
-    assert_contains(&build.output, &format!("Using cached uv {}", uv_version()));
+    assert_contains(
+        &build.output,
+        &format!("Using cached uv {}", pinned_tool_version("uv")),
+    );
     assert_contains(&build.output, "- six==1.17.0");
     assert_contains(&build.output, "+ typing-extensions==4.12.2");
-    assert!(!imports(&app, "six"));
-    assert!(imports(&app, "typing_extensions"));
+    assert!(!app.imports("six"));
+    assert!(app.imports("typing_extensions"));
 }
 
 #[test]
@@ -214,7 +197,7 @@ fn failing_uv_install_explains_the_index_and_hides_credentials() {
     assert_failure(&build);
     assert_contains(
         &build.output,
-        &format!("Unable to install uv {}", uv_version()),
+        &format!("Unable to install uv {}", pinned_tool_version("uv")),
     );
     assert_contains(&build.output, "the package index could not be reached");
     assert_not_contains(&build.output, "cnb-s3cr3t");

@@ -4,6 +4,7 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::layers::tool::pinned_version;
 use crate::package_managers::pip::output::{self, PipFailure};
 use crate::python_version::PythonVersion;
 use crate::runtime::PythonRuntime;
@@ -77,16 +78,8 @@ impl Pip {
 
 /// The pip version pinned in requirements/pip.txt.
 pub(crate) fn pinned_pip_version() -> &'static str {
-    parse_pinned_version(PIP_REQUIREMENTS)
+    pinned_version(PIP_REQUIREMENTS, "pip")
         .expect("requirements/pip.txt pins pip with == (unit tested)")
-}
-
-fn parse_pinned_version(requirements: &str) -> Option<&str> {
-    requirements
-        .lines()
-        .map(str::trim)
-        .find_map(|line| line.strip_prefix("pip=="))
-        .and_then(|rest| rest.split_whitespace().next())
 }
 
 /// Why a cached pip layer cannot be reused, one reason per changed field.
@@ -279,10 +272,10 @@ mod tests {
     fn pinned_version_is_read_from_requirements_pip_txt() {
         assert_eq!(pinned_pip_version(), "26.3");
         assert_eq!(
-            parse_pinned_version("# c\npip==1.2.3 --hash=sha256:00\n"),
+            pinned_version("# c\npip==1.2.3 --hash=sha256:00\n", "pip"),
             Some("1.2.3")
         );
-        assert_eq!(parse_pinned_version("pip>=1\n"), None);
+        assert_eq!(pinned_version("pip>=1\n", "pip"), None);
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl fmt::Display for Tool {
 
 /// The version of the `name==version` line (a universal compile may have several lines for a
 /// dependency, but the tool itself is pinned once).
-fn pinned_version<'a>(requirements: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn pinned_version<'a>(requirements: &'a str, name: &str) -> Option<&'a str> {
     let prefix = format!("{name}==");
     requirements
         .lines()

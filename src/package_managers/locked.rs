@@ -279,18 +279,35 @@ pub(crate) fn quoted_after(output: &str, prefix: &str) -> Vec<String> {
     packages
 }
 
-/// Records a locked package's artifact hashes for the SBOM, keyed by normalized name.
-pub(crate) fn add_lock_hashes(
-    hashes: &mut HashMap<String, Vec<String>>,
-    name: &str,
-    found: Vec<String>,
-) {
-    if !found.is_empty() {
-        hashes
-            .entry(normalize_name(name))
-            .or_default()
-            .extend(found);
+/// The artifact hashes of every `[[package]]` of a TOML lock (uv.lock, poetry.lock) for the SBOM,
+/// keyed by normalized name; `artifact_hashes` reads one package's hashes. An unreadable lock
+/// gives none (the install itself reports it).
+pub(crate) fn toml_lock_hashes(
+    lock: &str,
+    artifact_hashes: impl Fn(&toml::Value) -> Vec<String>,
+) -> HashMap<String, Vec<String>> {
+    let Ok(lock) = toml::from_str::<toml::Table>(lock) else {
+        return HashMap::new();
+    };
+    let mut hashes: HashMap<String, Vec<String>> = HashMap::new();
+    for package in lock
+        .get("package")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(name) = package.get("name").and_then(toml::Value::as_str) else {
+            continue;
+        };
+        let found = artifact_hashes(package);
+        if !found.is_empty() {
+            hashes
+                .entry(normalize_name(name))
+                .or_default()
+                .extend(found);
+        }
     }
+    hashes
 }
 
 #[cfg(test)]

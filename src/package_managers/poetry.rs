@@ -9,7 +9,7 @@ use crate::layers::locked_venv::InstallMode;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LockedFailure, LockedManager, add_lock_hashes, is_credential,
+    LockedFailure, LockedManager, is_credential, toml_lock_hashes,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -146,30 +146,16 @@ impl LockedManager for Poetry {
     }
 
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
-        let Ok(lock) = toml::from_str::<toml::Table>(lock) else {
-            return HashMap::new();
-        };
-        let mut hashes = HashMap::new();
-        for package in lock
-            .get("package")
-            .and_then(toml::Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(name) = package.get("name").and_then(toml::Value::as_str) else {
-                continue;
-            };
-            let found: Vec<String> = package
+        toml_lock_hashes(lock, |package| {
+            package
                 .get("files")
                 .and_then(toml::Value::as_array)
                 .into_iter()
                 .flatten()
                 .filter_map(|file| file.get("hash").and_then(toml::Value::as_str))
                 .map(String::from)
-                .collect();
-            add_lock_hashes(&mut hashes, name, found);
-        }
-        hashes
+                .collect()
+        })
     }
 }
 

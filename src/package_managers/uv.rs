@@ -10,7 +10,7 @@ use crate::layers::locked_venv::InstallMode;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LockedFailure, LockedManager, add_lock_hashes, is_credential, quoted_after, without,
+    LockedFailure, LockedManager, is_credential, quoted_after, toml_lock_hashes, without,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -131,19 +131,7 @@ impl LockedManager for Uv {
     }
 
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
-        let Ok(lock) = toml::from_str::<toml::Table>(lock) else {
-            return HashMap::new();
-        };
-        let mut hashes = HashMap::new();
-        for package in lock
-            .get("package")
-            .and_then(toml::Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(name) = package.get("name").and_then(toml::Value::as_str) else {
-                continue;
-            };
+        toml_lock_hashes(lock, |package| {
             let artifacts = package.get("sdist").into_iter().chain(
                 package
                     .get("wheels")
@@ -151,13 +139,11 @@ impl LockedManager for Uv {
                     .into_iter()
                     .flatten(),
             );
-            let found: Vec<String> = artifacts
+            artifacts
                 .filter_map(|artifact| artifact.get("hash").and_then(toml::Value::as_str))
                 .map(String::from)
-                .collect();
-            add_lock_hashes(&mut hashes, name, found);
-        }
-        hashes
+                .collect()
+        })
     }
 }
 

@@ -118,6 +118,21 @@ impl TestApp {
             .join(layer)
     }
 
+    /// Whether `module` can be imported by the launched app's `python`.
+    pub fn imports(&self, module: &str) -> bool {
+        self.run(&format!("python -c 'import {module}'")).code() == Some(0)
+    }
+
+    /// Replaces the app's `files` with those of the fixture `fixture`.
+    pub fn copy_from(&self, fixture: &str, files: &[&str]) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(fixture);
+        for file in files {
+            self.write(file, std::fs::read(dir.join(file)).unwrap());
+        }
+    }
+
     /// Drops layers from the runner's saved cache, as if an earlier build had never made them.
     pub fn forget_cached_layers(&self, layers: &[&str]) {
         let cache = self
@@ -145,6 +160,19 @@ pub fn default_env() -> Vec<(String, String)> {
         }
     }
     env
+}
+
+/// The version the buildpack pins for `tool` in `requirements/<tool>.txt`.
+pub fn pinned_tool_version(tool: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("requirements/{tool}.txt"));
+    let prefix = format!("{tool}==");
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(&prefix))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_string()
 }
 
 /// The exact version the buildpack should pick for `X.Y` with the runtime source in use.
