@@ -7,6 +7,10 @@
 #   fresh    a build with an empty cache and no previous image
 #   no-op    a rebuild with nothing changed
 #   changed  a rebuild after one pinned requirement changed (bench/apps/<app>/change.sh)
+# and, for the fresh build, where its time goes (from when each output line arrived):
+#   runtime  from the start of the build until Python is installed
+#   tools    from then until the package manager's own install command starts (venv, the tool)
+#   deps     from then until the buildpack is done (the package manager's run, collectstatic)
 #
 # CPython comes from $PYTHON_BUILDPACK_SHARED_DIR/python-runtimes (served on 127.0.0.1) when that
 # is set, else from the real python-build-standalone downloads. SSL_CERT_FILE, PIP_CERT and
@@ -37,25 +41,42 @@ trap cleanup EXIT
 # Package the buildpack once, outside the timings.
 "$runner" build --buildpack . --release --state-dir "$work/warmup" "${env_args[@]}" bench/apps/pip >/dev/null 2>&1 || true
 
-time_build() { # state_dir app_dir -> "total_seconds buildpack_seconds"
-  local start end total own
+# Prefixes every line with the seconds since the command started, when the line arrives.
+stamp() { python3 -u -c '
+import sys, time
+start = time.monotonic()
+for line in sys.stdin.buffer:
+    sys.stdout.buffer.write(b"%.3f\t" % (time.monotonic() - start) + line)
+'; }
+
+time_build() { # state_dir app_dir -> "total buildpack runtime tools deps" (seconds)
+  local start end total own phases
   start=$(date +%s.%N)
-  if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "$2" >"$work/last.log" 2>&1; then
+  if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "$2" 2>&1 | stamp >"$work/last.log"; then
     echo "build failed, see output:" >&2; cat "$work/last.log" >&2; exit 1
   fi
   end=$(date +%s.%N)
   total=$(awk "BEGIN { print $end - $start }")
+  # Phases, from the arrival times of: the start of the build, the line that ends when Python is
+  # installed (or reused), the line that starts the package manager's install, the closing line.
+  phases=$(sed 's/\x1b\[[0-9;]*m//g' "$work/last.log" | awk -F '\t' '
+    /===> BUILDING/ && !b { b = $1 }
+    /(Installed|Downloading and installing|Reusing cached) Python / && !p { p = $1 }
+    /Running `(pip install|uv sync|poetry sync|poetry install|pipenv install|pipenv sync)/ && !m { m = $1 }
+    /Done \(finished in/ { d = $1 }
+    END { if (!m) m = p; printf "%.2f %.2f %.2f", p - b, m - p, d - m }')
   # The buildpack's own time, from its closing "- Done (finished in ...)" line ("< 0.1s" counts
   # as 0.1; "1m 5s" as 65).
   own=$(sed 's/\x1b\[[0-9;]*m//g' "$work/last.log" | grep -o 'Done (finished in [^)]*)' | tail -n 1 |
     sed -e 's/Done (finished in //' -e 's/)//' -e 's/< //' |
     awk '{ s = 0; for (i = 1; i <= NF; i++) { v = $i; if (v ~ /m$/) { sub(/m$/, "", v); s += v * 60 } else { sub(/s$/, "", v); s += v } } print s }')
-  echo "$total ${own:-0}"
+  echo "$total ${own:-0} $phases"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 
 apps=("$@")
+phase_rows=()
 [ ${#apps[@]} -gt 0 ] || apps=(bench/apps/*/)
 echo "Median of $RUNS runs, seconds. 'buildpack' is the buildpack's own build time; 'total' adds"
 echo "the runner's restore and export of the layers (its emulation of the lifecycle)."
@@ -80,4 +101,12 @@ for app in "${apps[@]}"; do
     field=1; row+=("$(col "${values[@]}")")
   done
   printf '%-8s %9s %9s %9s %9s %9s %9s\n' "$name" "${row[@]}"
+  phase_row=()
+  for field in 3 4 5; do phase_row+=("$(col "${fresh[@]}")"); done
+  phase_rows+=("$(printf '%-8s %9s %9s %9s' "$name" "${phase_row[@]}")")
 done
+echo
+echo "Fresh build by phase (median, seconds): runtime = until Python is installed; tools = then"
+echo "until the package manager's install command starts; deps = the rest of the buildpack."
+printf '%-8s %9s %9s %9s\n' app runtime tools deps
+printf '%s\n' "${phase_rows[@]}"

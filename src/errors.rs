@@ -7,33 +7,37 @@ mod project;
 mod python_version;
 mod runtime_choice;
 mod sbom;
+mod tools;
 
 pub(crate) use project::{committed_venv_warning, neutralised_env_warning};
 pub(crate) use python_version::{Notice, version_notice};
 pub(crate) use runtime_choice::{
     end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning,
 };
+pub(crate) use tools::describe_wheel_fetch_error;
 
 use crate::app_files::MissingLockHint;
 use crate::config::ConfigError;
 use crate::detect::{OTHER_PYTHON_FILES, PACKAGE_MANAGER_FILES};
 use crate::django::DjangoError;
 use crate::env_safety::EnvVarProblem;
-use crate::http::HttpError;
-use crate::layers::pip::PipBootstrapError;
+use crate::http::{CaBundleError, HttpError};
+use crate::layers::installer::Installer;
 use crate::layers::tool::{Tool, ToolInstallError};
 use crate::layers::venv::VenvError;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::LockedInstallError;
 use crate::package_managers::pip::PipInstallError;
 use crate::package_managers::pip::requirements::RequirementsFileError;
-use crate::python_version::PythonVersionRequest;
+use crate::python_version::{PythonVersion, PythonVersionRequest};
 use crate::python_version_source::{VersionSource, VersionSourceError};
 use crate::redact::{redact_url, redact_urls};
 use crate::runtime::ManifestLoadError;
 use crate::runtime::download::DownloadError;
 use crate::runtime::eol::YearMonth;
 use crate::runtime::manifest::{Arch, ResolveError};
+use crate::wheels::WheelFetchError;
+use crate::wheels::index::InvalidIndexUrl;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use indoc::formatdoc;
@@ -70,7 +74,20 @@ pub(crate) enum BuildpackError {
     },
     MultiplePackageManagers(Vec<PackageManager>),
     RequirementsFile(RequirementsFileError),
-    PipBootstrap(PipBootstrapError),
+    /// The pinned pip does not support the app's Python.
+    PipTooNew {
+        python_version: PythonVersion,
+        pip_version: String,
+    },
+    /// Fetching pip's or uv's pinned wheel into its layer.
+    InstallerFetch {
+        installer: Installer,
+        error: WheelFetchError,
+    },
+    /// An index setting of the build env that is not a URL.
+    InvalidIndexUrl(InvalidIndexUrl),
+    /// The CA bundle named by the build env cannot be read.
+    CaBundle(CaBundleError),
     Venv(VenvError),
     PipInstall(PipInstallError),
     /// Installing uv, Poetry or Pipenv into its layer.
@@ -177,10 +194,18 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
             "}
         }
         BuildpackError::RequirementsFile(error) => pip::requirements_file_message(error),
-        BuildpackError::PipBootstrap(error) => pip::pip_bootstrap_message(error),
+        BuildpackError::PipTooNew {
+            python_version,
+            pip_version,
+        } => tools::pip_too_new_message(python_version, pip_version),
+        BuildpackError::InstallerFetch { installer, error } => {
+            tools::installer_fetch_message(*installer, error)
+        }
+        BuildpackError::InvalidIndexUrl(error) => tools::invalid_index_url_message(error),
+        BuildpackError::CaBundle(error) => tools::ca_bundle_message(error),
         BuildpackError::Venv(error) => pip::venv_message(error),
         BuildpackError::PipInstall(error) => pip::pip_install_message(error),
-        BuildpackError::ToolInstall { tool, error } => locked::tool_install_message(*tool, error),
+        BuildpackError::ToolInstall { tool, error } => tools::tool_install_message(*tool, error),
         BuildpackError::LockedInstall(error) => locked::locked_install_message(error),
         BuildpackError::VenvSbom(error) => sbom::venv_sbom_message(error),
         BuildpackError::Django(error) => django::django_message(error),
@@ -297,7 +322,7 @@ pub(crate) fn describe_download_error(error: &DownloadError) -> String {
     }
 }
 
-fn describe_http_error(error: &HttpError) -> String {
+pub(crate) fn describe_http_error(error: &HttpError) -> String {
     match error {
         HttpError::NotFound { url } => {
             format!("{} was not found (HTTP 404)", redact_url(url.as_str()))

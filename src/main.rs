@@ -2,6 +2,7 @@
 //! cached layer, then the app's dependencies into a virtual environment layer.
 
 mod app_files;
+mod bootstrap;
 mod build_env;
 mod config;
 mod detect;
@@ -12,11 +13,13 @@ mod http;
 mod layers;
 mod package_managers;
 mod package_name;
+mod parallel;
 mod python_version;
 mod python_version_source;
 mod redact;
 mod runtime;
 mod sbom;
+mod wheels;
 
 use crate::config::BuildConfig;
 use crate::errors::BuildpackError;
@@ -60,8 +63,20 @@ impl Buildpack for PythonBuildpack {
         }
         let package_manager = package_managers::determine(&context.app_dir)?;
 
-        let runtime = runtime::install(&context, &config)?;
-        package_managers::install_dependencies(&context, &config, package_manager, &runtime)?;
+        let runtime_entry = runtime::choose(&context, &config)?;
+        let (runtime, installer) = bootstrap::install_runtime_and_installer(
+            &context,
+            &config,
+            &runtime_entry,
+            package_manager,
+        )?;
+        package_managers::install_dependencies(
+            &context,
+            &config,
+            package_manager,
+            &runtime,
+            &installer,
+        )?;
 
         print::all_done(&Some(started));
         BuildResultBuilder::new().build()

@@ -42,7 +42,7 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
     let build = app.build_ok();
     assert_contains(&build.output, "- Dependencies (pip)");
     assert_contains(&build.output, "Creating the virtual environment");
-    assert_contains(&build.output, "Installing pip 26.3");
+    assert_contains(&build.output, "Installed pip 26.3");
     assert_contains(&build.output, "Running `pip install -r requirements.txt`");
     assert_contains(
         &build.output,
@@ -92,9 +92,11 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
             "a pip executable is on PATH at launch: {pip} (all found: {pips})"
         );
     }
+    // pip's layer is for this buildpack only: not in the image, nor in later buildpacks' env.
     let pip_layer = app.layer_toml("pip");
     assert_eq!(pip_layer["types"]["launch"].as_bool(), Some(false));
-    assert_eq!(pip_layer["types"]["build"].as_bool(), Some(true));
+    assert_eq!(pip_layer["types"]["build"].as_bool(), Some(false));
+    assert_eq!(pip_layer["types"]["cache"].as_bool(), Some(true));
 
     let venv_layer = app.layer_toml("venv");
     assert_eq!(venv_layer["types"]["launch"].as_bool(), Some(true));
@@ -111,7 +113,8 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
         "Reusing the virtual environment: requirements and Python unchanged",
     );
     assert_not_contains(&rebuild.output, "Running `pip install");
-    assert_not_contains(&rebuild.output, "Installing pip");
+    assert_not_contains(&rebuild.output, "Installed pip");
+    assert_contains(&rebuild.output, "Using cached pip 26.3");
     assert_eq!(PathBuf::from(app.run_ok(IMPORT_BOTH)), six_file);
 }
 
@@ -151,8 +154,8 @@ fn python_version_change_recreates_the_venv_for_the_new_python() {
             expected_version("3.11")
         ),
     );
-    // pip's own layer is compiled for the old Python: installed again.
-    assert_contains(&rebuild.output, "Installing pip 26.3");
+    // pip's own layer does not depend on the Python version: it stays.
+    assert_contains(&rebuild.output, "Using cached pip 26.3");
     assert_contains(&rebuild.output, "Running `pip install -r requirements.txt`");
     assert_eq!(app.run_ok(PYTHON_VERSION), expected_version("3.11"));
     let six_file = PathBuf::from(app.run_ok(IMPORT_BOTH));
@@ -374,24 +377,24 @@ fn private_index_rejecting_the_token_fails_with_a_credentials_hint() {
 }
 
 #[test]
-fn python_3_11_bootstraps_pip_with_its_bundled_pip_and_pip_cert() {
+fn python_3_11_apps_install_with_the_pinned_pip() {
     let app = TestApp::new("pip_python_3_11");
-    // Only PIP_CERT (forwarded from the test env) makes PyPI's certificate trusted here: not the
-    // host's pip config, nor requests' REQUESTS_CA_BUNDLE.
-    let build = app.build_with(&[("PIP_CONFIG_FILE", "/dev/null"), ("REQUESTS_CA_BUNDLE", "")]);
+    // The host's pip config plays no part.
+    let build = app.build_with(&[("PIP_CONFIG_FILE", "/dev/null")]);
     support::assert_success(&build);
-    assert!(
-        app.layer_dir("python")
-            .join("lib/python3.11/ensurepip/_bundled/pip-22.3.1-py3-none-any.whl")
-            .is_file(),
-        "the 3.11 runtime does not bundle pip 22.3.1"
-    );
-    assert_contains(&build.output, "Installing pip 26.3");
+    assert_contains(&build.output, "Installed pip 26.3");
     assert!(
         app.layer_dir("pip")
             .join("packages/pip-26.3.dist-info")
             .is_dir(),
         "pip 26.3 is not in the pip layer"
+    );
+    // pip compiled its own modules for the Python that ran it, in its layer.
+    assert!(
+        app.layer_dir("pip")
+            .join("packages/pip/__pycache__/__init__.cpython-311.pyc")
+            .is_file(),
+        "pip's bytecode for Python 3.11 is not in the pip layer"
     );
     assert_eq!(app.run_ok(PYTHON_VERSION), expected_version("3.11"));
     assert!(!app.run_ok(IMPORT_BOTH).is_empty());

@@ -128,7 +128,7 @@ fn failing_pipenv_install_explains_the_index_and_hides_credentials() {
     let app = TestApp::new("pipenv_basic");
     app.build_ok();
     // A cache without Pipenv (and without the environment, so that Pipenv is needed), and an
-    // index that cannot be reached: pip, cached, cannot download Pipenv.
+    // index that cannot be reached: uv, cached, cannot download Pipenv.
     app.forget_cached_layers(&["pipenv", "venv"]);
     let build = app.build_with(&[(
         "PIP_INDEX_URL",
@@ -139,6 +139,10 @@ fn failing_pipenv_install_explains_the_index_and_hides_credentials() {
         &build.output,
         &format!("Unable to install Pipenv {}", pinned_tool_version("pipenv")),
     );
-    assert_contains(&build.output, "the package index could not be reached");
+    assert_contains(
+        &build.output,
+        "Downloading Pipenv failed: the package index",
+    );
+    assert_contains(&build.output, "could not be reached");
     assert_not_contains(&build.output, "cnb-s3cr3t");
 }

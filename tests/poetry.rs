@@ -168,7 +168,7 @@ fn failing_poetry_install_explains_the_index_and_hides_credentials() {
     let app = TestApp::new("poetry_basic");
     app.build_ok();
     // A cache without Poetry (and without the environment, so that Poetry is needed), and an
-    // index that cannot be reached: pip, cached, cannot download Poetry.
+    // index that cannot be reached: uv, cached, cannot download Poetry.
     app.forget_cached_layers(&["poetry", "venv"]);
     let build = app.build_with(&[(
         "PIP_INDEX_URL",
@@ -179,6 +179,10 @@ fn failing_poetry_install_explains_the_index_and_hides_credentials() {
         &build.output,
         &format!("Unable to install Poetry {}", pinned_tool_version("poetry")),
     );
-    assert_contains(&build.output, "the package index could not be reached");
+    assert_contains(
+        &build.output,
+        "Downloading Poetry failed: the package index",
+    );
+    assert_contains(&build.output, "could not be reached");
     assert_not_contains(&build.output, "cnb-s3cr3t");
 }

@@ -21,10 +21,7 @@ fn python_version_file_selects_the_runtime() {
         "Requested Python 3.13 (from .python-version)",
     );
     assert_contains(&build.output, &format!("Resolved to Python {version}"));
-    assert_contains(
-        &build.output,
-        &format!("Downloading and installing Python {version}"),
-    );
+    assert_contains(&build.output, &format!("Installed Python {version}"));
 
     assert_eq!(app.run_ok(PRINT_VERSION), version);
     // The interpreter on PATH is the one in the runtime layer, not the host's.
@@ -72,7 +69,7 @@ fn rebuild_reuses_the_runtime_and_a_version_change_replaces_it() {
             expected_version("3.11")
         ),
     );
-    assert_contains(&changed.output, "Downloading and installing Python");
+    assert_contains(&changed.output, "Installed Python");
     assert_eq!(app.run_ok(PRINT_VERSION), expected_version("3.11"));
 }
 
@@ -121,7 +118,7 @@ fn checksum_mismatch_fails_and_leaves_nothing_trusted() {
     // Nothing from the failed build is reused: the next build downloads again and works.
     let next = app.build_ok();
     assert_not_contains(&next.output, "Reusing cached Python");
-    assert_contains(&next.output, "Downloading and installing Python");
+    assert_contains(&next.output, "Installed Python");
     assert_eq!(app.run_ok(PRINT_VERSION), version);
 }
 
@@ -274,7 +271,7 @@ fn manifest_on_a_local_path_reads_archives_beside_it() {
     let manifest = dir.join("runtimes.jsonl");
     let build = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", manifest.to_str().unwrap())]);
     assert_success(&build);
-    assert_contains(&build.output, "Downloading and installing Python");
+    assert_contains(&build.output, "Installed Python");
     assert_contains(
         &build.output,
         &format!("from file://{}/cpython-", dir.display()),

@@ -20,7 +20,7 @@ fn installs_the_locked_main_dependencies_with_uv() {
     let uv = pinned_tool_version("uv");
     assert_contains(&build.output, "- Dependencies (uv)");
     assert_contains(&build.output, "Creating the virtual environment");
-    assert_contains(&build.output, &format!("Installing uv {uv}"));
+    assert_contains(&build.output, &format!("Installed uv {uv}"));
     assert_contains(
         &build.output,
         "Running `uv sync --locked --no-default-groups`",
@@ -87,7 +87,7 @@ fn rebuild_without_changes_reuses_the_environment_without_running_uv() {
         ),
     );
     assert_not_contains(&build.output, "Running `uv");
-    assert_not_contains(&build.output, "Installing uv");
+    assert_not_contains(&build.output, "Installed uv");
     assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
     eprintln!("no-op rebuild took {elapsed:?}");
 }
@@ -126,9 +126,10 @@ fn python_version_change_recreates_the_environment() {
             "Recreating the virtual environment because the Python version changed ({old} to {new})"
         ),
     );
+    // uv is one static binary: it does not depend on the Python version.
     assert_contains(
         &build.output,
-        &format!("Discarding the cached uv because the Python version changed ({old} to {new})"),
+        &format!("Using cached uv {}", pinned_tool_version("uv")),
     );
     assert_eq!(
         app.run_ok("python -c 'import sys, six; print(sys.version.split()[0])'"),
@@ -188,7 +189,7 @@ fn failing_uv_install_explains_the_index_and_hides_credentials() {
     let app = TestApp::new("uv_basic");
     app.build_ok();
     // A cache without uv (and without the environment, so that uv is needed), and an index
-    // that cannot be reached: pip, cached, cannot download uv.
+    // that cannot be reached: the buildpack cannot download uv.
     app.forget_cached_layers(&["uv", "venv"]);
     let build = app.build_with(&[(
         "PIP_INDEX_URL",
@@ -197,9 +198,13 @@ fn failing_uv_install_explains_the_index_and_hides_credentials() {
     assert_failure(&build);
     assert_contains(
         &build.output,
-        &format!("Unable to install uv {}", pinned_tool_version("uv")),
+        &format!("Unable to download uv {}", pinned_tool_version("uv")),
     );
-    assert_contains(&build.output, "the package index could not be reached");
+    assert_contains(
+        &build.output,
+        "! http://***@127.0.0.1:9/simple/ (PIP_INDEX_URL)",
+    );
+    assert_contains(&build.output, "but reading the index failed");
     assert_not_contains(&build.output, "cnb-s3cr3t");
 }
 

@@ -22,6 +22,15 @@ pub struct BuildConfig {
     pub env: Vec<(String, String)>,
     /// Like `pack build --clear-cache`: restore nothing from the cache.
     pub clear_cache: bool,
+    /// Like a platform that keeps the layers directory on disk between builds (a reused build
+    /// machine, a CI cache volume): nothing is restored or cleared, the build starts from
+    /// `layers/` exactly as the previous build left it, whether that build succeeded, failed or
+    /// was killed. The lifecycle never does this; buildpacks must still only trust complete
+    /// layers.
+    pub keep_layers: bool,
+    /// Fault injection: kill the build's whole process group (the buildpack and everything it
+    /// started) as soon as a line of its output contains this text. Captured output only.
+    pub kill_when: Option<String>,
     /// `CNB_TARGET_*`; defaults to the host.
     pub target: Target,
     pub output: OutputMode,
@@ -35,6 +44,8 @@ impl BuildConfig {
             state_dir: state_dir.into(),
             env: Vec::new(),
             clear_cache: false,
+            keep_layers: false,
+            kill_when: None,
             target: Target::host(),
             output: OutputMode::Capture,
         }
@@ -50,6 +61,18 @@ impl BuildConfig {
     #[must_use]
     pub fn clear_cache(mut self, clear_cache: bool) -> Self {
         self.clear_cache = clear_cache;
+        self
+    }
+
+    #[must_use]
+    pub fn keep_layers(mut self, keep_layers: bool) -> Self {
+        self.keep_layers = keep_layers;
+        self
+    }
+
+    #[must_use]
+    pub fn kill_when(mut self, text: impl Into<String>) -> Self {
+        self.kill_when = Some(text.into());
         self
     }
 }
@@ -153,13 +176,19 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
         return Ok(output(sink, Some(Phase::Detect), code));
     }
     sink.line("===> RESTORING");
-    for line in layers::restore(&state, buildpacks, config.clear_cache)? {
-        sink.line(&line);
+    if config.keep_layers {
+        sink.line("Keeping the layers directory as the previous build left it");
+        fs::create_dir_all(state.layers_dir())
+            .with_context(|| format!("creating {}", state.layers_dir().display()))?;
+    } else {
+        for line in layers::restore(&state, buildpacks, config.clear_cache)? {
+            sink.line(&line);
+        }
     }
     sink.line("===> BUILDING");
     let mut build_env = ctx.base_env.clone();
     for bp in buildpacks {
-        let status = ctx.run_build(bp, &build_env, &mut sink)?;
+        let status = ctx.run_build(bp, &build_env, config.kill_when.as_deref(), &mut sink)?;
         if !status.success() {
             sink.line(&format!(
                 "ERROR: failed to build: buildpack {}@{} {}",
@@ -259,7 +288,13 @@ impl Phases<'_> {
         Ok(Detected::Failed(first_failed.code()))
     }
 
-    fn run_build(&self, bp: &Buildpack, build_env: &Env, sink: &mut Sink) -> Result<ExitStatus> {
+    fn run_build(
+        &self,
+        bp: &Buildpack,
+        build_env: &Env,
+        kill_when: Option<&str>,
+        sink: &mut Sink,
+    ) -> Result<ExitStatus> {
         let layers = self.state.layers_dir().join(bp.escaped_id());
         fs::create_dir_all(&layers).with_context(|| format!("creating {}", layers.display()))?;
         let bp_plan = self.plan_dir(bp).join("buildpack-plan.toml");
@@ -270,7 +305,10 @@ impl Phases<'_> {
             .arg(&bp_plan);
         cmd.env("CNB_LAYERS_DIR", &layers)
             .env("CNB_BP_PLAN_PATH", &bp_plan);
-        sink.run(cmd)
+        match kill_when {
+            Some(text) => sink.run_killing_when(cmd, text),
+            None => sink.run(cmd),
+        }
     }
 
     fn plan_dir(&self, bp: &Buildpack) -> PathBuf {

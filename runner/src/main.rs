@@ -62,6 +62,10 @@ struct BuildArgs {
     /// Do not restore cached layers.
     #[arg(long)]
     clear_cache: bool,
+    /// Start from the layers directory exactly as the previous build left it (even a failed
+    /// one), like a platform that keeps layers on disk, instead of restoring the cache.
+    #[arg(long, conflicts_with = "clear_cache")]
+    keep_layers: bool,
     /// Package buildpack sources with the release profile (the default).
     #[arg(long, conflicts_with = "debug")]
     release: bool,
@@ -151,6 +155,7 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     let config = BuildConfig {
         env: parse_env(&args.env)?,
         clear_cache: args.clear_cache,
+        keep_layers: args.keep_layers,
         target,
         output: OutputMode::Stream,
         ..BuildConfig::new(&args.app_dir, &state_dir)

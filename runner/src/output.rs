@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
 
 /// How a build's output is handled.
@@ -51,10 +52,24 @@ impl Sink {
     }
 
     /// Runs `cmd` (stdin closed) with its stdout and stderr going to the sink, in order.
-    pub(crate) fn run(&mut self, mut cmd: Command) -> Result<ExitStatus> {
+    pub(crate) fn run(&mut self, cmd: Command) -> Result<ExitStatus> {
+        self.run_with(cmd, None)
+    }
+
+    /// Like [`Sink::run`], in a process group of its own, which is killed (`SIGKILL`) as soon as
+    /// a line of the output contains `text`: a build that dies at that moment.
+    pub(crate) fn run_killing_when(&mut self, mut cmd: Command, text: &str) -> Result<ExitStatus> {
+        cmd.process_group(0);
+        self.run_with(cmd, Some(text))
+    }
+
+    fn run_with(&mut self, mut cmd: Command, kill_when: Option<&str>) -> Result<ExitStatus> {
         cmd.stdin(Stdio::null());
         let program = cmd.get_program().to_string_lossy().into_owned();
         if self.mode == OutputMode::Stream {
+            if kill_when.is_some() {
+                anyhow::bail!("killing a build on its output needs captured output");
+            }
             return cmd.status().with_context(|| format!("running {program}"));
         }
         let (mut reader, writer) = std::io::pipe().context("creating an output pipe")?;
@@ -64,6 +79,8 @@ impl Sink {
         // The command holds the pipe's write ends; without dropping it, reading never ends.
         drop(cmd);
         let mut chunk = [0_u8; 8192];
+        let mut line = Vec::new();
+        let mut killed = false;
         loop {
             let n = reader
                 .read(&mut chunk)
@@ -72,6 +89,21 @@ impl Sink {
                 break;
             }
             self.raw(&chunk[..n]);
+            let Some(text) = kill_when.filter(|_| !killed) else {
+                continue;
+            };
+            for &byte in &chunk[..n] {
+                line.push(byte);
+                if byte == b'\n' || line.len() > 64 * 1024 {
+                    if String::from_utf8_lossy(&strip_ansi(&line)).contains(text) {
+                        kill_group(child.id());
+                        killed = true;
+                        self.line(&format!("cnb-runner: killed the build on output {text:?}"));
+                        break;
+                    }
+                    line.clear();
+                }
+            }
         }
         child
             .wait()
@@ -92,6 +124,15 @@ impl Sink {
     /// Everything kept, ANSI escape sequences removed, lossily decoded.
     pub(crate) fn into_string(self) -> String {
         String::from_utf8_lossy(&strip_ansi(&self.buf)).into_owned()
+    }
+}
+
+/// Sends `SIGKILL` to the process group `pgid` (a child started with `process_group(0)`).
+fn kill_group(pgid: u32) {
+    let pgid = libc::pid_t::try_from(pgid).expect("process ids fit pid_t");
+    // SAFETY: kill(2) with a negative pid signals that process group; no memory is involved.
+    unsafe {
+        libc::kill(-pgid, libc::SIGKILL);
     }
 }
 
@@ -166,5 +207,27 @@ mod tests {
         let status = sink.run(cmd).unwrap();
         assert!(status.success());
         assert_eq!(sink.into_string(), "before\nout1\nerr1\nout2\ngreen\n");
+    }
+
+    #[test]
+    fn kills_the_whole_process_group_on_a_line() {
+        let marker = tempfile::tempdir().unwrap();
+        let late = marker.path().join("late");
+        let mut cmd = Command::new("sh");
+        // The background child would write `late` after the kill if it survived it.
+        cmd.arg("-c").arg(format!(
+            "(sleep 1; touch {late}) & echo one; printf 'kill \\033[1mhere\\033[0m\\n'; sleep 5; echo never",
+            late = late.display()
+        ));
+        let mut sink = Sink::new(OutputMode::Capture);
+        let started = std::time::Instant::now();
+        let status = sink.run_killing_when(cmd, "kill here").unwrap();
+        assert!(started.elapsed() < std::time::Duration::from_secs(4));
+        assert_eq!(status.code(), None, "{status}");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        assert!(!late.exists(), "a process of the group survived the kill");
+        let output = sink.into_string();
+        assert!(output.contains("kill here"), "{output}");
+        assert!(!output.contains("never"), "{output}");
     }
 }

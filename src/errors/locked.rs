@@ -1,87 +1,10 @@
-//! The messages of lock-based installs (uv, Poetry, Pipenv): installing the tool itself, and
-//! installing the locked dependencies with it. Headlines are plain text, easy to search for.
+//! The messages of lock-based installs (uv, Poetry, Pipenv): installing the locked dependencies
+//! with the tool. Headlines are plain text, easy to search for.
 
-use crate::layers::tool::{Tool, ToolInstallError};
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{LockedFailure, LockedInstallError};
-use crate::package_managers::pip::output::PipFailure;
 use bullet_stream::style;
 use indoc::formatdoc;
-
-pub(super) fn tool_install_message(tool: Tool, error: &ToolInstallError) -> String {
-    let version = tool.version();
-    let pins = format!("requirements/{}.txt", tool.command_name());
-    let (reason, output) = match error {
-        ToolInstallError::Io { path, error } => {
-            return formatdoc! {"
-                Unable to install {tool} {version}
-
-                Writing {path} failed: {error}
-            ", path = path.display()};
-        }
-        ToolInstallError::Spawn(error) => {
-            return formatdoc! {"
-                Unable to install {tool} {version}
-
-                Running pip failed: {error}
-            "};
-        }
-        ToolInstallError::Failed { failure, output } => (failure, output),
-    };
-    let reason = match reason {
-        PipFailure::IndexUnreachable { certificate: true } => formatdoc! {"
-            Downloading {tool} failed: the package index's TLS certificate is not trusted
-            (CERTIFICATE_VERIFY_FAILED).
-
-            The buildpack installs {tool} with pip. If the build reaches the index through a
-            TLS-intercepting proxy, or uses a private index with its own certificate authority,
-            pass that CA bundle to the build as PIP_CERT, for example
-            `--env PIP_CERT=/etc/ssl/certs/ca-certificates.crt`.
-        "},
-        PipFailure::IndexUnreachable { certificate: false } => formatdoc! {"
-            Downloading {tool} failed: the package index could not be reached.
-
-            The buildpack installs {tool} with pip, from PyPI or the index in PIP_INDEX_URL.
-            Check the network and proxy settings of the build (HTTPS_PROXY) and any
-            PIP_INDEX_URL.
-        "},
-        PipFailure::NotFound { requirements, .. } => formatdoc! {"
-            The package index has no {missing}.
-
-            The buildpack installs {tool} with pip, using the build's PIP_INDEX_URL and
-            PIP_EXTRA_INDEX_URL: an index or mirror set there must also provide {tool}
-            {version} and the packages it depends on (pinned in the buildpack's
-            {pins}).
-        ", missing = missing_packages(tool, requirements)},
-        PipFailure::Hashes { .. } => formatdoc! {"
-            A downloaded file does not match the hashes pinned in the buildpack's
-            {pins}. If you use PIP_INDEX_URL with a mirror, check that it serves the
-            files of PyPI unchanged.
-        "},
-        _ => "This is often a temporary network or index problem: retry the build.\n".to_string(),
-    };
-    formatdoc! {"
-        Unable to install {tool} {version}
-
-        {reason}
-        pip's output ended with:
-
-        {output}
-    "}
-}
-
-/// `uv 0.13.9`, or the dependencies of the tool that are missing.
-fn missing_packages(tool: Tool, requirements: &[String]) -> String {
-    let own = format!("{}=={}", tool.command_name(), tool.version());
-    match requirements {
-        [only] if *only == own => format!("{tool} {}", tool.version()),
-        _ => format!(
-            "{}, which {tool} {} needs",
-            requirements.join(", "),
-            tool.version()
-        ),
-    }
-}
 
 /// What differs between the package managers in the messages.
 struct Words {

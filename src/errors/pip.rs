@@ -1,7 +1,6 @@
 //! The messages of pip installs: requirements files, pip itself, the virtual environment and
 //! `pip install`. Headlines are plain text (no styling), so that they are easy to search for.
 
-use crate::layers::pip::{PIP_MINIMUM_PYTHON, PipBootstrapError, pinned_pip_version};
 use crate::layers::venv::VenvError;
 use crate::package_managers::pip::PipInstallError;
 use crate::package_managers::pip::output::PipFailure;
@@ -67,83 +66,6 @@ pub(super) fn requirements_file_message(error: &RequirementsFileError) -> String
                     or unset it.
                 "},
             }
-        }
-    }
-}
-
-pub(super) fn pip_bootstrap_message(error: &PipBootstrapError) -> String {
-    let version = pinned_pip_version();
-    match error {
-        PipBootstrapError::UnsupportedPython {
-            python_version,
-            pip_version,
-        } => {
-            let (major, minor) = PIP_MINIMUM_PYTHON;
-            formatdoc! {"
-                Python {python_version} is too old for pip {pip_version}
-
-                This buildpack installs requirements.txt with pip {pip_version}, which needs
-                Python {major}.{minor} or newer, but the app uses Python {python_version}.
-
-                Use a newer Python: put a version such as 3.13 in .python-version.
-            "}
-        }
-        PipBootstrapError::NoBundledPip { searched } => formatdoc! {"
-            Unable to install pip {version}
-
-            The Python runtime has no bundled pip wheel ({searched}), which the buildpack
-            needs to install pip.
-
-            If you use BP_PYTHON_RUNTIME_MANIFEST or BP_PYTHON_RUNTIME_MIRROR, use runtime
-            builds that include ensurepip (python-build-standalone's install_only builds do).
-        ", searched = searched.display()},
-        PipBootstrapError::Io { path, error } => formatdoc! {"
-            Unable to install pip {version}
-
-            Writing {path} failed: {error}
-        ", path = path.display()},
-        PipBootstrapError::Spawn(error) => formatdoc! {"
-            Unable to install pip {version}
-
-            Running the runtime's Python failed: {error}
-        "},
-        PipBootstrapError::Failed { failure, output } => {
-            let reason = match failure {
-                PipFailure::IndexUnreachable { certificate: true } => formatdoc! {"
-                    Downloading pip failed: the package index's TLS certificate is not trusted
-                    (CERTIFICATE_VERIFY_FAILED).
-
-                    If the build reaches the index through a TLS-intercepting proxy, or uses a
-                    private index with its own certificate authority, pass that CA bundle to the
-                    build as PIP_CERT, for example `--env PIP_CERT=/etc/ssl/certs/ca-certificates.crt`.
-                "},
-                PipFailure::IndexUnreachable { certificate: false } => formatdoc! {"
-                    Downloading pip failed: the package index could not be reached.
-
-                    Check the network and proxy settings of the build (HTTPS_PROXY) and any
-                    PIP_INDEX_URL.
-                "},
-                PipFailure::NotFound { .. } => formatdoc! {"
-                    The package index has no pip {version}. pip is installed with the same index
-                    settings as the app's dependencies: if you set PIP_INDEX_URL, that index (or
-                    mirror) must also provide pip {version}.
-                "},
-                PipFailure::Hashes { .. } => formatdoc! {"
-                    The pip {version} that was downloaded does not match the hash pinned in the
-                    buildpack. If you use PIP_INDEX_URL with a mirror, check that it serves the
-                    files of PyPI unchanged.
-                "},
-                _ => "This is often a temporary network or index problem: retry the build.\n"
-                    .to_string(),
-            };
-            formatdoc! {"
-                Unable to install pip {version}
-
-                {reason}
-                pip's output ended with:
-
-                {output}
-            "}
         }
     }
 }

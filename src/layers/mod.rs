@@ -1,8 +1,8 @@
 //! One module per layer.
 
+pub(crate) mod installer;
 pub(crate) mod locked_venv;
 pub(crate) mod package_cache;
-pub(crate) mod pip;
 pub(crate) mod python;
 pub(crate) mod tool;
 pub(crate) mod venv;

@@ -4,6 +4,7 @@
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::errors::BuildpackError;
+use crate::parallel::Download;
 use crate::redact::redact_url;
 use crate::runtime::PythonRuntime;
 use crate::runtime::download::{DownloadError, download_and_unpack};
@@ -14,7 +15,8 @@ use libcnb::Env;
 use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
 use libcnb::layer::{
-    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
+    RestoredLayerAction,
 };
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
@@ -80,11 +82,18 @@ fn describe(version: &str, variant: &str) -> String {
     }
 }
 
-pub(crate) fn install_python_layer(
+/// The runtime layer, restored from the cache when it still matches.
+pub(crate) struct PythonLayer<'e> {
+    entry: &'e RuntimeEntry,
+    layer: LayerRef<PythonBuildpack, Vec<String>, Vec<String>>,
+    metadata: PythonLayerMetadata,
+}
+
+/// Restores the runtime layer, saying whether the cached Python is used or why not.
+pub(crate) fn restore_python_layer<'e>(
     context: &BuildContext<PythonBuildpack>,
-    entry: &RuntimeEntry,
-    base_env: &Env,
-) -> libcnb::Result<PythonRuntime, BuildpackError> {
+    entry: &'e RuntimeEntry,
+) -> libcnb::Result<PythonLayer<'e>, BuildpackError> {
     let metadata = PythonLayerMetadata {
         layer_format: LAYER_FORMAT,
         python_version: entry.version.to_string(),
@@ -94,7 +103,6 @@ pub(crate) fn install_python_layer(
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
     };
-    print::bullet("Python installation");
     let layer = context.cached_layer(
         layer_name!("python"),
         CachedLayerDefinition {
@@ -116,74 +124,96 @@ pub(crate) fn install_python_layer(
             },
         },
     )?;
-
     match &layer.state {
         LayerState::Restored { .. } => {
             print::sub_bullet(format!("Reusing cached Python {}", entry.version));
         }
-        LayerState::Empty { cause } => {
-            match cause {
-                EmptyLayerCause::NewlyCreated => {}
+        LayerState::Empty {
+            cause:
                 EmptyLayerCause::InvalidMetadataAction { cause: reasons }
-                | EmptyLayerCause::RestoredLayerAction { cause: reasons } => {
-                    print::sub_bullet(format!(
-                        "Discarding the cached Python because {}",
-                        reasons.join(", and ")
-                    ));
-                }
-            }
-            let timer = print::sub_start_timer(format!(
-                "Downloading and installing Python {} from {}",
-                entry.version,
-                redact_url(entry.url.as_str())
+                | EmptyLayerCause::RestoredLayerAction { cause: reasons },
+        } => {
+            print::sub_bullet(format!(
+                "Discarding the cached Python because {}",
+                reasons.join(", and ")
             ));
-            let mut retries = Vec::new();
-            let result = download_and_unpack(
-                &entry.url,
-                &entry.sha256,
-                &layer.path(),
-                |error, attempt| {
-                    retries.push(format!(
-                        "attempt {attempt} failed ({}), retrying",
-                        crate::errors::describe_download_error(error)
-                    ));
-                },
-            );
-            let result = result.and_then(|()| {
-                layout::prepare_unpacked_runtime(&layer.path(), &entry.version, entry.variant)
+        }
+        LayerState::Empty { .. } => {}
+    }
+    Ok(PythonLayer {
+        entry,
+        layer,
+        metadata,
+    })
+}
+
+impl PythonLayer<'_> {
+    /// The download that fills the layer, or `None` when the cached runtime is reused.
+    pub(crate) fn download(&self) -> Option<Download<'_>> {
+        if let LayerState::Restored { .. } = self.layer.state {
+            return None;
+        }
+        let entry = self.entry;
+        let dir = self.layer.path();
+        Some(Download {
+            what: format!("Python {}", entry.version),
+            from: redact_url(entry.url.as_str()),
+            work: Box::new(move |notes| {
+                let result = download_and_unpack(
+                    &entry.url,
+                    &entry.sha256,
+                    &dir,
+                    |path| layout::keep_in_runtime(path, &entry.version, entry.variant),
+                    |error, attempt| {
+                        notes.push(format!(
+                            "attempt {attempt} to download Python failed ({}), retrying",
+                            crate::errors::describe_download_error(error)
+                        ));
+                    },
+                )
+                .and_then(|()| {
+                    layout::ensure_interpreter_links(
+                        &dir.join("bin"),
+                        &entry.version,
+                        entry.variant,
+                    )
                     .map_err(|message| DownloadError::Unpack {
                         url: entry.url.clone(),
                         message,
                     })
-            });
-            match result {
-                Ok(()) => timer.done(),
-                Err(error) => {
-                    timer.cancel("failed");
-                    // Leave nothing that looks like a runtime behind.
-                    let _ = std::fs::remove_dir_all(layer.path());
-                    let _ = std::fs::create_dir_all(layer.path());
-                    return Err(BuildpackError::Download(error).into());
+                });
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(error) => {
+                        // Leave nothing that looks like a runtime behind.
+                        let _ = std::fs::remove_dir_all(&dir);
+                        let _ = std::fs::create_dir_all(&dir);
+                        Err(BuildpackError::Download(error))
+                    }
                 }
-            }
-            for retry in retries {
-                print::sub_bullet(retry);
-            }
-            layer.write_env(runtime_layer_env(&layer.path()))?;
-            // Written last: only a complete runtime carries metadata that a later build trusts.
-            layer.write_metadata(metadata.clone())?;
-        }
+            }),
+        })
     }
 
-    // On every build, reused or not: the SBOM names this build's download URL.
-    layer.write_sboms(&[crate::sbom::runtime_sbom(entry)])?;
-    let layer_env = layer.read_env()?;
-    Ok(PythonRuntime {
-        version: entry.version,
-        variant: entry.variant,
-        layer_dir: layer.path(),
-        build_env: build_env::with_layer(base_env, &layer_env),
-    })
+    /// The installed runtime. After a successful [`PythonLayer::download`], writes the layer's
+    /// env and then its metadata: only a complete runtime carries metadata that a later build
+    /// trusts. `base_env` is the env of the build's subprocesses before this layer.
+    pub(crate) fn finish(self, base_env: &Env) -> libcnb::Result<PythonRuntime, BuildpackError> {
+        let layer = &self.layer;
+        if let LayerState::Empty { .. } = layer.state {
+            layer.write_env(runtime_layer_env(&layer.path()))?;
+            layer.write_metadata(self.metadata.clone())?;
+        }
+        // On every build, reused or not: the SBOM names this build's download URL.
+        layer.write_sboms(&[crate::sbom::runtime_sbom(self.entry)])?;
+        let layer_env = layer.read_env()?;
+        Ok(PythonRuntime {
+            version: self.entry.version,
+            variant: self.entry.variant,
+            layer_dir: layer.path(),
+            build_env: build_env::with_layer(base_env, &layer_env),
+        })
+    }
 }
 
 fn runtime_layer_env(layer_dir: &std::path::Path) -> LayerEnv {

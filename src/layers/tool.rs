@@ -1,15 +1,17 @@
-//! The `uv`, `poetry` and `pipenv` layers: the package manager that installs an app's locked
-//! dependencies, pinned with the hashes of every dependency in `requirements/<tool>.txt`, in a
-//! virtual environment of its own (never the app's). Cached, but build only and kept out of the
-//! env of later buildpacks: the tool is in neither their build nor the app image. It is installed
-//! with the `pip` layer's pip, and reused while the pins and the Python version stay the same.
+//! The package managers that install an app's locked dependencies (uv, Poetry, Pipenv), and the
+//! `poetry` and `pipenv` layers: those two are Python programs, pinned with the hashes of every
+//! dependency in `requirements/<tool>.txt`, each in a virtual environment of its own (never the
+//! app's). uv installs them there (`uv pip install --require-hashes`), from the build's package
+//! index. Cached, but build only and kept out of the env of later buildpacks: the tool is in
+//! neither their build nor the app image. Reused while the pins and the Python version stay the
+//! same. (uv itself is one binary, in the `uv` layer: see `crate::layers::installer`.)
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
-use crate::layers::pip::restore_pip_layer;
-use crate::layers::venv::create_venv;
-use crate::package_managers::pip::output::{self, PipFailure};
+use crate::layers::installer::{Installer, Uv};
+use crate::package_managers::locked::LockedFailure;
 use crate::runtime::PythonRuntime;
+use crate::wheels::index::PackageIndex;
 use bullet_stream::global::print;
 use libcnb::Env;
 use libcnb::build::BuildContext;
@@ -22,7 +24,8 @@ use libcnb::layer::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Bump to discard every cached tool layer, e.g. when the layout of the layers changes.
 const LAYER_FORMAT: u32 = 1;
@@ -52,10 +55,16 @@ impl Tool {
     /// `name==version --hash=…` lines for the tool and every dependency.
     pub(crate) fn requirements(self) -> &'static str {
         match self {
-            Tool::Uv => include_str!("../../requirements/uv.txt"),
+            Tool::Uv => Installer::Uv.requirements(),
             Tool::Poetry => include_str!("../../requirements/poetry.txt"),
             Tool::Pipenv => include_str!("../../requirements/pipenv.txt"),
         }
+    }
+
+    /// Whether the tool runs from a virtual environment of its own, in a layer of its own:
+    /// Poetry and Pipenv do; uv is the `uv` layer's binary.
+    pub(crate) fn has_own_venv(self) -> bool {
+        !matches!(self, Tool::Uv)
     }
 
     /// The version pinned in `requirements/<tool>.txt`.
@@ -116,9 +125,12 @@ pub(crate) enum ToolInstallError {
         error: std::io::Error,
     },
     Spawn(std::io::Error),
+    /// `uv venv` or `uv pip install` failed; its output, read as uv's failures are.
     Failed {
-        failure: PipFailure,
+        failure: LockedFailure,
         output: String,
+        /// The index the tool was looked for on (credentials redacted).
+        index: String,
     },
 }
 
@@ -156,13 +168,14 @@ pub(crate) struct ToolLayer {
     metadata: ToolLayerMetadata,
 }
 
-/// Restores the tool layer. Called on every build, even when the tool ends up not running: a
-/// cached layer that a build does not touch is dropped from the cache.
+/// Restores the tool layer of Poetry or Pipenv. Called on every build, even when the tool ends up
+/// not running: a cached layer that a build does not touch is dropped from the cache.
 pub(crate) fn restore_tool_layer(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
     tool: Tool,
 ) -> libcnb::Result<ToolLayer, BuildpackError> {
+    assert!(tool.has_own_venv(), "uv is the uv layer's binary");
     let metadata = ToolLayerMetadata {
         layer_format: LAYER_FORMAT,
         tool_version: tool.version().to_string(),
@@ -192,13 +205,21 @@ pub(crate) fn restore_tool_layer(
     })
 }
 
+/// Where the tool's files come from: the build's package index, trusted with the build's CA
+/// bundle (if any).
+pub(crate) struct ToolSource<'a> {
+    pub(crate) index: &'a PackageIndex,
+    pub(crate) ca_bundle: Option<&'a Path>,
+}
+
 impl ToolLayer {
-    /// The tool's command: the cached one, or installed now. `env` is what pip runs with: it
-    /// brings the user's index, certificate and proxy settings (`PIP_*`).
+    /// The tool's command: the cached one, or installed now with `uv`. `env` is the build env:
+    /// only its `PATH`, `HOME` and proxy settings reach uv.
     pub(crate) fn install(
         &self,
-        context: &BuildContext<PythonBuildpack>,
         runtime: &PythonRuntime,
+        uv: &Uv,
+        source: &ToolSource<'_>,
         env: &Env,
     ) -> libcnb::Result<PathBuf, BuildpackError> {
         let tool = self.tool;
@@ -218,8 +239,6 @@ impl ToolLayer {
             )),
             LayerState::Empty { .. } => {}
         }
-        let env = crate::package_managers::pip::without_unsupported_pip_settings(env);
-        let pip = restore_pip_layer(context, runtime)?.install(runtime, &env)?;
         let failed = |error| BuildpackError::ToolInstall { tool, error };
         let requirements_file = self.layer.path().join("requirements.txt");
         std::fs::write(&requirements_file, tool.requirements()).map_err(|error| {
@@ -228,37 +247,37 @@ impl ToolLayer {
                 error,
             })
         })?;
-        create_venv(runtime, &venv_dir, &env).map_err(BuildpackError::Venv)?;
-
-        let timer = print::sub_start_timer(format!("Installing {tool} {version}"));
-        // pip from the pip layer, run by the tool's own Python: it installs into that venv.
-        let result = pip
-            .command(&venv_dir.join("bin").join("python"))
-            .args(["install", "--require-hashes", "--no-deps"])
-            .args(["--only-binary", ":all:", "--no-cache-dir", "--no-input"])
-            .args(["--progress-bar", "off", "--disable-pip-version-check"])
-            .arg("--no-warn-script-location")
-            .arg("--requirement")
-            .arg(&requirements_file)
-            .env_clear()
-            .envs(&env)
-            .output();
-        let error = match result {
-            Ok(output) if output.status.success() => None,
-            Ok(output) => {
-                let text = format!(
-                    "{}\n{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                Some(ToolInstallError::Failed {
-                    failure: output::classify(&text),
-                    output: output::tail(&text, 15),
-                })
-            }
-            Err(error) => Some(ToolInstallError::Spawn(error)),
-        };
-        if let Some(error) = error {
+        let timer = print::sub_start_timer(format!("Installing {tool} {version} with uv"));
+        let cache_dir = self.layer.path().join("uv-cache");
+        let env = uv_env(env);
+        let result = run_uv(
+            uv.command(&env)
+                .args(["venv", "--no-config", "--quiet", "--python"])
+                .arg(runtime.python())
+                .arg(&venv_dir),
+            source,
+        )
+        .and_then(|()| {
+            let mut install = uv.command(&env);
+            install
+                .args(["pip", "install", "--no-config", "--python"])
+                .arg(venv_dir.join("bin/python"))
+                .args(["--require-hashes", "--no-deps", "--only-binary", ":all:"])
+                .arg("--index-url")
+                .arg(source.index.url.as_str())
+                .arg("--cache-dir")
+                .arg(&cache_dir)
+                .args(["--link-mode", "hardlink", "--quiet", "--requirement"])
+                .arg(&requirements_file);
+            match source.ca_bundle {
+                Some(bundle) => install.arg("--cert").arg(bundle),
+                None => install.arg("--system-certs"),
+            };
+            run_uv(&mut install, source)
+        });
+        // The packages are hard-linked into the venv: the cache is not needed any more.
+        let _ = std::fs::remove_dir_all(&cache_dir);
+        if let Err(error) = result {
             timer.cancel("failed");
             // Leave nothing that a later build could take for a complete install.
             let _ = std::fs::remove_dir_all(&venv_dir);
@@ -269,6 +288,45 @@ impl ToolLayer {
         self.layer.write_metadata(self.metadata.clone())?;
         Ok(command)
     }
+}
+
+/// The env of the uv commands that install a tool: from the build env only what finds programs
+/// and reaches the network; uv's own settings are the buildpack's (the user's `UV_*` are for
+/// the app's install, not the buildpack's tools).
+fn uv_env(env: &Env) -> Env {
+    let mut uv_env = Env::new();
+    for (name, value) in env {
+        let name_str = name.to_string_lossy();
+        let keep = ["PATH", "HOME"].contains(&name_str.as_ref())
+            || ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"]
+                .iter()
+                .any(|proxy| name_str.eq_ignore_ascii_case(proxy));
+        if keep {
+            uv_env.insert(name, value);
+        }
+    }
+    uv_env.insert("UV_PYTHON_DOWNLOADS", "never");
+    uv_env.insert("UV_PYTHON_PREFERENCE", "only-system");
+    uv_env.insert("UV_NO_PROGRESS", "1");
+    uv_env
+}
+
+/// Runs a uv command with its output captured; a failure is read the way uv's failures are.
+fn run_uv(command: &mut Command, source: &ToolSource<'_>) -> Result<(), ToolInstallError> {
+    let output = command.output().map_err(ToolInstallError::Spawn)?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Err(ToolInstallError::Failed {
+        failure: <crate::package_managers::uv::Uv as crate::package_managers::locked::LockedManager>::classify(&text),
+        output: crate::package_managers::pip::output::tail(&text, 15),
+        index: source.index.describe(),
+    })
 }
 
 #[cfg(test)]
@@ -343,12 +401,24 @@ mod tests {
     }
 
     #[test]
-    fn pip_env_drops_settings_that_install_elsewhere() {
+    fn uv_gets_only_path_home_and_proxies_of_the_build_env() {
         let mut env = Env::new();
-        env.insert("PIP_TARGET", "/tmp/t");
-        env.insert("PIP_INDEX_URL", "https://i/simple");
-        let env = crate::package_managers::pip::without_unsupported_pip_settings(&env);
-        assert!(!env.contains_key("PIP_TARGET"));
-        assert!(env.contains_key("PIP_INDEX_URL"));
+        for (name, value) in [
+            ("PATH", "/bin"),
+            ("https_proxy", "http://proxy:3128"),
+            ("UV_INDEX_URL", "https://u:p@i/simple"),
+            ("PIP_TARGET", "/t"),
+        ] {
+            env.insert(name, value);
+        }
+        let uv_env = uv_env(&env);
+        assert_eq!(uv_env.get_string_lossy("PATH").as_deref(), Some("/bin"));
+        assert!(uv_env.contains_key("https_proxy"));
+        assert!(!uv_env.contains_key("UV_INDEX_URL"));
+        assert!(!uv_env.contains_key("PIP_TARGET"));
+        assert_eq!(
+            uv_env.get_string_lossy("UV_PYTHON_DOWNLOADS").as_deref(),
+            Some("never")
+        );
     }
 }

@@ -5,16 +5,18 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::layers::installer::Uv;
 use crate::layers::locked_venv::{
     InstallMode, LAYER_FORMAT, LockedVenvMetadata, install_locked_venv,
 };
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
-use crate::layers::tool::{Tool, restore_tool_layer};
+use crate::layers::tool::{Tool, ToolSource, restore_tool_layer};
 use crate::layers::venv::Venv;
 use crate::package_managers::PackageManager;
 use crate::package_managers::pip::output::RedactingLineWriter;
 pub(crate) use crate::package_name::normalize_name;
 use crate::runtime::PythonRuntime;
+use crate::wheels::index::{PackageIndex, ca_bundle};
 use bullet_stream::global::print;
 use bullet_stream::style;
 use fun_run::{CmdError, CommandWithName};
@@ -103,14 +105,20 @@ pub(crate) trait LockedManager {
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>>;
 }
 
-/// Installs the app's locked dependencies into the `venv` layer, or reuses it.
+/// Installs the app's locked dependencies into the `venv` layer, or reuses it. `uv` is the
+/// package manager (for uv apps) or what installs it (Poetry, Pipenv).
 pub(crate) fn install<M: LockedManager>(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
+    uv: &Uv,
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet(format!("Dependencies ({})", M::PACKAGE_MANAGER));
     let cache_dir = prepare_package_cache_layer(context, PackageCache::Tool(M::TOOL))?;
-    let tool_layer = restore_tool_layer(context, runtime, M::TOOL)?;
+    let tool_layer = if M::TOOL.has_own_venv() {
+        Some(restore_tool_layer(context, runtime, M::TOOL)?)
+    } else {
+        None
+    };
     let contents = read_files(&context.app_dir, M::FILES)
         .map_err(|(file, error)| LockedInstallError::ReadFile { file, error })
         .map_err(BuildpackError::LockedInstall)?;
@@ -141,7 +149,19 @@ pub(crate) fn install<M: LockedManager>(
         &runtime.build_env,
         &lock_hashes,
         |venv_dir, venv_env, mode| {
-            let tool = tool_layer.install(context, runtime, &runtime.build_env)?;
+            let tool = match &tool_layer {
+                Some(tool_layer) => {
+                    let index = PackageIndex::from_env(&runtime.build_env)
+                        .map_err(BuildpackError::InvalidIndexUrl)?;
+                    let ca_bundle = ca_bundle(&runtime.build_env);
+                    let source = ToolSource {
+                        index: &index,
+                        ca_bundle: ca_bundle.as_deref(),
+                    };
+                    tool_layer.install(runtime, uv, &source, &runtime.build_env)?
+                }
+                None => uv.binary.clone(),
+            };
             let env = M::tool_env(venv_env, runtime, venv_dir, &cache_dir);
             for args in M::commands(&context.app_dir, mode) {
                 run::<M>(&tool, &args, &context.app_dir, &env)?;

@@ -9,6 +9,7 @@ pub(crate) mod uv;
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
 use crate::errors::BuildpackError;
+use crate::layers::installer::{InstalledInstaller, Installer};
 use crate::runtime::PythonRuntime;
 use libcnb::build::BuildContext;
 use std::fmt;
@@ -74,17 +75,38 @@ pub(crate) fn determine(app_dir: &Path) -> Result<PackageManager, BuildpackError
     }
 }
 
+impl PackageManager {
+    /// What installs the app's dependencies (pip), or installs the package manager and runs the
+    /// install (uv, for itself and for Poetry and Pipenv).
+    pub(crate) fn installer(self) -> Installer {
+        match self {
+            PackageManager::Pip => Installer::Pip,
+            PackageManager::Uv | PackageManager::Poetry | PackageManager::Pipenv => Installer::Uv,
+        }
+    }
+}
+
+/// Installs the app's dependencies with `installer` (from [`PackageManager::installer`]), then
+/// runs the build steps that need them.
 pub(crate) fn install_dependencies(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
     package_manager: PackageManager,
     runtime: &PythonRuntime,
+    installer: &InstalledInstaller,
 ) -> libcnb::Result<(), BuildpackError> {
-    let venv = match package_manager {
-        PackageManager::Pip => pip::install(context, runtime)?,
-        PackageManager::Uv => locked::install::<uv::Uv>(context, runtime)?,
-        PackageManager::Poetry => locked::install::<poetry::Poetry>(context, runtime)?,
-        PackageManager::Pipenv => locked::install::<pipenv::Pipenv>(context, runtime)?,
+    let venv = match (package_manager, installer) {
+        (PackageManager::Pip, InstalledInstaller::Pip(pip)) => pip::install(context, runtime, pip)?,
+        (PackageManager::Uv, InstalledInstaller::Uv(uv)) => {
+            locked::install::<uv::Uv>(context, runtime, uv)?
+        }
+        (PackageManager::Poetry, InstalledInstaller::Uv(uv)) => {
+            locked::install::<poetry::Poetry>(context, runtime, uv)?
+        }
+        (PackageManager::Pipenv, InstalledInstaller::Uv(uv)) => {
+            locked::install::<pipenv::Pipenv>(context, runtime, uv)?
+        }
+        _ => unreachable!("the installer comes from PackageManager::installer"),
     };
     // Build steps that need the installed dependencies, for every package manager.
     crate::django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;

@@ -5,8 +5,8 @@ pub(crate) mod requirements;
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::layers::installer::{Pip, pinned_pip_version};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
-use crate::layers::pip::{Pip, check_python_supported, pinned_pip_version, restore_pip_layer};
 use crate::layers::venv::{
     LAYER_FORMAT as VENV_LAYER_FORMAT, Venv, VenvLayerMetadata, install_venv_layer,
 };
@@ -66,14 +66,14 @@ pub(crate) enum PipInstallError {
     },
 }
 
-/// Installs the app's requirements.txt into the `venv` layer (or reuses it). Returns the virtual
-/// environment and the build env with it applied, for the build steps that follow.
+/// Installs the app's requirements.txt into the `venv` layer with `pip` (or reuses it). Returns
+/// the virtual environment and the build env with it applied, for the build steps that follow.
 pub(crate) fn install(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
+    pip: &Pip,
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet("Dependencies (pip)");
-    check_python_supported(&runtime.version)?;
     let cache_dir = prepare_package_cache_layer(context, PackageCache::Pip)?;
     let env = pip_env(&runtime.build_env, &cache_dir);
 
@@ -102,12 +102,6 @@ pub(crate) fn install(
         env_sha256,
     };
 
-    // Restored even when the venv is reused, so that the cache keeps it.
-    let pip_layer = if scan.requirement_count > 0 {
-        Some(restore_pip_layer(context, runtime)?)
-    } else {
-        None
-    };
     install_venv_layer(
         context,
         runtime,
@@ -115,14 +109,13 @@ pub(crate) fn install(
         &scan.not_reusable,
         &env,
         |venv_dir, venv_env| {
-            let Some(pip_layer) = &pip_layer else {
+            if scan.requirement_count == 0 {
                 print::sub_bullet(format!(
                     "No packages in {REQUIREMENTS_TXT}, so nothing to install"
                 ));
                 return Ok(());
-            };
-            let pip = pip_layer.install(runtime, &env)?;
-            run_pip_install(&pip, runtime, &context.app_dir, venv_dir, venv_env)
+            }
+            run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env)
         },
     )
 }

@@ -38,21 +38,24 @@ impl DownloadError {
 }
 
 /// Downloads the `.tar.gz` at `url` into `dest`, dropping the archive's top-level folder
-/// (`python/`). The SHA-256 of the compressed bytes must equal `expected`. On error `dest` may
-/// hold a partial tree: the caller must discard it.
+/// (`python/`) and every entry for which `keep` (given the path below that folder) is false:
+/// those are never written. The SHA-256 of the compressed bytes must equal `expected`. On error
+/// `dest` may hold a partial tree: the caller must discard it.
 pub(crate) fn download_and_unpack(
     url: &Url,
     expected: &Sha256Digest,
     dest: &Path,
+    keep: impl Fn(&Path) -> bool,
     on_retry: impl FnMut(&DownloadError, u32),
 ) -> Result<(), DownloadError> {
-    download_and_unpack_with_backoff(url, expected, dest, Duration::from_secs(2), on_retry)
+    download_and_unpack_with_backoff(url, expected, dest, &keep, Duration::from_secs(2), on_retry)
 }
 
 fn download_and_unpack_with_backoff(
     url: &Url,
     expected: &Sha256Digest,
     dest: &Path,
+    keep: &dyn Fn(&Path) -> bool,
     backoff: Duration,
     on_retry: impl FnMut(&DownloadError, u32),
 ) -> Result<(), DownloadError> {
@@ -62,7 +65,7 @@ fn download_and_unpack_with_backoff(
         || {
             clear_dir(dest).map_err(DownloadError::Io)?;
             let body = http::get(&agent, url).map_err(DownloadError::Http)?;
-            unpack_verified(body, url, expected, dest)
+            unpack_verified(body, url, expected, dest, keep)
         },
         DownloadError::is_transient,
         on_retry,
@@ -81,9 +84,10 @@ fn unpack_verified(
     url: &Url,
     expected: &Sha256Digest,
     dest: &Path,
+    keep: &dyn Fn(&Path) -> bool,
 ) -> Result<(), DownloadError> {
     let mut hashing = HashingReader::new(body);
-    let unpack_result = unpack_tar_gz(&mut hashing, dest);
+    let unpack_result = unpack_tar_gz(&mut hashing, dest, keep);
     // Hash to the very end even when unpacking stopped early, so that a checksum mismatch
     // (the more useful diagnosis) wins over a tar error caused by a corrupted download.
     let drain_result = io::copy(&mut hashing, &mut io::sink());
@@ -106,13 +110,34 @@ fn unpack_verified(
         })
 }
 
-/// Unpacks with tar's own path checks (no entry or link may escape the staging folder), then
-/// moves the contents of the single top-level folder (`python/`) up into `dest`.
-fn unpack_tar_gz(reader: impl Read, dest: &Path) -> io::Result<()> {
+/// Unpacks with tar's own path checks (no entry or link may escape the staging folder), skipping
+/// the entries that `keep` refuses, then moves the contents of the single top-level folder
+/// (`python/`) up into `dest`. Directory entries come last, as in `tar::Archive::unpack`, so that
+/// their permissions do not get in the way of their contents.
+fn unpack_tar_gz(reader: impl Read, dest: &Path, keep: &dyn Fn(&Path) -> bool) -> io::Result<()> {
     let staging = dest.join(".unpack");
+    std::fs::create_dir_all(&staging)?;
+    let staging = staging.canonicalize()?;
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
     archive.set_preserve_permissions(true);
-    archive.unpack(&staging)?;
+    let mut directories = Vec::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = entry.path()?.into_owned();
+        let below_top: std::path::PathBuf = path.components().skip(1).collect();
+        if !below_top.as_os_str().is_empty() && !keep(&below_top) {
+            continue;
+        }
+        if entry.header().entry_type() == tar::EntryType::Directory {
+            directories.push(entry);
+        } else {
+            entry.unpack_in(&staging)?;
+        }
+    }
+    directories.sort_by(|a, b| b.path_bytes().cmp(&a.path_bytes()));
+    for mut directory in directories {
+        directory.unpack_in(&staging)?;
+    }
     let top_folder = single_top_folder(&staging)?;
     for child in std::fs::read_dir(&top_folder)? {
         let child = child?;

@@ -21,6 +21,10 @@ fn archive(files: &[(&str, &str)]) -> Vec<u8> {
     builder.into_inner().unwrap().finish().unwrap()
 }
 
+fn keep_all(_: &Path) -> bool {
+    true
+}
+
 fn sha256(bytes: &[u8]) -> Sha256Digest {
     hex::encode(Sha256::digest(bytes)).parse().unwrap()
 }
@@ -65,6 +69,7 @@ fn unpacks_verified_archive_without_top_folder() {
         &url,
         &sha256(&bytes),
         dest.path(),
+        &keep_all,
         Duration::ZERO,
         |_, _| {},
     )
@@ -83,9 +88,15 @@ fn checksum_mismatch_names_both_digests() {
     let (url, _) = serve(vec![(200, bytes.clone())]);
     let wrong = sha256(b"something else");
     let dest = tempfile::tempdir().unwrap();
-    let error =
-        download_and_unpack_with_backoff(&url, &wrong, dest.path(), Duration::ZERO, |_, _| {})
-            .unwrap_err();
+    let error = download_and_unpack_with_backoff(
+        &url,
+        &wrong,
+        dest.path(),
+        &keep_all,
+        Duration::ZERO,
+        |_, _| {},
+    )
+    .unwrap_err();
     match error {
         DownloadError::ChecksumMismatch {
             expected, actual, ..
@@ -107,6 +118,7 @@ fn retries_server_errors() {
         &url,
         &sha256(&bytes),
         dest.path(),
+        &keep_all,
         Duration::ZERO,
         |_, _| {
             retries += 1;
@@ -125,6 +137,7 @@ fn not_found_is_not_retried() {
         &url,
         &sha256(b""),
         dest.path(),
+        &keep_all,
         Duration::ZERO,
         |_, _| {},
     )
@@ -145,9 +158,50 @@ fn not_an_archive_with_right_checksum_is_an_unpack_error() {
         &url,
         &sha256(&bytes),
         dest.path(),
+        &keep_all,
         Duration::ZERO,
         |_, _| {},
     )
     .unwrap_err();
     assert!(matches!(error, DownloadError::Unpack { .. }), "{error:?}");
+}
+
+#[test]
+fn refused_entries_are_never_written() {
+    let bytes = archive(&[
+        ("python/bin/python3", "#!/bin/sh\n"),
+        ("python/bin/pip3", "pip"),
+        ("python/lib/site-packages/pip/__init__.py", "pip"),
+        ("python/lib/site-packages/other/__init__.py", "other"),
+    ]);
+    let (url, _) = serve(vec![(200, bytes.clone())]);
+    let dest = tempfile::tempdir().unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let keep = |path: &Path| {
+        seen.lock().unwrap().push(path.to_path_buf());
+        !path.starts_with("lib/site-packages/pip") && path != Path::new("bin/pip3")
+    };
+    download_and_unpack_with_backoff(
+        &url,
+        &sha256(&bytes),
+        dest.path(),
+        &keep,
+        Duration::ZERO,
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(dest.path().join("bin/python3").is_file());
+    assert!(
+        dest.path()
+            .join("lib/site-packages/other/__init__.py")
+            .is_file()
+    );
+    assert!(!dest.path().join("bin/pip3").exists());
+    assert!(!dest.path().join("lib/site-packages/pip").exists());
+    // Paths are given below the archive's top folder.
+    assert!(
+        seen.lock()
+            .unwrap()
+            .contains(&std::path::PathBuf::from("bin/python3"))
+    );
 }

@@ -3,17 +3,6 @@
 use crate::python_version::{PythonVariant, PythonVersion};
 use std::path::Path;
 
-/// Checks the interpreter is there, adds the usual links, and removes the runtime's own pip.
-pub(crate) fn prepare_unpacked_runtime(
-    layer_dir: &Path,
-    version: &PythonVersion,
-    variant: PythonVariant,
-) -> Result<(), String> {
-    ensure_interpreter_links(&layer_dir.join("bin"), version, variant)?;
-    remove_bundled_pip(layer_dir, version, variant)
-        .map_err(|error| format!("removing the bundled pip: {error}"))
-}
-
 /// The versioned interpreter: `python3.13`, or `python3.13t` for a free-threaded build.
 pub(crate) fn interpreter_name(version: &PythonVersion, variant: PythonVariant) -> String {
     let suffix = match variant {
@@ -48,39 +37,30 @@ pub(crate) fn ensure_interpreter_links(
     Ok(())
 }
 
-/// The archives ship pip installed in the runtime's site-packages. The app's dependencies are
-/// installed with the buildpack's own pinned pip (a build-only layer), so this copy would only put
-/// an unpinned pip on the app's `PATH` in the image. `ensurepip`'s bundled wheel stays: it is what
-/// bootstraps the pinned pip.
-fn remove_bundled_pip(
-    layer_dir: &Path,
+/// Whether an archive entry (its path below the archive's `python/` folder) belongs in the
+/// runtime layer. The archives ship pip installed in the runtime's site-packages (with `bin/pip*`
+/// scripts): the app's dependencies are installed with the buildpack's own pinned pip (a
+/// build-only layer), so this copy would only put an unpinned pip on the app's `PATH` in the
+/// image. It is skipped while unpacking, never written. `ensurepip` stays, for apps that create
+/// virtual environments of their own.
+pub(crate) fn keep_in_runtime(
+    path: &Path,
     version: &PythonVersion,
     variant: PythonVariant,
-) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(layer_dir.join("bin"))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name == "pip" || name.starts_with("pip3") {
-            std::fs::remove_file(entry.path())?;
+) -> bool {
+    let mut components = path.components().map(|c| c.as_os_str().to_string_lossy());
+    match (components.next().as_deref(), components.next()) {
+        (Some("bin"), Some(name)) => !(name == "pip" || name.starts_with("pip3")),
+        (Some("lib"), Some(lib)) if lib == interpreter_name(version, variant) => {
+            match (components.next().as_deref(), components.next()) {
+                (Some("site-packages"), Some(name)) => {
+                    !(name == "pip" || (name.starts_with("pip-") && name.ends_with(".dist-info")))
+                }
+                _ => true,
+            }
         }
+        _ => true,
     }
-    let site_packages = layer_dir
-        .join("lib")
-        .join(interpreter_name(version, variant))
-        .join("site-packages");
-    let Ok(entries) = std::fs::read_dir(&site_packages) else {
-        return Ok(());
-    };
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name == "pip" || (name.starts_with("pip-") && name.ends_with(".dist-info")) {
-            std::fs::remove_dir_all(entry.path())?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -123,28 +103,36 @@ mod tests {
     }
 
     #[test]
-    fn bundled_pip_is_removed_but_ensurepip_stays() {
-        let layer = tempfile::tempdir().unwrap();
+    fn bundled_pip_is_left_out_but_ensurepip_stays() {
         let version: PythonVersion = "3.13.5".parse().unwrap();
-        let bin = layer.path().join("bin");
-        let lib = layer.path().join("lib/python3.13");
-        std::fs::create_dir_all(&bin).unwrap();
-        std::fs::create_dir_all(lib.join("site-packages/pip")).unwrap();
-        std::fs::create_dir_all(lib.join("site-packages/pip-25.1.1.dist-info")).unwrap();
-        std::fs::create_dir_all(lib.join("site-packages/pipx_other")).unwrap();
-        std::fs::create_dir_all(lib.join("ensurepip/_bundled")).unwrap();
-        for name in ["python3.13", "pip3", "pip3.13", "pipx-not-ours"] {
-            std::fs::write(bin.join(name), "").unwrap();
+        let keep = |path: &str, variant| keep_in_runtime(Path::new(path), &version, variant);
+        for dropped in [
+            "bin/pip",
+            "bin/pip3",
+            "bin/pip3.13",
+            "lib/python3.13/site-packages/pip",
+            "lib/python3.13/site-packages/pip/__init__.py",
+            "lib/python3.13/site-packages/pip-25.1.1.dist-info/RECORD",
+        ] {
+            assert!(!keep(dropped, PythonVariant::Default), "{dropped}");
         }
-        std::os::unix::fs::symlink("python3.13", bin.join("python3")).unwrap();
-        prepare_unpacked_runtime(layer.path(), &version, PythonVariant::Default).unwrap();
-        assert!(!bin.join("pip3").exists());
-        assert!(!bin.join("pip3.13").exists());
-        assert!(bin.join("pipx-not-ours").exists());
-        assert!(!lib.join("site-packages/pip").exists());
-        assert!(!lib.join("site-packages/pip-25.1.1.dist-info").exists());
-        assert!(lib.join("site-packages/pipx_other").exists());
-        assert!(lib.join("ensurepip/_bundled").exists());
-        assert!(bin.join("python").exists());
+        assert!(!keep(
+            "lib/python3.13t/site-packages/pip/__init__.py",
+            PythonVariant::Freethreaded
+        ));
+        for kept in [
+            "bin",
+            "bin/python3.13",
+            "bin/pipx-not-ours",
+            "lib/python3.13/site-packages",
+            "lib/python3.13/site-packages/pipx_other/__init__.py",
+            "lib/python3.13/site-packages/README.txt",
+            "lib/python3.13/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl",
+            "lib/libpython3.13.so.1.0",
+            // Another interpreter's folder is not this runtime's site-packages.
+            "lib/python3.13t/site-packages/pip/__init__.py",
+        ] {
+            assert!(keep(kept, PythonVariant::Default), "{kept}");
+        }
     }
 }

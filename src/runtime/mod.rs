@@ -8,13 +8,12 @@ mod select;
 
 use crate::config::{BuildConfig, ManifestLocation};
 use crate::errors::BuildpackError;
-use crate::layers::python::install_python_layer;
 use crate::python_version::{PythonVariant, PythonVersion};
 use crate::{PythonBuildpack, http};
 use bullet_stream::global::print;
 use libcnb::Env;
 use libcnb::build::BuildContext;
-use manifest::{Arch, RuntimeManifest};
+use manifest::{Arch, RuntimeEntry, RuntimeManifest};
 use std::path::{Path, PathBuf};
 use url::Url;
 
@@ -54,10 +53,12 @@ pub(crate) enum ManifestLoadError {
     },
 }
 
-pub(crate) fn install(
+/// Which CPython build the app gets: the manifest in use, and the version the app asks for,
+/// resolved in it (with the build output saying what was asked for, where, and what it became).
+pub(crate) fn choose(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
-) -> libcnb::Result<PythonRuntime, BuildpackError> {
+) -> Result<RuntimeEntry, BuildpackError> {
     print::bullet("Python version");
     let arch = Arch::from_cnb_target_arch(&context.target.arch).ok_or_else(|| {
         BuildpackError::UnsupportedArch {
@@ -65,11 +66,7 @@ pub(crate) fn install(
         }
     })?;
     let manifest = load_manifest(config, &context.app_dir)?;
-
-    let entry = select::select_runtime(context, config, &manifest, arch)?;
-
-    let base_env = crate::build_env::base_env(&config.platform_env);
-    install_python_layer(context, entry, &base_env)
+    select::select_runtime(context, config, &manifest, arch).cloned()
 }
 
 fn load_manifest(config: &BuildConfig, app_dir: &Path) -> Result<RuntimeManifest, BuildpackError> {

@@ -4,6 +4,7 @@
 
 pub mod cyclonedx;
 pub mod private_index;
+pub mod pypi_mirror;
 pub mod runtime_server;
 
 use python_buildpack_runner::{BuildConfig, BuildOutput, LaunchOutput, Runner, launch};
@@ -64,15 +65,26 @@ impl TestApp {
         std::fs::remove_file(self.app.path().join(relative)).unwrap();
     }
 
-    /// Builds with the test runtime source and forwarded CA env, plus `env`.
-    pub fn build_with(&self, env: &[(&str, &str)]) -> BuildOutput {
+    /// A build with the test runtime source and forwarded CA env, plus `env`.
+    pub fn config(&self, env: &[(&str, &str)]) -> BuildConfig {
         let mut config = BuildConfig::new(self.app.path(), self.state.path());
         config.env = default_env();
         for (key, value) in env {
             config.env.retain(|(k, _)| k != key);
             config.env.push(((*key).to_string(), (*value).to_string()));
         }
-        runner().build(&config).expect("the runner itself failed")
+        config
+    }
+
+    /// Builds with the test runtime source and forwarded CA env, plus `env`.
+    pub fn build_with(&self, env: &[(&str, &str)]) -> BuildOutput {
+        run_build(&self.config(env))
+    }
+
+    /// Builds from the layers as the previous build left them (failed or not), like a platform
+    /// that keeps layers on disk.
+    pub fn build_keeping_layers(&self, env: &[(&str, &str)]) -> BuildOutput {
+        run_build(&self.config(env).keep_layers(true))
     }
 
     pub fn build(&self) -> BuildOutput {
@@ -150,6 +162,11 @@ impl TestApp {
         let path = self.layer_dir(layer).with_extension("toml");
         toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
     }
+}
+
+/// Builds with `config` (see [`TestApp::config`]).
+pub fn run_build(config: &BuildConfig) -> BuildOutput {
+    runner().build(config).expect("the runner itself failed")
 }
 
 pub fn default_env() -> Vec<(String, String)> {

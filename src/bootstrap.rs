@@ -1,0 +1,57 @@
+//! The first half of a build: CPython, and the installer of the app's package manager (pip, or
+//! uv), installed at the same time. Neither needs the other: the installer's wheel is fetched
+//! and unpacked in Rust (`crate::wheels`), so nothing that can run before Python is installed
+//! waits for it. Each is a cached layer, reused when it still matches.
+
+use crate::PythonBuildpack;
+use crate::config::BuildConfig;
+use crate::errors::BuildpackError;
+use crate::layers::installer::{
+    InstalledInstaller, Installer, check_pip_supports, restore_installer_layer,
+};
+use crate::layers::python::restore_python_layer;
+use crate::package_managers::PackageManager;
+use crate::runtime::PythonRuntime;
+use crate::runtime::manifest::RuntimeEntry;
+use crate::wheels::index::{PackageIndex, ca_bundle};
+use crate::{build_env, http, parallel};
+use bullet_stream::global::print;
+use libcnb::build::BuildContext;
+
+/// Installs (or reuses) the runtime `entry` and the installer that `package_manager` needs.
+pub(crate) fn install_runtime_and_installer(
+    context: &BuildContext<PythonBuildpack>,
+    config: &BuildConfig,
+    entry: &RuntimeEntry,
+    package_manager: PackageManager,
+) -> libcnb::Result<(PythonRuntime, InstalledInstaller), BuildpackError> {
+    let installer = package_manager.installer();
+    if installer == Installer::Pip {
+        // Before anything is downloaded for nothing.
+        check_pip_supports(&entry.version)?;
+    }
+    let base_env = build_env::base_env(&config.platform_env);
+    print::bullet(format!("Python and {installer}"));
+    let python_layer = restore_python_layer(context, entry)?;
+    let installer_layer = restore_installer_layer(context, installer, entry.arch)?;
+
+    // The index and the CA bundle only matter, and are only checked, when there is a download.
+    let source = if installer_layer.needs_download() {
+        let index = PackageIndex::from_env(&base_env).map_err(BuildpackError::InvalidIndexUrl)?;
+        let agent = http::agent_trusting(ca_bundle(&base_env).as_deref())
+            .map_err(BuildpackError::CaBundle)?;
+        Some((index, agent))
+    } else {
+        None
+    };
+    let mut downloads = Vec::new();
+    downloads.extend(python_layer.download());
+    if let Some((index, agent)) = &source {
+        downloads.extend(installer_layer.download(agent, index));
+    }
+    parallel::run_all(downloads)?;
+
+    let runtime = python_layer.finish(&base_env)?;
+    let installer = installer_layer.finish()?;
+    Ok((runtime, installer))
+}

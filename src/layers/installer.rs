@@ -1,0 +1,412 @@
+//! The `pip` and `uv` layers: the installer that puts an app's dependencies into its virtual
+//! environment (pip for requirements.txt; uv for uv.lock, and for installing Poetry and Pipenv).
+//! Each is one wheel pinned in `requirements/<installer>.txt`, fetched and unpacked in Rust
+//! while CPython downloads (see `crate::wheels`): pip's whole package into `packages/`, uv's
+//! binary into `bin/`. Build only, so neither ends up in the app image; cached and reused while
+//! the pinned file stays the same. Neither depends on the Python version: pip's bytecode is
+//! written on first use, per Python version, by Python itself.
+
+use crate::PythonBuildpack;
+use crate::errors::BuildpackError;
+use crate::parallel::Download;
+use crate::python_version::PythonVersion;
+use crate::runtime::manifest::Arch;
+use crate::wheels::index::PackageIndex;
+use crate::wheels::{PinnedWheel, WheelFetchError, clear_dir, fetch, unpack_wheel};
+use bullet_stream::global::print;
+use libcnb::build::BuildContext;
+use libcnb::data::layer::LayerName;
+use libcnb::data::layer_name;
+use libcnb::layer::{
+    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
+    RestoredLayerAction,
+};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Bump to discard every cached installer layer, e.g. when the layout of the layers changes.
+const LAYER_FORMAT: u32 = 2;
+
+/// pip's package inside its layer: not `bin` or `lib`, which would land on `PATH` and
+/// `LD_LIBRARY_PATH` of later build steps.
+const PIP_PACKAGES_DIR: &str = "packages";
+
+/// The oldest Python the pinned pip supports (its `Requires-Python`).
+pub(crate) const PIP_MINIMUM_PYTHON: (u16, u16) = (3, 10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Installer {
+    Pip,
+    Uv,
+}
+
+impl Installer {
+    /// The project name on the package index, which is also its command and layer name.
+    pub(crate) fn project(self) -> &'static str {
+        match self {
+            Installer::Pip => "pip",
+            Installer::Uv => "uv",
+        }
+    }
+
+    /// `requirements/<installer>.txt`: the version and the wheel per architecture.
+    pub(crate) fn requirements(self) -> &'static str {
+        match self {
+            Installer::Pip => include_str!("../../requirements/pip.txt"),
+            Installer::Uv => include_str!("../../requirements/uv.txt"),
+        }
+    }
+
+    /// The version pinned in `requirements/<installer>.txt`.
+    pub(crate) fn version(self) -> &'static str {
+        crate::layers::tool::pinned_version(self.requirements(), self.project())
+            .expect("requirements/<installer>.txt pins it with == (unit tested)")
+    }
+
+    fn layer_name(self) -> LayerName {
+        match self {
+            Installer::Pip => layer_name!("pip"),
+            Installer::Uv => layer_name!("uv"),
+        }
+    }
+
+    /// Where a wheel entry goes in the layer, if anywhere: pip's package and metadata under
+    /// `packages/`; uv's binary as `bin/uv` (its Python shim package is not needed).
+    fn place(self, entry: &Path) -> Option<PathBuf> {
+        match self {
+            Installer::Pip => Some(Path::new(PIP_PACKAGES_DIR).join(entry)),
+            Installer::Uv => {
+                let binary = Path::new(&format!("uv-{}.data", self.version())).join("scripts/uv");
+                (entry == binary).then(|| PathBuf::from("bin/uv"))
+            }
+        }
+    }
+
+    /// What a complete layer has, checked after unpacking.
+    fn entry_point(self) -> &'static str {
+        match self {
+            Installer::Pip => "packages/pip/__main__.py",
+            Installer::Uv => "bin/uv",
+        }
+    }
+}
+
+impl fmt::Display for Installer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.project())
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InstallerLayerMetadata {
+    pub(crate) layer_format: u32,
+    pub(crate) version: String,
+    /// Of the wheel the layer was unpacked from: another file for the same version (another
+    /// architecture, or a re-pinned build) replaces the layer.
+    pub(crate) wheel_sha256: String,
+}
+
+/// Why a cached installer layer cannot be reused, one reason per changed field.
+pub(crate) fn reasons_to_discard(
+    installer: Installer,
+    old: &InstallerLayerMetadata,
+    new: &InstallerLayerMetadata,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if old.layer_format != new.layer_format {
+        reasons.push(format!("the buildpack's {installer} layer format changed"));
+    }
+    if old.version != new.version {
+        reasons.push(format!(
+            "the {installer} version changed ({} to {})",
+            old.version, new.version
+        ));
+    } else if old.wheel_sha256 != new.wheel_sha256 {
+        reasons.push(format!("the pinned {installer} wheel changed"));
+    }
+    reasons
+}
+
+/// The installer's layer, restored from the cache when it still matches.
+pub(crate) struct InstallerLayer {
+    installer: Installer,
+    layer: LayerRef<PythonBuildpack, String, Vec<String>>,
+    wheel: PinnedWheel,
+    metadata: InstallerLayerMetadata,
+}
+
+/// A pinned wheel is missing for an architecture (a packaging mistake, unit tested).
+fn pinned_wheel(installer: Installer, arch: Arch) -> PinnedWheel {
+    PinnedWheel::from_requirements(installer.requirements(), installer.project(), arch)
+        .expect("requirements/<installer>.txt pins a wheel for every supported architecture")
+}
+
+/// Restores the installer's layer, saying whether the cached one is used. Called on every build
+/// that uses the installer: a cached layer that a build does not touch is dropped from the cache.
+pub(crate) fn restore_installer_layer(
+    context: &BuildContext<PythonBuildpack>,
+    installer: Installer,
+    arch: Arch,
+) -> libcnb::Result<InstallerLayer, BuildpackError> {
+    let wheel = pinned_wheel(installer, arch);
+    let metadata = InstallerLayerMetadata {
+        layer_format: LAYER_FORMAT,
+        version: installer.version().to_string(),
+        wheel_sha256: wheel.sha256.to_string(),
+    };
+    let layer = context.cached_layer(
+        installer.layer_name(),
+        CachedLayerDefinition {
+            build: false,
+            launch: false,
+            invalid_metadata_action: &|_| {
+                (
+                    InvalidMetadataAction::DeleteLayer,
+                    "its metadata is from an older buildpack or an incomplete build".to_string(),
+                )
+            },
+            restored_layer_action: &|old: &InstallerLayerMetadata, _| {
+                let reasons = reasons_to_discard(installer, old, &metadata);
+                if reasons.is_empty() {
+                    (RestoredLayerAction::KeepLayer, reasons)
+                } else {
+                    (RestoredLayerAction::DeleteLayer, reasons)
+                }
+            },
+        },
+    )?;
+    let version = &metadata.version;
+    match &layer.state {
+        LayerState::Restored { .. } => {
+            print::sub_bullet(format!("Using cached {installer} {version}"));
+        }
+        LayerState::Empty {
+            cause: EmptyLayerCause::RestoredLayerAction { cause: reasons },
+        } => print::sub_bullet(format!(
+            "Discarding the cached {installer} because {}",
+            reasons.join(", and ")
+        )),
+        LayerState::Empty { .. } => {}
+    }
+    Ok(InstallerLayer {
+        installer,
+        layer,
+        wheel,
+        metadata,
+    })
+}
+
+impl InstallerLayer {
+    /// Whether the layer is empty, to be filled by [`InstallerLayer::download`].
+    pub(crate) fn needs_download(&self) -> bool {
+        matches!(self.layer.state, LayerState::Empty { .. })
+    }
+
+    /// The download that fills the layer, or `None` when the cached one is reused. The wheel
+    /// comes from `index`, over `agent` (which trusts the build's CA bundle).
+    pub(crate) fn download<'a>(
+        &'a self,
+        agent: &'a ureq::Agent,
+        index: &'a PackageIndex,
+    ) -> Option<Download<'a>> {
+        if !self.needs_download() {
+            return None;
+        }
+        let dir = self.layer.path();
+        let installer = self.installer;
+        let wheel = &self.wheel;
+        Some(Download {
+            what: format!("{installer} {}", wheel.version),
+            from: index.describe(),
+            work: Box::new(move |notes| {
+                let result = fetch(agent, index, wheel, |error, attempt| {
+                    notes.push(format!(
+                        "attempt {attempt} to download {installer} failed ({}), retrying",
+                        crate::errors::describe_wheel_fetch_error(error)
+                    ));
+                })
+                .and_then(|bytes| fill(installer, wheel, &bytes, &dir));
+                match result {
+                    Ok(()) => Ok(()),
+                    Err(error) => {
+                        // Leave nothing that looks like an installer behind.
+                        let _ = clear_dir(&dir);
+                        Err(BuildpackError::InstallerFetch { installer, error })
+                    }
+                }
+            }),
+        })
+    }
+
+    /// The installed installer. After a successful [`InstallerLayer::download`], writes the
+    /// metadata: only a complete layer carries metadata that a later build trusts.
+    pub(crate) fn finish(self) -> libcnb::Result<InstalledInstaller, BuildpackError> {
+        if let LayerState::Empty { .. } = self.layer.state {
+            self.layer.write_metadata(self.metadata.clone())?;
+        }
+        let dir = self.layer.path();
+        Ok(match self.installer {
+            Installer::Pip => InstalledInstaller::Pip(Pip {
+                package_dir: dir.join(PIP_PACKAGES_DIR),
+            }),
+            Installer::Uv => InstalledInstaller::Uv(Uv {
+                binary: dir.join("bin/uv"),
+            }),
+        })
+    }
+}
+
+/// Unpacks the verified wheel into the (empty) layer directory.
+fn fill(
+    installer: Installer,
+    wheel: &PinnedWheel,
+    bytes: &[u8],
+    dir: &Path,
+) -> Result<(), WheelFetchError> {
+    clear_dir(dir).map_err(|error| WheelFetchError::Write {
+        path: dir.to_path_buf(),
+        error,
+    })?;
+    unpack_wheel(bytes, wheel.file_name, dir, |entry| installer.place(entry))?;
+    if dir.join(installer.entry_point()).is_file() {
+        Ok(())
+    } else {
+        Err(WheelFetchError::BadWheel {
+            file: wheel.file_name.to_string(),
+            message: format!("it has no {}", installer.entry_point()),
+        })
+    }
+}
+
+/// pip or uv, ready to run.
+pub(crate) enum InstalledInstaller {
+    Pip(Pip),
+    Uv(Uv),
+}
+
+/// The installed pip.
+pub(crate) struct Pip {
+    package_dir: PathBuf,
+}
+
+impl Pip {
+    /// `python <layer>/packages/pip`: the pip in the layer, run by `python` (which does not need
+    /// to have pip, or to find it on `sys.path`).
+    pub(crate) fn command(&self, python: &Path) -> Command {
+        let mut command = Command::new(python);
+        command.arg(self.package_dir.join("pip"));
+        command
+    }
+}
+
+/// The installed uv binary.
+pub(crate) struct Uv {
+    pub(crate) binary: PathBuf,
+}
+
+impl Uv {
+    /// `uv`, run with exactly `env`.
+    pub(crate) fn command(&self, env: &libcnb::Env) -> Command {
+        let mut command = Command::new(&self.binary);
+        command.env_clear().envs(env);
+        command
+    }
+}
+
+/// The pip version pinned in requirements/pip.txt.
+pub(crate) fn pinned_pip_version() -> &'static str {
+    Installer::Pip.version()
+}
+
+/// Checks that the pinned pip supports the Python version, before anything is downloaded.
+pub(crate) fn check_pip_supports(version: &PythonVersion) -> Result<(), BuildpackError> {
+    if version.minor_version() < PIP_MINIMUM_PYTHON {
+        Err(BuildpackError::PipTooNew {
+            python_version: *version,
+            pip_version: pinned_pip_version().to_string(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INSTALLERS: [Installer; 2] = [Installer::Pip, Installer::Uv];
+
+    #[test]
+    fn every_installer_pins_a_wheel_for_every_architecture() {
+        assert_eq!(pinned_pip_version(), "26.3");
+        for installer in INSTALLERS {
+            for arch in [Arch::X86_64, Arch::Aarch64] {
+                let wheel = pinned_wheel(installer, arch);
+                assert_eq!(wheel.version, installer.version());
+            }
+        }
+    }
+
+    #[test]
+    fn uv_keeps_only_its_binary_and_pip_its_whole_package() {
+        let version = Installer::Uv.version();
+        assert_eq!(
+            Installer::Uv.place(Path::new(&format!("uv-{version}.data/scripts/uv"))),
+            Some(PathBuf::from("bin/uv"))
+        );
+        assert_eq!(
+            Installer::Uv.place(Path::new(&format!("uv-{version}.data/scripts/uvx"))),
+            None
+        );
+        assert_eq!(Installer::Uv.place(Path::new("uv/__init__.py")), None);
+        assert_eq!(
+            Installer::Pip.place(Path::new("pip/__main__.py")),
+            Some(PathBuf::from("packages/pip/__main__.py"))
+        );
+    }
+
+    #[test]
+    fn reasons_name_what_changed() {
+        let old = InstallerLayerMetadata {
+            layer_format: LAYER_FORMAT,
+            version: "0.13.8".to_string(),
+            wheel_sha256: "a".repeat(64),
+        };
+        assert!(reasons_to_discard(Installer::Uv, &old, &old).is_empty());
+        let new = InstallerLayerMetadata {
+            version: "0.13.9".to_string(),
+            wheel_sha256: "b".repeat(64),
+            ..old.clone()
+        };
+        assert_eq!(
+            reasons_to_discard(Installer::Uv, &old, &new),
+            vec!["the uv version changed (0.13.8 to 0.13.9)"]
+        );
+        let other_file = InstallerLayerMetadata {
+            wheel_sha256: "b".repeat(64),
+            ..old.clone()
+        };
+        assert_eq!(
+            reasons_to_discard(Installer::Pip, &old, &other_file),
+            vec!["the pinned pip wheel changed"]
+        );
+    }
+
+    fn version(major: u16, minor: u16) -> PythonVersion {
+        PythonVersion {
+            major,
+            minor,
+            patch: 0,
+            pre: None,
+        }
+    }
+
+    #[test]
+    fn python_3_9_is_too_old_for_pip() {
+        assert!(check_pip_supports(&version(3, 9)).is_err());
+        assert!(check_pip_supports(&version(3, 10)).is_ok());
+    }
+}
