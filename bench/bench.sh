@@ -7,7 +7,8 @@
 #   fresh    a build with an empty cache and no previous image
 #   no-op    a rebuild with nothing changed
 #   changed  a rebuild after one pinned requirement changed (bench/apps/<app>/change.sh)
-# and, for the fresh build, where its time goes (from when each output line arrived):
+# and, for the fresh build, where its time goes (from when each output line arrived) and how big
+# the app image's layers are:
 #   runtime  from the start of the build until Python is installed
 #   tools    from then until the package manager's own install command starts (venv, the tool)
 #   deps     from then until the buildpack is done (the package manager's run, collectstatic)
@@ -49,7 +50,7 @@ for line in sys.stdin.buffer:
     sys.stdout.buffer.write(b"%.3f\t" % (time.monotonic() - start) + line)
 '; }
 
-time_build() { # state_dir app_dir -> "total buildpack runtime tools deps" (seconds)
+time_build() { # state_dir app_dir -> "total buildpack runtime tools deps image_mib"
   local start end total own phases
   start=$(date +%s.%N)
   if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "$2" 2>&1 | stamp >"$work/last.log"; then
@@ -70,7 +71,9 @@ time_build() { # state_dir app_dir -> "total buildpack runtime tools deps" (seco
   own=$(sed 's/\x1b\[[0-9;]*m//g' "$work/last.log" | grep -o 'Done (finished in [^)]*)' | tail -n 1 |
     sed -e 's/Done (finished in //' -e 's/)//' -e 's/< //' |
     awk '{ s = 0; for (i = 1; i <= NF; i++) { v = $i; if (v ~ /m$/) { sub(/m$/, "", v); s += v * 60 } else { sub(/s$/, "", v); s += v } } print s }')
-  echo "$total ${own:-0} $phases"
+  # The app image's layers (what every node pulls), in MiB.
+  image_mib=$(du -sm "$1/image/layers" | awk '{ print $1 }')
+  echo "$total ${own:-0} $phases $image_mib"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
@@ -102,11 +105,12 @@ for app in "${apps[@]}"; do
   done
   printf '%-8s %9s %9s %9s %9s %9s %9s\n' "$name" "${row[@]}"
   phase_row=()
-  for field in 3 4 5; do phase_row+=("$(col "${fresh[@]}")"); done
-  phase_rows+=("$(printf '%-8s %9s %9s %9s' "$name" "${phase_row[@]}")")
+  for field in 3 4 5 6; do phase_row+=("$(col "${fresh[@]}")"); done
+  phase_rows+=("$(printf '%-8s %9s %9s %9s %9s' "$name" "${phase_row[@]}")")
 done
 echo
 echo "Fresh build by phase (median, seconds): runtime = until Python is installed; tools = then"
 echo "until the package manager's install command starts; deps = the rest of the buildpack."
-printf '%-8s %9s %9s %9s\n' app runtime tools deps
+echo "image = the size of the app image's layers (launch layers), MiB."
+printf '%-8s %9s %9s %9s %9s\n' app runtime tools deps image
 printf '%s\n' "${phase_rows[@]}"

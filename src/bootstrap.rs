@@ -12,6 +12,7 @@ use crate::layers::installer::{
 use crate::layers::python::restore_python_layer;
 use crate::package_managers::PackageManager;
 use crate::runtime::PythonRuntime;
+use crate::runtime::layout::BytecodeLevel;
 use crate::runtime::manifest::RuntimeEntry;
 use crate::wheels::index::{PackageIndex, ca_bundle};
 use crate::{build_env, http, parallel};
@@ -32,7 +33,9 @@ pub(crate) fn install_runtime_and_installer(
     }
     let base_env = build_env::base_env(&config.platform_env);
     print::bullet(format!("Python and {installer}"));
-    let python_layer = restore_python_layer(context, entry)?;
+    let level =
+        BytecodeLevel::from_pythonoptimize(base_env.get_string_lossy("PYTHONOPTIMIZE").as_deref());
+    let python_layer = restore_python_layer(context, entry, level)?;
     let installer_layer = restore_installer_layer(context, installer, entry.arch)?;
 
     // The index and the CA bundle only matter, and are only checked, when there is a download.

@@ -2,6 +2,7 @@
 
 use crate::errors::BuildpackError;
 use crate::python_version::{ParsePythonVersionError, PythonVersionRequest};
+use crate::runtime::eol::YearMonth;
 use libcnb::Env;
 use std::path::PathBuf;
 use url::Url;
@@ -21,6 +22,9 @@ pub(crate) struct BuildConfig {
     pub(crate) runtime_mirror: Option<Url>,
     /// `BP_PYTHON_VERSION`: overrides every version file of the app.
     pub(crate) python_version: Option<PythonVersionRequest>,
+    /// `BP_PYTHON_EOL_DATE`: the month the end-of-life rules are applied at, instead of the
+    /// current one.
+    pub(crate) eol_date: Option<YearMonth>,
     /// The user's platform env, as given to `pack build --env`.
     pub(crate) platform_env: Env,
 }
@@ -40,6 +44,9 @@ pub(crate) enum ConfigError {
     InvalidPythonVersion {
         value: String,
         error: ParsePythonVersionError,
+    },
+    InvalidEolDate {
+        value: String,
     },
 }
 
@@ -62,10 +69,17 @@ impl BuildConfig {
                     .map_err(|error| ConfigError::InvalidPythonVersion { value: v, error })
             })
             .transpose()?;
+        let eol_date = value("BP_PYTHON_EOL_DATE")
+            .map(|v| {
+                v.parse()
+                    .map_err(|()| ConfigError::InvalidEolDate { value: v })
+            })
+            .transpose()?;
         Ok(Self {
             runtime_manifest,
             runtime_mirror,
             python_version,
+            eol_date,
             platform_env: env.clone(),
         })
     }
@@ -139,6 +153,19 @@ mod tests {
         env.insert("BP_PYTHON_RUNTIME_MIRROR", "  ");
         let config = BuildConfig::from_platform_env(&env).unwrap();
         assert_eq!(config.runtime_mirror, None);
+    }
+
+    #[test]
+    fn the_end_of_life_date_is_a_month() {
+        let mut env = Env::new();
+        env.insert("BP_PYTHON_EOL_DATE", "2029-01");
+        let config = BuildConfig::from_platform_env(&env).unwrap();
+        assert_eq!(config.eol_date.unwrap().to_string(), "2029-01");
+        env.insert("BP_PYTHON_EOL_DATE", "next year");
+        assert!(matches!(
+            BuildConfig::from_platform_env(&env),
+            Err(BuildpackError::Config(ConfigError::InvalidEolDate { .. }))
+        ));
     }
 
     #[test]

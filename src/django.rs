@@ -2,7 +2,6 @@
 //! app is a Django project that uses `django.contrib.staticfiles`.
 
 use crate::errors::BuildpackError;
-use crate::package_managers::pip::output::RedactingLineWriter;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use fun_run::{CmdError, CommandWithName};
@@ -182,12 +181,7 @@ fn run_collectstatic(python: &Path, app_dir: &Path, env: &Env) -> Result<(), Bui
         .envs(env);
     let result = print::sub_stream_with(
         format!("Running {}", style::command(COLLECTSTATIC)),
-        |stdout, stderr| {
-            command.named(COLLECTSTATIC).stream_output(
-                RedactingLineWriter::new(stdout),
-                RedactingLineWriter::new(stderr),
-            )
-        },
+        |stdout, stderr| command.named(COLLECTSTATIC).stream_output(stdout, stderr),
     );
     match result {
         Ok(_) => Ok(()),

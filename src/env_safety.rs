@@ -121,14 +121,7 @@ fn is_off(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        let mut env = Env::new();
-        for (name, value) in pairs {
-            env.insert(name, value);
-        }
-        env
-    }
+    use crate::test_support::env;
 
     fn names(problems: &[EnvVarProblem]) -> Vec<&str> {
         problems.iter().map(|p| p.name.as_str()).collect()

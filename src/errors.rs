@@ -227,6 +227,13 @@ fn config_message(error: &ConfigError) -> String {
             {value} is neither an http(s) URL nor a file path. Set it to the path (relative
             to the app root) or the URL of a JSON-lines runtime manifest.
         ", value = style::value(redact_url(value))},
+        ConfigError::InvalidEolDate { value } => formatdoc! {"
+            Invalid BP_PYTHON_EOL_DATE
+
+            BP_PYTHON_EOL_DATE is set to {shown}, which is not a month. Set it to the month
+            (2026-12) or date (2026-12-01) the Python end-of-life rules apply at, or unset it
+            to use the current month.
+        ", shown = style::value(value)},
         ConfigError::InvalidPythonVersion { value, error } => formatdoc! {"
             Invalid BP_PYTHON_VERSION
 

@@ -19,6 +19,8 @@ mod python_version_source;
 mod redact;
 mod runtime;
 mod sbom;
+#[cfg(test)]
+mod test_support;
 mod wheels;
 
 use crate::config::BuildConfig;
@@ -47,6 +49,8 @@ impl Buildpack for PythonBuildpack {
     }
 
     fn build(&self, context: BuildContext<Self>) -> libcnb::Result<BuildResult, Self::Error> {
+        // Everything the build prints, its errors and its tools' output included, is redacted.
+        bullet_stream::global::set_writer(redact::RedactingWriter::new(std::io::stdout()));
         let started = print::buildpack("Python");
         // Before anything else runs with the user's env.
         let env_check = env_safety::check(context.platform.env());

@@ -138,6 +138,23 @@ fn recently_end_of_life_version_warns() {
 }
 
 #[test]
+fn end_of_life_rules_apply_at_the_month_of_bp_python_eol_date() {
+    // 3.11's end of life is 2027-10: a year later it is refused.
+    let app = TestApp::new("python_3_11");
+    let build = app.build_with(&[("BP_PYTHON_EOL_DATE", "2028-10")]);
+    assert_failure(&build);
+    assert_contains(&build.output, "Python 3.11 is no longer supported");
+    assert_contains(&build.output, "reached its end of life in 2027-10");
+    // A month earlier it builds, with a warning.
+    let build = app.build_with(&[("BP_PYTHON_EOL_DATE", "2028-09-30")]);
+    assert_success(&build);
+    assert_contains(&build.output, "Python 3.11 has reached its end of life");
+    let build = app.build_with(&[("BP_PYTHON_EOL_DATE", "soon")]);
+    assert_failure(&build);
+    assert_contains(&build.output, "Invalid BP_PYTHON_EOL_DATE");
+}
+
+#[test]
 fn invalid_bp_python_version() {
     let app = TestApp::new("python_3_13");
     let build = app.build_with(&[("BP_PYTHON_VERSION", "python-3.13")]);

@@ -105,7 +105,9 @@ fn checksum_mismatch_fails_and_leaves_nothing_trusted() {
         })
         .unwrap();
 
-    let failed = app.build_with(&[("BP_PYTHON_RUNTIME_MANIFEST", "tampered.jsonl")]);
+    // On a platform that keeps layers on disk: what the failed build leaves is there next time.
+    let tampered = [("BP_PYTHON_RUNTIME_MANIFEST", "tampered.jsonl")];
+    let failed = app.build_keeping_layers(&tampered);
     assert_failure(&failed);
     assert_contains(&failed.output, "Python download failed its checksum");
     assert_contains(&failed.output, &row.url);
@@ -115,9 +117,19 @@ fn checksum_mismatch_fails_and_leaves_nothing_trusted() {
     );
     assert_contains(&failed.output, &format!("has SHA-256 {}", row.sha256));
 
-    // Nothing from the failed build is reused: the next build downloads again and works.
-    let next = app.build_ok();
-    assert_not_contains(&next.output, "Reusing cached Python");
+    // Nothing of the download is left, and nothing claims to be that runtime: the same build
+    // again downloads again (and fails again), it does not take the leftovers for Python.
+    let python_layer = app.layer_dir("python");
+    assert!(std::fs::read_dir(&python_layer).unwrap().next().is_none());
+    assert!(app.layer_toml("python").get("metadata").is_none());
+    let again = app.build_keeping_layers(&tampered);
+    assert_failure(&again);
+    assert_not_contains(&again.output, "Reusing cached Python");
+    assert_contains(&again.output, "Python download failed its checksum");
+
+    // With the right checksums the runtime is downloaded and works.
+    let next = app.build_keeping_layers(&[]);
+    assert_success(&next);
     assert_contains(&next.output, "Installed Python");
     assert_eq!(app.run_ok(PRINT_VERSION), version);
 }
@@ -277,4 +289,67 @@ fn manifest_on_a_local_path_reads_archives_beside_it() {
         &format!("from file://{}/cpython-", dir.display()),
     );
     assert_eq!(app.run_ok(PRINT_VERSION), expected_version("3.13"));
+}
+
+/// The files under `dir` whose names end with `suffix`.
+fn count_files(dir: &std::path::Path, suffix: &str) -> usize {
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let file_type = entry.file_type().unwrap();
+        if file_type.is_dir() {
+            count += count_files(&entry.path(), suffix);
+        } else if entry.file_name().to_string_lossy().ends_with(suffix) {
+            count += 1;
+        }
+    }
+    count
+}
+
+#[test]
+fn the_runtime_keeps_the_bytecode_of_the_level_the_app_runs_with() {
+    let app = TestApp::new("python_3_13");
+    app.build_ok();
+    let python = app.layer_dir("python");
+    let minor = &expected_version("3.13")[..4];
+    let tag = format!("cpython-{}", minor.replace('.', ""));
+    let plain = format!(".{tag}.pyc");
+    assert!(count_files(&python, &plain) > 100, "no plain bytecode");
+    assert_eq!(count_files(&python, ".opt-1.pyc"), 0);
+    assert_eq!(count_files(&python, ".opt-2.pyc"), 0);
+    assert_eq!(
+        app.run_ok("python -c 'import sys; print(sys.flags.optimize)'"),
+        "0"
+    );
+
+    // PYTHONOPTIMIZE at build time: the layer is replaced, says why, and keeps `.opt-1.pyc`.
+    let build = app.build_with(&[("PYTHONOPTIMIZE", "1")]);
+    assert_success(&build);
+    assert_contains(
+        &build.output,
+        "Discarding the cached Python because the bytecode optimization level changed (0 to 1, from PYTHONOPTIMIZE)",
+    );
+    assert_contains(
+        &build.output,
+        "Keeping the bytecode of optimization level 1",
+    );
+    assert!(count_files(&python, ".opt-1.pyc") > 100, "no .opt-1.pyc");
+    assert_eq!(count_files(&python, &plain), 0);
+    assert_eq!(count_files(&python, ".opt-2.pyc"), 0);
+    let json_bytecode = python.join(format!(
+        "lib/python{minor}/json/__pycache__/__init__.{tag}.opt-1.pyc"
+    ));
+    assert!(json_bytecode.is_file());
+    // The app runs at that level, from those files.
+    assert_eq!(
+        app.run_ok("python -c 'import sys, json; print(sys.flags.optimize, json.__cached__)'"),
+        format!("1 {}", json_bytecode.display())
+    );
+
+    // Back to the default: replaced again.
+    let build = app.build_ok();
+    assert_contains(
+        &build.output,
+        "the bytecode optimization level changed (1 to 0, from PYTHONOPTIMIZE)",
+    );
+    assert_eq!(count_files(&python, ".opt-1.pyc"), 0);
 }

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::pypi_mirror::PypiMirror;
+use support::pypi_mirror::{Fault, PypiMirror};
 use support::{
     TestApp, assert_contains, assert_failure, assert_not_contains, assert_success,
     pinned_tool_version,
@@ -33,7 +33,7 @@ fn pinned_wheel(tool: &str) -> (String, String) {
 
 #[test]
 fn pip_and_the_apps_packages_come_from_the_index_in_pip_index_url() {
-    let mirror = PypiMirror::start(None);
+    let mirror = PypiMirror::start(Fault::None);
     let app = TestApp::new("pip_pinned");
     let build = app.build_with(&[("PIP_INDEX_URL", &mirror.index_url())]);
     assert_success(&build);
@@ -50,7 +50,7 @@ fn pip_and_the_apps_packages_come_from_the_index_in_pip_index_url() {
 
 #[test]
 fn uv_and_poetry_come_from_the_index_in_pip_index_url() {
-    let mirror = PypiMirror::start(None);
+    let mirror = PypiMirror::start(Fault::None);
     let app = TestApp::new("poetry_basic");
     let build = app.build_with(&[("PIP_INDEX_URL", &mirror.index_url())]);
     assert_success(&build);
@@ -82,7 +82,7 @@ fn uv_and_poetry_come_from_the_index_in_pip_index_url() {
 #[test]
 fn a_tool_wheel_that_fails_its_pinned_hash_fails_the_build_and_leaves_nothing_trusted() {
     let (uv_wheel, pinned_sha256) = pinned_wheel("uv");
-    let mirror = PypiMirror::start(Some(&uv_wheel));
+    let mirror = PypiMirror::start(Fault::Tampered(uv_wheel.clone()));
     let app = TestApp::new("uv_basic");
     // On a platform that keeps layers on disk, so that anything the failed build left behind is
     // there for the next one.
@@ -129,5 +129,29 @@ fn a_tool_wheel_that_fails_its_pinned_hash_fails_the_build_and_leaves_nothing_tr
     assert_eq!(
         app.run_ok("python -c 'import six; print(six.__version__)'"),
         "1.17.0"
+    );
+}
+
+#[test]
+fn a_mirror_without_the_tool_wheel_fails_naming_the_file_and_the_index() {
+    let (uv_wheel, _) = pinned_wheel("uv");
+    let mirror = PypiMirror::start(Fault::Missing(uv_wheel.clone()));
+    let app = TestApp::new("uv_basic");
+    let failed = app.build_with(&[("PIP_INDEX_URL", &mirror.index_url())]);
+    assert_failure(&failed);
+    let uv = pinned_tool_version("uv");
+    assert_contains(
+        &failed.output,
+        &format!("! Unable to find uv {uv} on the package index"),
+    );
+    assert_contains(&failed.output, &format!("as the file {uv_wheel}"));
+    assert_contains(
+        &failed.output,
+        &format!("! {} (PIP_INDEX_URL)", mirror.index_url()),
+    );
+    assert_contains(&failed.output, &format!("! {}uv/", mirror.index_url()));
+    assert_contains(
+        &failed.output,
+        "unset PIP_INDEX_URL, UV_DEFAULT_INDEX, UV_INDEX_URL",
     );
 }

@@ -12,7 +12,8 @@
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::errors::BuildpackError;
-use crate::layers::venv::{Venv, create_venv, venv_layer_env};
+use crate::layers::venv::{Venv, all_names, create_venv, venv_layer_env};
+use crate::layers::venv_settings::{self, SettingsChange, VenvSettingsLayer};
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -27,10 +28,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 /// Bump to recreate every cached lock-based virtual environment.
-pub(crate) const LAYER_FORMAT: u32 = 1;
+pub(crate) const LAYER_FORMAT: u32 = 2;
 
-/// Everything the installed packages depend on. Environment values are only in a hash: they can
-/// hold passwords.
+/// Everything the installed packages depend on. The environment variables are named only: their
+/// values (which can hold passwords) are fingerprinted in the cache-only `venv-settings` layer.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LockedVenvMetadata {
@@ -45,16 +46,20 @@ pub(crate) struct LockedVenvMetadata {
     pub(crate) files: BTreeMap<String, String>,
     /// The settings variables of the package manager that are set.
     pub(crate) env_names: Vec<String>,
-    /// SHA-256 of those variables' names and values.
-    pub(crate) env_sha256: String,
+    /// The local packages the lock refers to → fingerprint of their sources (see
+    /// `crate::package_managers::local_sources`).
+    pub(crate) local_sources: BTreeMap<String, String>,
 }
 
 /// What to do with a cached environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum VenvAction {
     Reuse,
-    /// Run the package manager in it, for these reasons.
-    Update(Vec<String>),
+    /// Run the package manager in it, for these reasons, reinstalling these local packages.
+    Update {
+        reasons: Vec<String>,
+        reinstall: Vec<String>,
+    },
     /// Delete it and start afresh, for these reasons.
     Recreate(Vec<String>),
 }
@@ -68,8 +73,13 @@ pub(crate) enum InstallMode {
     Existing,
 }
 
-/// Compares a cached environment's metadata with this build's.
-pub(crate) fn decide(old: &LockedVenvMetadata, new: &LockedVenvMetadata) -> VenvAction {
+/// Compares a cached environment's metadata with this build's, and the settings it was installed
+/// with with this build's.
+pub(crate) fn decide(
+    old: &LockedVenvMetadata,
+    new: &LockedVenvMetadata,
+    settings: &SettingsChange,
+) -> VenvAction {
     let mut recreate = Vec::new();
     if old.layer_format != new.layer_format {
         recreate.push("the buildpack's virtual environment format changed".to_string());
@@ -113,32 +123,59 @@ pub(crate) fn decide(old: &LockedVenvMetadata, new: &LockedVenvMetadata) -> Venv
         let changed: Vec<&str> = changed.into_iter().collect();
         update.push(format!("{} changed", join_and(&changed)));
     }
-    if old.env_sha256 != new.env_sha256 {
-        let names: BTreeSet<&str> = old
-            .env_names
-            .iter()
-            .chain(&new.env_names)
-            .map(String::as_str)
-            .collect();
-        update.push(format!(
-            "environment variables that {} uses changed ({})",
-            new.package_manager,
-            names.into_iter().collect::<Vec<_>>().join(", ")
-        ));
+    update.extend(venv_settings::reason(
+        settings,
+        &new.package_manager,
+        &all_names(&old.env_names, &new.env_names),
+    ));
+    // Local packages whose sources changed (new ones are installed anyway, being new in the lock).
+    let reinstall: Vec<String> = new
+        .local_sources
+        .iter()
+        .filter(|(name, fingerprint)| {
+            old.local_sources
+                .get(*name)
+                .is_some_and(|old| old != *fingerprint)
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    if !reinstall.is_empty() {
+        let names: Vec<&str> = reinstall.iter().map(String::as_str).collect();
+        let what = if names.len() == 1 {
+            "package"
+        } else {
+            "packages"
+        };
+        update.push(format!("the local {what} {} changed", join_and(&names)));
     }
     if update.is_empty() {
         VenvAction::Reuse
     } else {
-        VenvAction::Update(update)
+        VenvAction::Update {
+            reasons: update,
+            reinstall,
+        }
     }
+}
+
+/// What the layer's metadata says while the environment is being updated in place: a build that
+/// dies before the update ends leaves this, not the metadata of the environment before it, so
+/// that no later build takes a half-updated environment for either.
+#[derive(Serialize)]
+struct UpdateInProgress {
+    update_in_progress: bool,
 }
 
 /// Why metadata that is not ours means a new environment.
 fn invalid_metadata_reason(metadata: &GenericMetadata, package_manager: &str) -> String {
-    let is_pips = metadata
-        .as_ref()
-        .is_some_and(|table| table.contains_key("pip_version"));
-    if is_pips {
+    let has = |key| {
+        metadata
+            .as_ref()
+            .is_some_and(|table| table.contains_key(key))
+    };
+    if has("update_in_progress") {
+        "an earlier build stopped while updating it".to_string()
+    } else if has("pip_version") {
         format!("the package manager changed (pip to {package_manager})")
     } else {
         "it is from an unknown or incomplete build".to_string()
@@ -172,9 +209,10 @@ pub(crate) fn install_locked_venv(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
     metadata: &LockedVenvMetadata,
+    settings: &VenvSettingsLayer,
     base_env: &Env,
     lock_hashes: &HashMap<String, Vec<String>>,
-    install: impl FnOnce(&Path, &Env, InstallMode) -> libcnb::Result<(), BuildpackError>,
+    install: impl FnOnce(&Path, &Env, InstallMode, &[String]) -> libcnb::Result<(), BuildpackError>,
 ) -> libcnb::Result<Venv, BuildpackError> {
     let layer = context.cached_layer(
         layer_name!("venv"),
@@ -188,7 +226,7 @@ pub(crate) fn install_locked_venv(
                 )
             },
             restored_layer_action: &|old: &LockedVenvMetadata, _| {
-                let action = decide(old, metadata);
+                let action = decide(old, metadata, &settings.change());
                 if matches!(action, VenvAction::Recreate(_)) {
                     (RestoredLayerAction::DeleteLayer, action)
                 } else {
@@ -209,7 +247,7 @@ pub(crate) fn install_locked_venv(
                 ),
                 EmptyLayerCause::RestoredLayerAction { cause: action } => {
                     let reasons = match action {
-                        VenvAction::Recreate(reasons) | VenvAction::Update(reasons) => {
+                        VenvAction::Recreate(reasons) | VenvAction::Update { reasons, .. } => {
                             reasons.join(", and ")
                         }
                         VenvAction::Reuse => String::new(),
@@ -219,16 +257,16 @@ pub(crate) fn install_locked_venv(
                     ));
                 }
             }
-            Some(InstallMode::New)
+            Some((InstallMode::New, Vec::new()))
         }
         LayerState::Restored {
-            cause: VenvAction::Update(reasons),
+            cause: VenvAction::Update { reasons, reinstall },
         } => {
             print::sub_bullet(format!(
                 "Updating the virtual environment because {}",
                 reasons.join(", and ")
             ));
-            Some(InstallMode::Existing)
+            Some((InstallMode::Existing, reinstall.clone()))
         }
         LayerState::Restored { .. } => {
             print::sub_bullet(format!(
@@ -238,16 +276,23 @@ pub(crate) fn install_locked_venv(
             None
         }
     };
-    if let Some(mode) = mode {
+    if let Some((mode, reinstall)) = mode {
         let result = match mode {
             InstallMode::New => create_venv(runtime, &dir, base_env)
                 .map_err(BuildpackError::Venv)
                 .map_err(libcnb::Error::from),
-            InstallMode::Existing => Ok(()),
+            // From here until the new metadata is written, the environment is neither the old
+            // one nor the new one.
+            InstallMode::Existing => layer.write_metadata(UpdateInProgress {
+                update_in_progress: true,
+            }),
         }
         .and_then(|()| layer.write_env(venv_layer_env(&dir)))
         .and_then(|()| layer.read_env())
-        .and_then(|layer_env| install(&dir, &build_env::with_layer(base_env, &layer_env), mode));
+        .and_then(|layer_env| {
+            let env = build_env::with_layer(base_env, &layer_env);
+            install(&dir, &env, mode, &reinstall)
+        });
         if let Err(error) = result {
             // Leave nothing that a later build could take for a complete environment.
             let _ = std::fs::remove_dir_all(&dir);
@@ -255,6 +300,7 @@ pub(crate) fn install_locked_venv(
             return Err(error);
         }
         // Written last: only a complete install carries metadata that a later build trusts.
+        settings.record()?;
         layer.write_metadata(metadata.clone())?;
     }
     // On every build, installed or reused.
@@ -267,108 +313,4 @@ pub(crate) fn install_locked_venv(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn metadata() -> LockedVenvMetadata {
-        LockedVenvMetadata {
-            layer_format: LAYER_FORMAT,
-            package_manager: "uv".to_string(),
-            tool_version: "0.13.9".to_string(),
-            python_version: "3.13.5".to_string(),
-            distro_name: "ubuntu".to_string(),
-            distro_version: "24.04".to_string(),
-            files: BTreeMap::from([
-                ("pyproject.toml".to_string(), "a".repeat(64)),
-                ("uv.lock".to_string(), "b".repeat(64)),
-            ]),
-            env_names: vec!["UV_INDEX_URL".to_string()],
-            env_sha256: "c".repeat(64),
-        }
-    }
-
-    #[test]
-    fn nothing_changed_is_reused() {
-        assert_eq!(decide(&metadata(), &metadata()), VenvAction::Reuse);
-        assert_eq!(
-            unchanged_inputs(&metadata()),
-            "pyproject.toml, uv.lock, Python 3.13.5 and uv 0.13.9"
-        );
-    }
-
-    #[test]
-    fn changed_lock_manifest_or_settings_update_in_place() {
-        let mut new = metadata();
-        new.files.insert("uv.lock".to_string(), "d".repeat(64));
-        assert_eq!(
-            decide(&metadata(), &new),
-            VenvAction::Update(vec!["uv.lock changed".to_string()])
-        );
-        new.files
-            .insert("pyproject.toml".to_string(), "e".repeat(64));
-        new.files.insert("uv.toml".to_string(), "f".repeat(64));
-        new.env_names = vec!["UV_EXTRA_INDEX_URL".to_string()];
-        new.env_sha256 = "0".repeat(64);
-        assert_eq!(
-            decide(&metadata(), &new),
-            VenvAction::Update(vec![
-                "pyproject.toml, uv.lock and uv.toml changed".to_string(),
-                "environment variables that uv uses changed (UV_EXTRA_INDEX_URL, UV_INDEX_URL)"
-                    .to_string(),
-            ])
-        );
-    }
-
-    #[test]
-    fn python_tool_or_distro_changes_recreate() {
-        let mut new = LockedVenvMetadata {
-            python_version: "3.11.2".to_string(),
-            tool_version: "0.14.0".to_string(),
-            ..metadata()
-        };
-        // Together with a lock change: recreating covers it.
-        new.files.insert("uv.lock".to_string(), "d".repeat(64));
-        assert_eq!(
-            decide(&metadata(), &new),
-            VenvAction::Recreate(vec![
-                "the Python version changed (3.13.5 to 3.11.2)".to_string(),
-                "the uv version changed (0.13.9 to 0.14.0)".to_string(),
-            ])
-        );
-        let new = LockedVenvMetadata {
-            distro_version: "22.04".to_string(),
-            ..metadata()
-        };
-        assert_eq!(
-            decide(&metadata(), &new),
-            VenvAction::Recreate(vec![
-                "the base image changed (ubuntu 24.04 to ubuntu 22.04)".to_string()
-            ])
-        );
-    }
-
-    #[test]
-    fn another_package_manager_recreates() {
-        let new = LockedVenvMetadata {
-            package_manager: "Poetry".to_string(),
-            tool_version: "2.5.1".to_string(),
-            files: BTreeMap::from([("poetry.lock".to_string(), "d".repeat(64))]),
-            ..metadata()
-        };
-        assert_eq!(
-            decide(&metadata(), &new),
-            VenvAction::Recreate(vec![
-                "the package manager changed (uv to Poetry)".to_string()
-            ])
-        );
-        let pips: GenericMetadata = Some(toml::toml! { pip_version = "26.3" });
-        assert_eq!(
-            invalid_metadata_reason(&pips, "uv"),
-            "the package manager changed (pip to uv)"
-        );
-        assert_eq!(
-            invalid_metadata_reason(&None, "uv"),
-            "it is from an unknown or incomplete build"
-        );
-    }
-}
+mod tests;

@@ -6,3 +6,4 @@ pub(crate) mod package_cache;
 pub(crate) mod python;
 pub(crate) mod tool;
 pub(crate) mod venv;
+pub(crate) mod venv_settings;

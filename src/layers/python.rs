@@ -8,7 +8,7 @@ use crate::parallel::Download;
 use crate::redact::redact_url;
 use crate::runtime::PythonRuntime;
 use crate::runtime::download::{DownloadError, download_and_unpack};
-use crate::runtime::layout;
+use crate::runtime::layout::{self, BytecodeLevel};
 use crate::runtime::manifest::RuntimeEntry;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -22,7 +22,7 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 
 /// Bump to discard every cached runtime layer, e.g. when the layout or env of the layer changes.
-const LAYER_FORMAT: u32 = 1;
+const LAYER_FORMAT: u32 = 2;
 
 /// Everything that makes a cached runtime valid. The download URL is not in it: the same
 /// archive (by checksum) from a mirror is the same runtime.
@@ -36,6 +36,8 @@ pub(crate) struct PythonLayerMetadata {
     pub(crate) sha256: String,
     pub(crate) distro_name: String,
     pub(crate) distro_version: String,
+    /// The optimization level whose compiled files of the standard library were kept.
+    pub(crate) bytecode_level: u8,
 }
 
 /// Why a cached layer cannot be reused, one reason per changed field.
@@ -71,6 +73,12 @@ pub(crate) fn reasons_to_discard(
             old.distro_name, old.distro_version, new.distro_name, new.distro_version
         ));
     }
+    if old.bytecode_level != new.bytecode_level {
+        reasons.push(format!(
+            "the bytecode optimization level changed ({} to {}, from PYTHONOPTIMIZE)",
+            old.bytecode_level, new.bytecode_level
+        ));
+    }
     reasons
 }
 
@@ -85,14 +93,17 @@ fn describe(version: &str, variant: &str) -> String {
 /// The runtime layer, restored from the cache when it still matches.
 pub(crate) struct PythonLayer<'e> {
     entry: &'e RuntimeEntry,
+    level: BytecodeLevel,
     layer: LayerRef<PythonBuildpack, Vec<String>, Vec<String>>,
     metadata: PythonLayerMetadata,
 }
 
-/// Restores the runtime layer, saying whether the cached Python is used or why not.
+/// Restores the runtime layer, saying whether the cached Python is used or why not. `level` is
+/// the optimization level whose compiled standard library it keeps (from `PYTHONOPTIMIZE`).
 pub(crate) fn restore_python_layer<'e>(
     context: &BuildContext<PythonBuildpack>,
     entry: &'e RuntimeEntry,
+    level: BytecodeLevel,
 ) -> libcnb::Result<PythonLayer<'e>, BuildpackError> {
     let metadata = PythonLayerMetadata {
         layer_format: LAYER_FORMAT,
@@ -102,7 +113,14 @@ pub(crate) fn restore_python_layer<'e>(
         sha256: entry.sha256.to_string(),
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
+        bytecode_level: level.as_number(),
     };
+    if level != BytecodeLevel::Plain {
+        print::sub_bullet(format!(
+            "Keeping the bytecode of optimization level {level} for PYTHONOPTIMIZE, which the \
+             app also runs with"
+        ));
+    }
     let layer = context.cached_layer(
         layer_name!("python"),
         CachedLayerDefinition {
@@ -142,6 +160,7 @@ pub(crate) fn restore_python_layer<'e>(
     }
     Ok(PythonLayer {
         entry,
+        level,
         layer,
         metadata,
     })
@@ -154,6 +173,7 @@ impl PythonLayer<'_> {
             return None;
         }
         let entry = self.entry;
+        let level = self.level;
         let dir = self.layer.path();
         Some(Download {
             what: format!("Python {}", entry.version),
@@ -163,7 +183,7 @@ impl PythonLayer<'_> {
                     &entry.url,
                     &entry.sha256,
                     &dir,
-                    |path| layout::keep_in_runtime(path, &entry.version, entry.variant),
+                    |path| layout::keep_in_runtime(path, &entry.version, entry.variant, level),
                     |error, attempt| {
                         notes.push(format!(
                             "attempt {attempt} to download Python failed ({}), retrying",
@@ -201,7 +221,7 @@ impl PythonLayer<'_> {
     pub(crate) fn finish(self, base_env: &Env) -> libcnb::Result<PythonRuntime, BuildpackError> {
         let layer = &self.layer;
         if let LayerState::Empty { .. } = layer.state {
-            layer.write_env(runtime_layer_env(&layer.path()))?;
+            layer.write_env(runtime_layer_env(&layer.path(), self.level))?;
             layer.write_metadata(self.metadata.clone())?;
         }
         // On every build, reused or not: the SBOM names this build's download URL.
@@ -216,8 +236,8 @@ impl PythonLayer<'_> {
     }
 }
 
-fn runtime_layer_env(layer_dir: &std::path::Path) -> LayerEnv {
-    LayerEnv::new()
+fn runtime_layer_env(layer_dir: &std::path::Path, level: BytecodeLevel) -> LayerEnv {
+    let env = LayerEnv::new()
         // Headers and pkg-config files for compiling extension modules. (CPATH comes from the
         // layer's include/ folder automatically.)
         .chainable_insert(
@@ -247,7 +267,18 @@ fn runtime_layer_env(layer_dir: &std::path::Path) -> LayerEnv {
             "PYTHONUNBUFFERED",
             "1",
         )
-        .chainable_insert(Scope::All, ModificationBehavior::Default, "LANG", "C.UTF-8")
+        .chainable_insert(Scope::All, ModificationBehavior::Default, "LANG", "C.UTF-8");
+    if level == BytecodeLevel::Plain {
+        env
+    } else {
+        // The app runs at the level whose bytecode was kept (the build env has it already).
+        env.chainable_insert(
+            Scope::Launch,
+            ModificationBehavior::Default,
+            "PYTHONOPTIMIZE",
+            level.as_number().to_string(),
+        )
+    }
 }
 
 #[cfg(test)]
@@ -263,6 +294,7 @@ mod tests {
             sha256: "a".repeat(64),
             distro_name: "ubuntu".to_string(),
             distro_version: "24.04".to_string(),
+            bytecode_level: 0,
         }
     }
 
@@ -281,6 +313,18 @@ mod tests {
         assert_eq!(
             reasons_to_discard(&metadata(), &new),
             vec!["the Python version changed (3.13.5 to 3.11.2)"]
+        );
+    }
+
+    #[test]
+    fn a_bytecode_level_change_is_explained() {
+        let new = PythonLayerMetadata {
+            bytecode_level: 1,
+            ..metadata()
+        };
+        assert_eq!(
+            reasons_to_discard(&metadata(), &new),
+            vec!["the bytecode optimization level changed (0 to 1, from PYTHONOPTIMIZE)"]
         );
     }
 

@@ -11,7 +11,7 @@ use crate::errors::BuildpackError;
 use crate::layers::installer::{Installer, Uv};
 use crate::package_managers::locked::LockedFailure;
 use crate::runtime::PythonRuntime;
-use crate::wheels::index::PackageIndex;
+use crate::wheels::index::{PackageIndex, ca_bundle};
 use bullet_stream::global::print;
 use libcnb::Env;
 use libcnb::build::BuildContext;
@@ -205,21 +205,14 @@ pub(crate) fn restore_tool_layer(
     })
 }
 
-/// Where the tool's files come from: the build's package index, trusted with the build's CA
-/// bundle (if any).
-pub(crate) struct ToolSource<'a> {
-    pub(crate) index: &'a PackageIndex,
-    pub(crate) ca_bundle: Option<&'a Path>,
-}
-
 impl ToolLayer {
-    /// The tool's command: the cached one, or installed now with `uv`. `env` is the build env:
-    /// only its `PATH`, `HOME` and proxy settings reach uv.
+    /// The tool's command: the cached one, or installed now with `uv` from the build's package
+    /// index, trusted with the build's CA bundle (see `crate::wheels::index`). `env` is the build
+    /// env: only its `PATH`, `HOME` and proxy settings reach uv.
     pub(crate) fn install(
         &self,
         runtime: &PythonRuntime,
         uv: &Uv,
-        source: &ToolSource<'_>,
         env: &Env,
     ) -> libcnb::Result<PathBuf, BuildpackError> {
         let tool = self.tool;
@@ -240,6 +233,12 @@ impl ToolLayer {
             LayerState::Empty { .. } => {}
         }
         let failed = |error| BuildpackError::ToolInstall { tool, error };
+        let index = PackageIndex::from_env(env).map_err(BuildpackError::InvalidIndexUrl)?;
+        let ca_bundle = ca_bundle(env);
+        let source = ToolSource {
+            index: &index,
+            ca_bundle: ca_bundle.as_deref(),
+        };
         let requirements_file = self.layer.path().join("requirements.txt");
         std::fs::write(&requirements_file, tool.requirements()).map_err(|error| {
             failed(ToolInstallError::Io {
@@ -255,7 +254,7 @@ impl ToolLayer {
                 .args(["venv", "--no-config", "--quiet", "--python"])
                 .arg(runtime.python())
                 .arg(&venv_dir),
-            source,
+            &source,
         )
         .and_then(|()| {
             let mut install = uv.command(&env);
@@ -273,7 +272,7 @@ impl ToolLayer {
                 Some(bundle) => install.arg("--cert").arg(bundle),
                 None => install.arg("--system-certs"),
             };
-            run_uv(&mut install, source)
+            run_uv(&mut install, &source)
         });
         // The packages are hard-linked into the venv: the cache is not needed any more.
         let _ = std::fs::remove_dir_all(&cache_dir);
@@ -290,10 +289,17 @@ impl ToolLayer {
     }
 }
 
-/// The env of the uv commands that install a tool: from the build env only what finds programs
-/// and reaches the network; uv's own settings are the buildpack's (the user's `UV_*` are for
-/// the app's install, not the buildpack's tools).
-fn uv_env(env: &Env) -> Env {
+/// Where the tool's files come from: the build's package index, trusted with the build's CA
+/// bundle (if any).
+struct ToolSource<'a> {
+    index: &'a PackageIndex,
+    ca_bundle: Option<&'a Path>,
+}
+
+/// The env of the uv commands the buildpack runs for itself (installing a tool, removing local
+/// packages to reinstall): from the build env only what finds programs and reaches the network;
+/// uv's own settings are the buildpack's (the user's `UV_*` are for the app's install).
+pub(crate) fn uv_env(env: &Env) -> Env {
     let mut uv_env = Env::new();
     for (name, value) in env {
         let name_str = name.to_string_lossy();
@@ -330,95 +336,4 @@ fn run_uv(command: &mut Command, source: &ToolSource<'_>) -> Result<(), ToolInst
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const TOOLS: [Tool; 3] = [Tool::Uv, Tool::Poetry, Tool::Pipenv];
-
-    #[test]
-    fn every_tool_is_pinned_with_hashes() {
-        for tool in TOOLS {
-            let version = tool.version();
-            assert!(
-                version.chars().next().is_some_and(|c| c.is_ascii_digit()),
-                "{tool}: {version}"
-            );
-            assert!(tool.requirements().contains("--hash=sha256:"));
-            // Every requirement line is pinned, and followed by hashes.
-            for line in tool.requirements().lines() {
-                if line.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-                    assert!(line.contains("=="), "{tool}: {line}");
-                    assert!(line.ends_with('\\'), "{tool}: no hashes for {line}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn pinned_version_reads_the_tools_own_line() {
-        let requirements = "# c\npoetry-core==2.5.0 \\\n    --hash=sha256:00\npoetry==2.5.1 \\\n";
-        assert_eq!(pinned_version(requirements, "poetry"), Some("2.5.1"));
-        assert_eq!(
-            pinned_version("uv==0.13.9 ; python_version >= '3.8'", "uv"),
-            Some("0.13.9")
-        );
-        assert_eq!(pinned_version("uv>=0.13", "uv"), None);
-    }
-
-    fn metadata() -> ToolLayerMetadata {
-        ToolLayerMetadata {
-            layer_format: LAYER_FORMAT,
-            tool_version: "2.5.1".to_string(),
-            requirements_sha256: "a".repeat(64),
-            python_version: "3.13.5".to_string(),
-        }
-    }
-
-    #[test]
-    fn reasons_name_what_changed() {
-        assert!(reasons_to_discard(Tool::Poetry, &metadata(), &metadata()).is_empty());
-        let new = ToolLayerMetadata {
-            tool_version: "2.6.0".to_string(),
-            requirements_sha256: "b".repeat(64),
-            python_version: "3.11.2".to_string(),
-            ..metadata()
-        };
-        assert_eq!(
-            reasons_to_discard(Tool::Poetry, &metadata(), &new),
-            vec![
-                "the Poetry version changed (2.5.1 to 2.6.0)",
-                "the Python version changed (3.13.5 to 3.11.2)"
-            ]
-        );
-        let repinned = ToolLayerMetadata {
-            requirements_sha256: "b".repeat(64),
-            ..metadata()
-        };
-        assert_eq!(
-            reasons_to_discard(Tool::Uv, &metadata(), &repinned),
-            vec!["the pinned dependencies of uv changed"]
-        );
-    }
-
-    #[test]
-    fn uv_gets_only_path_home_and_proxies_of_the_build_env() {
-        let mut env = Env::new();
-        for (name, value) in [
-            ("PATH", "/bin"),
-            ("https_proxy", "http://proxy:3128"),
-            ("UV_INDEX_URL", "https://u:p@i/simple"),
-            ("PIP_TARGET", "/t"),
-        ] {
-            env.insert(name, value);
-        }
-        let uv_env = uv_env(&env);
-        assert_eq!(uv_env.get_string_lossy("PATH").as_deref(), Some("/bin"));
-        assert!(uv_env.contains_key("https_proxy"));
-        assert!(!uv_env.contains_key("UV_INDEX_URL"));
-        assert!(!uv_env.contains_key("PIP_TARGET"));
-        assert_eq!(
-            uv_env.get_string_lossy("UV_PYTHON_DOWNLOADS").as_deref(),
-            Some("never")
-        );
-    }
-}
+mod tests;

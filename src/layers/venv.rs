@@ -6,6 +6,7 @@
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::errors::BuildpackError;
+use crate::layers::venv_settings::{self, VenvSettingsLayer};
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -21,10 +22,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Bump to recreate every cached virtual environment, e.g. when the layer's layout or env changes.
-pub(crate) const LAYER_FORMAT: u32 = 1;
+pub(crate) const LAYER_FORMAT: u32 = 2;
 
-/// Everything the installed packages depend on. Environment values are only in a hash: they can
-/// hold passwords.
+/// Everything the installed packages depend on. The environment variables are named only: their
+/// values (which can hold passwords) are fingerprinted in the cache-only `venv-settings` layer.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VenvLayerMetadata {
@@ -37,8 +38,6 @@ pub(crate) struct VenvLayerMetadata {
     pub(crate) requirements_files: BTreeMap<String, String>,
     /// The pip settings variables and `${VAR}`s of the requirements files that are inputs.
     pub(crate) env_names: Vec<String>,
-    /// SHA-256 of those variables' names and values.
-    pub(crate) env_sha256: String,
 }
 
 /// The virtual environment, and the env that later build steps run with.
@@ -93,19 +92,13 @@ pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetada
         let files: Vec<&str> = changed_files.iter().map(|f| f.as_str()).collect();
         reasons.push(format!("{} changed", join_and(&files)));
     }
-    if old.env_sha256 != new.env_sha256 {
-        let names: BTreeSet<&str> = old
-            .env_names
-            .iter()
-            .chain(&new.env_names)
-            .map(String::as_str)
-            .collect();
-        reasons.push(format!(
-            "environment variables that pip uses changed ({})",
-            names.into_iter().collect::<Vec<_>>().join(", ")
-        ));
-    }
     reasons
+}
+
+/// The names of the variables of either build, for the reason a settings change gives.
+pub(crate) fn all_names<'a>(old: &'a [String], new: &'a [String]) -> Vec<&'a str> {
+    let names: BTreeSet<&str> = old.iter().chain(new).map(String::as_str).collect();
+    names.into_iter().collect()
 }
 
 /// The reason to recreate a venv whose inputs did not change: requirements that can install
@@ -144,6 +137,7 @@ pub(crate) fn install_venv_layer(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
     metadata: &VenvLayerMetadata,
+    settings: &VenvSettingsLayer,
     not_reusable: &[String],
     base_env: &Env,
     install: impl FnOnce(&Path, &Env) -> libcnb::Result<(), BuildpackError>,
@@ -162,6 +156,11 @@ pub(crate) fn install_venv_layer(
             },
             restored_layer_action: &|old: &VenvLayerMetadata, _| {
                 let mut reasons = reasons_to_recreate(old, metadata);
+                reasons.extend(venv_settings::reason(
+                    &settings.change(),
+                    "pip",
+                    &all_names(&old.env_names, &metadata.env_names),
+                ));
                 reasons.extend(not_reusable.clone());
                 if reasons.is_empty() {
                     (RestoredLayerAction::KeepLayer, reasons)
@@ -198,6 +197,7 @@ pub(crate) fn install_venv_layer(
             return Err(error);
         }
         // Written last: only a complete install carries metadata that a later build trusts.
+        settings.record()?;
         layer.write_metadata(metadata.clone())?;
     } else {
         print::sub_bullet("Reusing the virtual environment: requirements and Python unchanged");
@@ -259,7 +259,6 @@ mod tests {
                 ("base.txt".to_string(), "b".repeat(64)),
             ]),
             env_names: vec!["PIP_INDEX_URL".to_string()],
-            env_sha256: "c".repeat(64),
         }
     }
 
@@ -287,7 +286,7 @@ mod tests {
     }
 
     #[test]
-    fn python_pip_and_env_changes_are_explained() {
+    fn python_and_pip_changes_are_explained() {
         let new = VenvLayerMetadata {
             python_version: "3.13.6".to_string(),
             pip_version: "26.4".to_string(),
@@ -295,7 +294,6 @@ mod tests {
                 "PIP_EXTRA_INDEX_URL".to_string(),
                 "PIP_INDEX_URL".to_string(),
             ],
-            env_sha256: "f".repeat(64),
             ..metadata()
         };
         assert_eq!(
@@ -303,8 +301,11 @@ mod tests {
             vec![
                 "the Python version changed (3.13.5 to 3.13.6)",
                 "the pip version changed (26.3 to 26.4)",
-                "environment variables that pip uses changed (PIP_EXTRA_INDEX_URL, PIP_INDEX_URL)",
             ]
+        );
+        assert_eq!(
+            all_names(&metadata().env_names, &new.env_names),
+            ["PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL"]
         );
     }
 

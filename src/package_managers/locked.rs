@@ -10,13 +10,17 @@ use crate::layers::locked_venv::{
     InstallMode, LAYER_FORMAT, LockedVenvMetadata, install_locked_venv,
 };
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
-use crate::layers::tool::{Tool, ToolSource, restore_tool_layer};
+use crate::layers::tool::{Tool, restore_tool_layer};
 use crate::layers::venv::Venv;
+use crate::layers::venv_settings::{fingerprint, restore_venv_settings_layer};
 use crate::package_managers::PackageManager;
-use crate::package_managers::pip::output::RedactingLineWriter;
+use crate::package_managers::local_sources;
+pub(crate) use crate::package_managers::local_sources::LocalSource;
+pub(crate) use crate::package_managers::lock_files::{
+    quoted_after, toml_local_sources, toml_lock_hashes,
+};
 pub(crate) use crate::package_name::normalize_name;
 use crate::runtime::PythonRuntime;
-use crate::wheels::index::{PackageIndex, ca_bundle};
 use bullet_stream::global::print;
 use bullet_stream::style;
 use fun_run::{CmdError, CommandWithName};
@@ -95,8 +99,17 @@ pub(crate) trait LockedManager {
     /// plus the buildpack's settings for this tool.
     fn tool_env(env: &Env, runtime: &PythonRuntime, venv_dir: &Path, cache_dir: &Path) -> Env;
 
-    /// The arguments of each command to run, in order.
-    fn commands(app_dir: &Path, mode: InstallMode) -> Vec<Vec<String>>;
+    /// Whether [`LockedManager::commands`] reinstall the local packages they are told to. When
+    /// they do not, those are uninstalled (with uv) before the commands run, so that the tool
+    /// installs them afresh.
+    const REINSTALLS_LOCAL_PACKAGES: bool;
+
+    /// The arguments of each command to run, in order. `reinstall` names the local packages whose
+    /// sources changed (in an existing environment).
+    fn commands(app_dir: &Path, mode: InstallMode, reinstall: &[String]) -> Vec<Vec<String>>;
+
+    /// The local packages (folders and files in the app) that the lock refers to.
+    fn local_sources(lock: &str) -> Vec<LocalSource>;
 
     /// Reads the (captured) output of a failed command.
     fn classify(output: &str) -> LockedFailure;
@@ -122,7 +135,13 @@ pub(crate) fn install<M: LockedManager>(
     let contents = read_files(&context.app_dir, M::FILES)
         .map_err(|(file, error)| LockedInstallError::ReadFile { file, error })
         .map_err(BuildpackError::LockedInstall)?;
-    let (env_names, env_sha256) = fingerprint(&runtime.build_env, M::is_setting);
+    let env_names = settings(&runtime.build_env, M::is_setting);
+    let settings_layer =
+        restore_venv_settings_layer(context, fingerprint(&runtime.build_env, &env_names, &[]))?;
+    let lock = contents
+        .get(M::FILES[0])
+        .map(|lock| String::from_utf8_lossy(lock).to_string())
+        .unwrap_or_default();
     let metadata = LockedVenvMetadata {
         layer_format: LAYER_FORMAT,
         package_manager: M::PACKAGE_MANAGER.to_string(),
@@ -135,40 +154,77 @@ pub(crate) fn install<M: LockedManager>(
             .map(|(file, bytes)| (file.clone(), hex::encode(Sha256::digest(bytes))))
             .collect(),
         env_names,
-        env_sha256,
+        local_sources: local_sources::fingerprints(&context.app_dir, &M::local_sources(&lock)),
     };
-    let lock_hashes = contents
-        .get(M::FILES[0])
-        .map(|lock| M::lock_hashes(&String::from_utf8_lossy(lock)))
-        .unwrap_or_default();
+    let lock_hashes = M::lock_hashes(&lock);
 
     install_locked_venv(
         context,
         runtime,
         &metadata,
+        &settings_layer,
         &runtime.build_env,
         &lock_hashes,
-        |venv_dir, venv_env, mode| {
+        |venv_dir, venv_env, mode, reinstall| {
             let tool = match &tool_layer {
-                Some(tool_layer) => {
-                    let index = PackageIndex::from_env(&runtime.build_env)
-                        .map_err(BuildpackError::InvalidIndexUrl)?;
-                    let ca_bundle = ca_bundle(&runtime.build_env);
-                    let source = ToolSource {
-                        index: &index,
-                        ca_bundle: ca_bundle.as_deref(),
-                    };
-                    tool_layer.install(runtime, uv, &source, &runtime.build_env)?
-                }
+                Some(tool_layer) => tool_layer.install(runtime, uv, &runtime.build_env)?,
                 None => uv.binary.clone(),
             };
+            if !reinstall.is_empty() && !M::REINSTALLS_LOCAL_PACKAGES {
+                uninstall::<M>(uv, venv_dir, reinstall, &runtime.build_env)?;
+            }
             let env = M::tool_env(venv_env, runtime, venv_dir, &cache_dir);
-            for args in M::commands(&context.app_dir, mode) {
+            for args in M::commands(&context.app_dir, mode, reinstall) {
                 run::<M>(&tool, &args, &context.app_dir, &env)?;
             }
             Ok(())
         },
     )
+}
+
+/// Uninstalls the local packages `names` from the environment with uv, so that a tool that would
+/// keep them (same name, version and path) installs their changed sources afresh.
+fn uninstall<M: LockedManager>(
+    uv: &Uv,
+    venv_dir: &Path,
+    names: &[String],
+    env: &Env,
+) -> libcnb::Result<(), BuildpackError> {
+    let shown = format!("uv pip uninstall {}", names.join(" "));
+    print::sub_bullet(format!(
+        "Removing the local {} {}, to install {} sources afresh",
+        if names.len() == 1 {
+            "package"
+        } else {
+            "packages"
+        },
+        names.join(", "),
+        if names.len() == 1 {
+            "its changed"
+        } else {
+            "their changed"
+        },
+    ));
+    let output = uv
+        .command(&crate::layers::tool::uv_env(env))
+        .args(["pip", "uninstall", "--no-config", "--python"])
+        .arg(venv_dir.join("bin/python"))
+        .args(names)
+        .output();
+    let error = match output {
+        Ok(output) if output.status.success() => return Ok(()),
+        Ok(output) => LockedInstallError::Failed {
+            package_manager: M::PACKAGE_MANAGER,
+            command: shown,
+            failure: LockedFailure::Other,
+            status: output.status.code(),
+        },
+        Err(error) => LockedInstallError::Spawn {
+            command: shown,
+            error,
+        },
+    };
+    Err(BuildpackError::LockedInstall(error).into())
 }
 
 /// Runs the tool, streamed with credentials redacted; a failure is classified from its output.
@@ -187,12 +243,7 @@ fn run<M: LockedManager>(
         .envs(env);
     let result = print::sub_stream_with(
         format!("Running {}", style::command(&shown)),
-        |stdout, stderr| {
-            command.named(&shown).stream_output(
-                RedactingLineWriter::new(stdout),
-                RedactingLineWriter::new(stderr),
-            )
-        },
+        |stdout, stderr| command.named(&shown).stream_output(stdout, stderr),
     );
     let error = match result {
         Ok(_) => return Ok(()),
@@ -234,24 +285,15 @@ fn read_files(
     Ok(contents)
 }
 
-/// The names of the variables of `env` that `is_setting`, and a SHA-256 of their names and
-/// values. Only the hash is kept: values can hold passwords.
-pub(crate) fn fingerprint(env: &Env, is_setting: fn(&str) -> bool) -> (Vec<String>, String) {
+/// The names of the variables of `env` that `is_setting` (their values are fingerprinted in the
+/// `venv-settings` layer).
+pub(crate) fn settings(env: &Env, is_setting: fn(&str) -> bool) -> Vec<String> {
     let names: BTreeSet<String> = env
         .iter()
         .map(|(name, _)| name.to_string_lossy().to_string())
         .filter(|name| is_setting(name))
         .collect();
-    let mut hasher = Sha256::new();
-    for name in &names {
-        hasher.update(name.as_bytes());
-        hasher.update(b"=");
-        if let Some(value) = env.get(name) {
-            hasher.update(value.as_encoded_bytes());
-        }
-        hasher.update(b"\0");
-    }
-    (names.into_iter().collect(), hex::encode(hasher.finalize()))
+    names.into_iter().collect()
 }
 
 /// `env` without the variables `names`.
@@ -280,75 +322,18 @@ pub(crate) fn is_credential(name: &str) -> bool {
     .any(|part| name.contains(part))
 }
 
-/// Packages named in backquotes after `prefix`: uv's ``Failed to download `six==1.17.99` ``.
-pub(crate) fn quoted_after(output: &str, prefix: &str) -> Vec<String> {
-    let mut packages: Vec<String> = Vec::new();
-    for line in output.lines() {
-        let Some((_, rest)) = line.split_once(prefix) else {
-            continue;
-        };
-        let Some(quoted) = rest.trim_start().strip_prefix('`') else {
-            continue;
-        };
-        if let Some((package, _)) = quoted.split_once('`')
-            && !packages.iter().any(|p| p == package)
-        {
-            packages.push(package.to_string());
-        }
-    }
-    packages
-}
-
-/// The artifact hashes of every `[[package]]` of a TOML lock (uv.lock, poetry.lock) for the SBOM,
-/// keyed by normalized name; `artifact_hashes` reads one package's hashes. An unreadable lock
-/// gives none (the install itself reports it).
-pub(crate) fn toml_lock_hashes(
-    lock: &str,
-    artifact_hashes: impl Fn(&toml::Value) -> Vec<String>,
-) -> HashMap<String, Vec<String>> {
-    let Ok(lock) = toml::from_str::<toml::Table>(lock) else {
-        return HashMap::new();
-    };
-    let mut hashes: HashMap<String, Vec<String>> = HashMap::new();
-    for package in lock
-        .get("package")
-        .and_then(toml::Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let Some(name) = package.get("name").and_then(toml::Value::as_str) else {
-            continue;
-        };
-        let found = artifact_hashes(package);
-        if !found.is_empty() {
-            hashes
-                .entry(normalize_name(name))
-                .or_default()
-                .extend(found);
-        }
-    }
-    hashes
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(vars: &[(&str, &str)]) -> Env {
-        let mut env = Env::new();
-        for (name, value) in vars {
-            env.insert(name, value);
-        }
-        env
-    }
+    use crate::test_support::env;
 
     fn is_uv_setting(name: &str) -> bool {
         name.starts_with("UV_") && !is_credential(name)
     }
 
     #[test]
-    fn fingerprint_names_settings_and_hides_values() {
-        let (names, sha256) = fingerprint(
+    fn settings_are_named_and_credentials_are_not_settings() {
+        let names = settings(
             &env(&[
                 ("UV_INDEX_URL", "https://u:secret@i/simple"),
                 ("UV_INDEX_PRIVATE_PASSWORD", "secret"),
@@ -357,18 +342,6 @@ mod tests {
             is_uv_setting,
         );
         assert_eq!(names, ["UV_INDEX_URL"]);
-        assert_eq!(sha256.len(), 64);
-        let (_, other) = fingerprint(&env(&[("UV_INDEX_URL", "https://b/simple")]), is_uv_setting);
-        assert_ne!(sha256, other);
-        // A rotated credential is not a change.
-        let (_, rotated) = fingerprint(
-            &env(&[
-                ("UV_INDEX_URL", "https://u:secret@i/simple"),
-                ("UV_INDEX_PRIVATE_PASSWORD", "rotated"),
-            ]),
-            is_uv_setting,
-        );
-        assert_eq!(sha256, rotated);
     }
 
     #[test]
@@ -377,19 +350,5 @@ mod tests {
         std::fs::write(app.path().join("uv.lock"), "lock").unwrap();
         let contents = read_files(app.path(), &["uv.lock", "uv.toml"]).unwrap();
         assert_eq!(contents.keys().collect::<Vec<_>>(), ["uv.lock"]);
-    }
-
-    #[test]
-    fn quoted_packages_are_collected_once() {
-        let output = "error: Failed to download `six==1.17.99`\n  cause: x\n\
-                      error: Failed to download `six==1.17.99`\nFailed to build `a @ file:///w/a`";
-        assert_eq!(quoted_after(output, "Failed to download"), ["six==1.17.99"]);
-        assert_eq!(quoted_after(output, "Failed to build"), ["a @ file:///w/a"]);
-    }
-
-    #[test]
-    fn names_are_normalized() {
-        assert_eq!(normalize_name("Typing_Extensions"), "typing-extensions");
-        assert_eq!(normalize_name("zope.interface"), "zope-interface");
     }
 }

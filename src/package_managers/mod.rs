@@ -1,5 +1,7 @@
 //! Which package manager an app uses, and installing its dependencies with it.
 
+pub(crate) mod local_sources;
+pub(crate) mod lock_files;
 pub(crate) mod locked;
 pub(crate) mod pip;
 pub(crate) mod pipenv;

@@ -10,8 +10,9 @@
 use crate::layers::locked_venv::InstallMode;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
+use crate::package_managers::local_sources;
 use crate::package_managers::locked::{
-    LockedFailure, LockedManager, is_credential, normalize_name, without,
+    LocalSource, LockedFailure, LockedManager, is_credential, normalize_name, without,
 };
 use crate::package_managers::pip::output::{self, PipFailure};
 use crate::runtime::PythonRuntime;
@@ -74,7 +75,11 @@ impl LockedManager for Pipenv {
         env
     }
 
-    fn commands(_app_dir: &Path, mode: InstallMode) -> Vec<Vec<String>> {
+    /// `pipenv install --deploy` installs what is not installed yet, and may keep a path
+    /// dependency whose name and version are unchanged: a changed one is uninstalled first.
+    const REINSTALLS_LOCAL_PACKAGES: bool = false;
+
+    fn commands(_app_dir: &Path, mode: InstallMode, _reinstall: &[String]) -> Vec<Vec<String>> {
         let mut commands = vec![vec!["install".to_string(), "--deploy".to_string()]];
         if mode == InstallMode::Existing {
             commands.push(vec!["clean".to_string()]);
@@ -117,6 +122,35 @@ impl LockedManager for Pipenv {
             }
             _ => LockedFailure::Other,
         }
+    }
+
+    /// `"path": "./mylib"` (with `"editable": true` for an editable one) or `"file": "..."` that
+    /// is not a URL, in the `default` packages (the ones installed).
+    fn local_sources(lock: &str) -> Vec<LocalSource> {
+        let Ok(lock) = serde_json::from_str::<serde_json::Value>(lock) else {
+            return Vec::new();
+        };
+        let Some(packages) = lock.get("default").and_then(serde_json::Value::as_object) else {
+            return Vec::new();
+        };
+        packages
+            .iter()
+            .filter_map(|(name, package)| {
+                let path = ["path", "file"]
+                    .iter()
+                    .find_map(|key| package.get(*key)?.as_str())
+                    .filter(|path| local_sources::is_local_path(path))?;
+                let editable = package
+                    .get("editable")
+                    .and_then(serde_json::Value::as_bool)
+                    .unwrap_or(false);
+                Some(LocalSource {
+                    name: name.clone(),
+                    path: path.to_string(),
+                    editable,
+                })
+            })
+            .collect()
     }
 
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {

@@ -9,7 +9,7 @@ use crate::layers::locked_venv::InstallMode;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LockedFailure, LockedManager, is_credential, toml_lock_hashes,
+    LocalSource, LockedFailure, LockedManager, is_credential, toml_local_sources, toml_lock_hashes,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -71,7 +71,11 @@ impl LockedManager for Poetry {
         env
     }
 
-    fn commands(app_dir: &Path, _mode: InstallMode) -> Vec<Vec<String>> {
+    /// `poetry sync` skips a path dependency whose name, version and path are unchanged
+    /// ("Already installed"): a changed one is uninstalled first, so that it is installed again.
+    const REINSTALLS_LOCAL_PACKAGES: bool = false;
+
+    fn commands(app_dir: &Path, _mode: InstallMode, _reinstall: &[String]) -> Vec<Vec<String>> {
         let pyproject = std::fs::read_to_string(app_dir.join("pyproject.toml")).ok();
         let mut args = vec!["sync", "--only", "main"];
         if !installs_root(pyproject.as_deref()) {
@@ -143,6 +147,22 @@ impl LockedManager for Poetry {
             return LockedFailure::IndexUnreachable { certificate };
         }
         LockedFailure::Other
+    }
+
+    /// `[package.source] type = "directory"` (editable with `develop = true`) or `"file"`.
+    fn local_sources(lock: &str) -> Vec<LocalSource> {
+        toml_local_sources(lock, |package| {
+            let source = package.get("source")?;
+            let path = source.get("url")?.as_str()?.to_string();
+            match source.get("type")?.as_str()? {
+                "directory" => {
+                    let develop = package.get("develop").and_then(toml::Value::as_bool);
+                    Some((path, develop.unwrap_or(false)))
+                }
+                "file" => Some((path, false)),
+                _ => None,
+            }
+        })
     }
 
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {

@@ -10,7 +10,8 @@ use crate::layers::locked_venv::InstallMode;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LockedFailure, LockedManager, is_credential, quoted_after, toml_lock_hashes, without,
+    LocalSource, LockedFailure, LockedManager, is_credential, quoted_after, toml_local_sources,
+    toml_lock_hashes, without,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -64,14 +65,36 @@ impl LockedManager for Uv {
         env
     }
 
-    fn commands(_app_dir: &Path, _mode: InstallMode) -> Vec<Vec<String>> {
+    /// `uv sync` keeps a local package whose name, version and path are unchanged (its cache
+    /// keys are the package's `pyproject.toml`/`setup.*` only): `--reinstall-package` makes it
+    /// build and install the changed sources.
+    const REINSTALLS_LOCAL_PACKAGES: bool = true;
+
+    fn commands(_app_dir: &Path, _mode: InstallMode, reinstall: &[String]) -> Vec<Vec<String>> {
         // `uv sync` installs what the lock has and removes what it does not, in a new
         // environment or an existing one alike.
-        vec![
-            ["sync", "--locked", "--no-default-groups"]
-                .map(String::from)
-                .to_vec(),
-        ]
+        let mut args: Vec<String> = ["sync", "--locked", "--no-default-groups"]
+            .map(String::from)
+            .to_vec();
+        for name in reinstall {
+            args.extend(["--reinstall-package".to_string(), name.clone()]);
+        }
+        vec![args]
+    }
+
+    /// `source = { directory = ... }` or `{ path = ... }` (a folder or a file, not editable) and
+    /// `{ editable = ... }` (the project itself, workspace members, editable path dependencies).
+    /// `{ virtual = ... }` projects are not installed.
+    fn local_sources(lock: &str) -> Vec<LocalSource> {
+        toml_local_sources(lock, |package| {
+            let source = package.get("source")?;
+            let (path, editable) = [("directory", false), ("path", false), ("editable", true)]
+                .into_iter()
+                .find_map(|(key, editable)| {
+                    Some((source.get(key)?.as_str()?.to_string(), editable))
+                })?;
+            Some((path, editable))
+        })
     }
 
     fn classify(output: &str) -> LockedFailure {

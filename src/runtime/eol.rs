@@ -25,6 +25,29 @@ impl YearMonth {
     }
 }
 
+impl std::str::FromStr for YearMonth {
+    type Err = ();
+
+    /// `YYYY-MM`, or a `YYYY-MM-DD` date (the day is not needed).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.trim().split('-');
+        let year = parts.next().filter(|y| y.len() == 4).ok_or(())?;
+        let month = parts.next().filter(|m| m.len() == 2).ok_or(())?;
+        let day = parts.next();
+        if parts.next().is_some() || day.is_some_and(|d| d.len() != 2 || d.parse::<u32>().is_err())
+        {
+            return Err(());
+        }
+        let year: u32 = year.parse().map_err(|_| ())?;
+        let month: u32 = month.parse().map_err(|_| ())?;
+        if (1..=12).contains(&month) && year >= 1970 {
+            Ok(Self { year, month })
+        } else {
+            Err(())
+        }
+    }
+}
+
 impl fmt::Display for YearMonth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{:02}", self.year, self.month)
@@ -123,6 +146,22 @@ mod tests {
     use crate::runtime::manifest::RuntimeManifest;
 
     const TODAY: YearMonth = YearMonth::new(2026, 11);
+
+    #[test]
+    fn a_month_is_read_from_a_month_or_a_date() {
+        assert_eq!("2026-12".parse(), Ok(YearMonth::new(2026, 12)));
+        assert_eq!(" 2029-01-31".parse(), Ok(YearMonth::new(2029, 1)));
+        for invalid in [
+            "2026",
+            "2026-13",
+            "26-01",
+            "2026-1",
+            "2026-01-1",
+            "Dec 2026",
+        ] {
+            assert_eq!(invalid.parse::<YearMonth>(), Err(()), "{invalid}");
+        }
+    }
 
     #[test]
     fn versions_past_end_of_life_warn_for_a_year_then_are_refused() {

@@ -1,7 +1,74 @@
-//! Shaping an unpacked python-build-standalone tree into the runtime layer.
+//! Shaping an unpacked python-build-standalone tree into the runtime layer: what of the archive
+//! is kept (not its own pip, and bytecode at one optimization level only), and the interpreter's
+//! names.
 
 use crate::python_version::{PythonVariant, PythonVersion};
+use std::fmt;
 use std::path::Path;
+
+/// The optimization level the app's Python runs with (`PYTHONOPTIMIZE`): which of the standard
+/// library's three compiled files per module (`.pyc`, `.opt-1.pyc`, `.opt-2.pyc`) the runtime
+/// keeps. Python only ever reads the one of its level, so the others are dead weight in the image.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum BytecodeLevel {
+    /// No `-O`: `.pyc`.
+    #[default]
+    Plain,
+    /// `-O` (`PYTHONOPTIMIZE=1`): `.opt-1.pyc`.
+    Optimized,
+    /// `-OO` (`PYTHONOPTIMIZE=2` or more): `.opt-2.pyc`.
+    OptimizedWithoutDocstrings,
+}
+
+impl BytecodeLevel {
+    /// As Python reads `PYTHONOPTIMIZE`: unset or empty is 0, an integer is that many `-O`, any
+    /// other text is one `-O`.
+    pub(crate) fn from_pythonoptimize(value: Option<&str>) -> Self {
+        let Some(value) = value.map(str::trim).filter(|value| !value.is_empty()) else {
+            return Self::Plain;
+        };
+        match value.parse::<i64>() {
+            Ok(level) if level <= 0 => Self::Plain,
+            Ok(1) | Err(_) => Self::Optimized,
+            Ok(_) => Self::OptimizedWithoutDocstrings,
+        }
+    }
+
+    pub(crate) fn as_number(self) -> u8 {
+        match self {
+            Self::Plain => 0,
+            Self::Optimized => 1,
+            Self::OptimizedWithoutDocstrings => 2,
+        }
+    }
+
+    /// The suffix of this level's compiled files.
+    fn suffix(self) -> &'static str {
+        match self {
+            Self::Plain => ".pyc",
+            Self::Optimized => ".opt-1.pyc",
+            Self::OptimizedWithoutDocstrings => ".opt-2.pyc",
+        }
+    }
+}
+
+impl fmt::Display for BytecodeLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.as_number(), self.suffix())
+    }
+}
+
+/// The level of a compiled file (`x.cpython-313.opt-1.pyc`), `None` for any other file.
+fn bytecode_level_of(name: &str) -> Option<BytecodeLevel> {
+    let stem = name.strip_suffix(".pyc")?;
+    Some(if stem.ends_with(".opt-1") {
+        BytecodeLevel::Optimized
+    } else if stem.ends_with(".opt-2") {
+        BytecodeLevel::OptimizedWithoutDocstrings
+    } else {
+        BytecodeLevel::Plain
+    })
+}
 
 /// The versioned interpreter: `python3.13`, or `python3.13t` for a free-threaded build.
 pub(crate) fn interpreter_name(version: &PythonVersion, variant: PythonVariant) -> String {
@@ -38,16 +105,26 @@ pub(crate) fn ensure_interpreter_links(
 }
 
 /// Whether an archive entry (its path below the archive's `python/` folder) belongs in the
-/// runtime layer. The archives ship pip installed in the runtime's site-packages (with `bin/pip*`
-/// scripts): the app's dependencies are installed with the buildpack's own pinned pip (a
-/// build-only layer), so this copy would only put an unpinned pip on the app's `PATH` in the
-/// image. It is skipped while unpacking, never written. `ensurepip` stays, for apps that create
-/// virtual environments of their own.
+/// runtime layer; what does not is skipped while unpacking, never written:
+/// - compiled files of another optimization level than `level`;
+/// - the pip the archives ship installed in the runtime's site-packages (with `bin/pip*`
+///   scripts): the app's dependencies are installed with the buildpack's own pinned pip (a
+///   build-only layer), so this copy would only put an unpinned pip on the app's `PATH` in the
+///   image. `ensurepip` stays, for apps that create virtual environments of their own.
 pub(crate) fn keep_in_runtime(
     path: &Path,
     version: &PythonVersion,
     variant: PythonVariant,
+    level: BytecodeLevel,
 ) -> bool {
+    let file_name = path.file_name().map(|name| name.to_string_lossy());
+    if file_name
+        .as_deref()
+        .and_then(bytecode_level_of)
+        .is_some_and(|file_level| file_level != level)
+    {
+        return false;
+    }
     let mut components = path.components().map(|c| c.as_os_str().to_string_lossy());
     match (components.next().as_deref(), components.next()) {
         (Some("bin"), Some(name)) => !(name == "pip" || name.starts_with("pip3")),
@@ -103,9 +180,59 @@ mod tests {
     }
 
     #[test]
+    fn only_the_bytecode_of_one_level_is_kept() {
+        let version: PythonVersion = "3.13.5".parse().unwrap();
+        let files = [
+            "lib/python3.13/__pycache__/os.cpython-313.pyc",
+            "lib/python3.13/__pycache__/os.cpython-313.opt-1.pyc",
+            "lib/python3.13/__pycache__/os.cpython-313.opt-2.pyc",
+        ];
+        for (level, kept) in [
+            (BytecodeLevel::Plain, files[0]),
+            (BytecodeLevel::Optimized, files[1]),
+            (BytecodeLevel::OptimizedWithoutDocstrings, files[2]),
+        ] {
+            for file in files {
+                let keep =
+                    keep_in_runtime(Path::new(file), &version, PythonVariant::Default, level);
+                assert_eq!(keep, file == kept, "{level}: {file}");
+            }
+            // Sources and everything else are kept at every level.
+            assert!(keep_in_runtime(
+                Path::new("lib/python3.13/os.py"),
+                &version,
+                PythonVariant::Default,
+                level
+            ));
+        }
+    }
+
+    #[test]
+    fn the_level_is_read_as_python_reads_pythonoptimize() {
+        for (value, level) in [
+            (None, 0),
+            (Some(""), 0),
+            (Some("0"), 0),
+            (Some("1"), 1),
+            (Some(" 2 "), 2),
+            (Some("5"), 2),
+            (Some("yes"), 1),
+            (Some("-1"), 0),
+        ] {
+            assert_eq!(
+                BytecodeLevel::from_pythonoptimize(value).as_number(),
+                level,
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
     fn bundled_pip_is_left_out_but_ensurepip_stays() {
         let version: PythonVersion = "3.13.5".parse().unwrap();
-        let keep = |path: &str, variant| keep_in_runtime(Path::new(path), &version, variant);
+        let keep = |path: &str, variant| {
+            keep_in_runtime(Path::new(path), &version, variant, BytecodeLevel::Plain)
+        };
         for dropped in [
             "bin/pip",
             "bin/pip3",

@@ -17,7 +17,7 @@ pub(crate) fn select_runtime<'m>(
     manifest: &'m RuntimeManifest,
     arch: Arch,
 ) -> Result<&'m RuntimeEntry, BuildpackError> {
-    let today = eol::this_month();
+    let today = config.eol_date.unwrap_or_else(eol::this_month);
     // Read before the runtime layer is handled: it holds the previous build's version.
     let inputs = python_version_source::read_inputs(
         &context.app_dir,

@@ -215,14 +215,7 @@ fn unescape_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(vars: &[(&str, &str)]) -> Env {
-        let mut env = Env::new();
-        for (name, value) in vars {
-            env.insert(name, value);
-        }
-        env
-    }
+    use crate::test_support::env;
 
     #[test]
     fn the_first_index_setting_wins_and_pypi_is_the_default() {

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod cyclonedx;
+pub mod http_request;
 pub mod private_index;
 pub mod pypi_mirror;
 pub mod runtime_server;
@@ -169,8 +170,14 @@ pub fn run_build(config: &BuildConfig) -> BuildOutput {
     runner().build(config).expect("the runner itself failed")
 }
 
+/// The month the end-of-life rules are applied at in the tests, so that no test depends on
+/// today's date: then 3.9 is refused, 3.10 warns, and 3.11 and 3.13 (the fixture runtimes) are
+/// supported.
+pub const EOL_DATE: &str = "2026-12";
+
 pub fn default_env() -> Vec<(String, String)> {
     let mut env = runtime_source().build_env();
+    env.push(("BP_PYTHON_EOL_DATE".to_string(), EOL_DATE.to_string()));
     for name in FORWARDED_ENV {
         if let Ok(value) = std::env::var(name) {
             env.push((name.to_string(), value));

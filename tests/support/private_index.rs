@@ -4,7 +4,8 @@
 //! without the right `Authorization` header.
 #![allow(dead_code, unreachable_pub)]
 
-use std::io::{BufRead, BufReader, Write};
+use super::http_request::Request;
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -51,30 +52,9 @@ impl PrivateIndex {
 }
 
 fn handle(mut stream: TcpStream, root: &Path, expected: &str) -> std::io::Result<IndexRequest> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut authorized = false;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("authorization")
-            && value.trim() == expected
-        {
-            authorized = true;
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("/")
-        .to_string();
+    let request = Request::read(&stream)?;
+    let authorized = request.header("authorization") == Some(expected);
+    let path = request.path().to_string();
     let (status, content_type, body) = if authorized {
         match file_for(root, &path) {
             Some(file) => {

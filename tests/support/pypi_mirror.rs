@@ -1,16 +1,28 @@
 //! A pull-through mirror of PyPI on 127.0.0.1, like the ones platforms run for air-gapped builds
 //! (devpi, Artifactory, Nexus): `/simple/<project>/` is PyPI's page for the project with its file
 //! links pointing at the mirror's own `/files/...`, which serves PyPI's file. Every request is
-//! recorded, and one file can be served with a changed byte (a mirror serving the wrong file).
+//! recorded, and one file can be served with a changed byte (a mirror serving the wrong file) or
+//! left out of its project's page (a mirror without it).
 #![allow(dead_code, unreachable_pub)]
 
+use super::http_request::Request;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex, OnceLock};
 
 const PYPI_SIMPLE: &str = "https://pypi.org/simple/";
 const PYPI_FILES: &str = "https://files.pythonhosted.org/";
+
+/// What the mirror does wrong, if anything.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    None,
+    /// Serves the file of this name with its last byte changed.
+    Tampered(String),
+    /// Leaves the file of this name out of its project's page.
+    Missing(String),
+}
 
 /// A running mirror; the server thread lives as long as the test process.
 pub struct PypiMirror {
@@ -19,18 +31,17 @@ pub struct PypiMirror {
 }
 
 impl PypiMirror {
-    /// Serves PyPI, with the file named `tampered` (if any) changed by one byte.
-    pub fn start(tampered: Option<&str>) -> Self {
+    /// Serves PyPI, with `fault`.
+    pub fn start(fault: Fault) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&requests);
-        let tampered = tampered.map(str::to_string);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (log, tampered) = (Arc::clone(&log), tampered.clone());
+                let (log, fault) = (Arc::clone(&log), fault.clone());
                 std::thread::spawn(move || {
-                    let _ = handle(stream, port, tampered.as_deref(), &log);
+                    let _ = handle(stream, port, &fault, &log);
                 });
             }
         });
@@ -62,34 +73,29 @@ impl PypiMirror {
 fn handle(
     mut stream: TcpStream,
     port: u16,
-    tampered: Option<&str>,
+    fault: &Fault,
     log: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
+    let path = Request::read(&stream)?.target;
     log.lock().unwrap().push(path.clone());
     let response = if let Some(project) = path.strip_prefix("/simple/") {
         upstream(&format!("{PYPI_SIMPLE}{project}")).map(|page| {
-            let page = String::from_utf8_lossy(&page)
+            let mut page = String::from_utf8_lossy(&page)
                 .replace(PYPI_FILES, &format!("http://127.0.0.1:{port}/files/"));
+            if let Fault::Missing(name) = fault {
+                page = page
+                    .lines()
+                    .filter(|line| !line.contains(name.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+            }
             ("text/html", page.into_bytes())
         })
     } else if let Some(file) = path.strip_prefix("/files/") {
         let file = file.split('#').next().unwrap_or(file);
         upstream(&format!("{PYPI_FILES}{file}")).map(|mut bytes| {
-            if tampered.is_some_and(|name| file.ends_with(&format!("/{name}")))
+            if let Fault::Tampered(name) = fault
+                && file.ends_with(&format!("/{name}"))
                 && let Some(last) = bytes.last_mut()
             {
                 *last ^= 0xff;

@@ -2,7 +2,8 @@
 #![allow(dead_code, unreachable_pub)]
 //! download, checksum and unpack path without reaching GitHub.
 
-use std::io::{BufRead, BufReader, Write};
+use super::http_request::Request;
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -130,17 +131,8 @@ fn serve_dir(dir: PathBuf) -> String {
 }
 
 fn handle(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Drain the headers.
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 || line == "\r\n" {
-            break;
-        }
-    }
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let request = Request::read(&stream)?;
+    let path = request.path();
     // Any folder prefix is accepted, so the same server also acts as a mirror
     // (`<base>/<release>/<file>`); `%2B` is how release URLs spell `+`.
     let name = path

@@ -1,7 +1,6 @@
 //! pip's output: streamed with credentials redacted, and read to say what went wrong.
 
 use crate::redact::redact_urls;
-use std::io::{self, Write};
 
 /// What a failed pip run's output says went wrong, most specific first.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -176,52 +175,6 @@ fn failed_builds(lines: &[&str]) -> Vec<String> {
 pub(crate) fn tail(output: &str, max: usize) -> String {
     let lines: Vec<&str> = output.lines().collect();
     redact_urls(&lines[lines.len().saturating_sub(max)..].join("\n"))
-}
-
-/// Passes output on line by line, with the user-info of every URL redacted. A partial last line
-/// is passed on at flush and drop.
-pub(crate) struct RedactingLineWriter<W: Write> {
-    inner: W,
-    buffer: Vec<u8>,
-}
-
-impl<W: Write> RedactingLineWriter<W> {
-    pub(crate) fn new(inner: W) -> Self {
-        Self {
-            inner,
-            buffer: Vec::new(),
-        }
-    }
-
-    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
-        self.inner
-            .write_all(redact_urls(&String::from_utf8_lossy(line)).as_bytes())
-    }
-}
-
-impl<W: Write> Write for RedactingLineWriter<W> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.buffer.extend_from_slice(bytes);
-        while let Some(newline) = self.buffer.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.buffer.drain(..=newline).collect();
-            self.write_line(&line)?;
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if !self.buffer.is_empty() {
-            let line = std::mem::take(&mut self.buffer);
-            self.write_line(&line)?;
-        }
-        self.inner.flush()
-    }
-}
-
-impl<W: Write> Drop for RedactingLineWriter<W> {
-    fn drop(&mut self) {
-        let _ = self.flush();
-    }
 }
 
 #[cfg(test)]

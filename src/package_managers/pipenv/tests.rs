@@ -4,11 +4,11 @@ use super::*;
 fn an_existing_environment_is_cleaned_after_the_install() {
     let app = Path::new("/workspace");
     assert_eq!(
-        Pipenv::commands(app, InstallMode::New),
+        Pipenv::commands(app, InstallMode::New, &[]),
         vec![vec!["install", "--deploy"]]
     );
     assert_eq!(
-        Pipenv::commands(app, InstallMode::Existing),
+        Pipenv::commands(app, InstallMode::Existing, &[]),
         vec![vec!["install", "--deploy"], vec!["clean"]]
     );
 }
@@ -134,4 +134,32 @@ fn lock_hashes_are_those_of_the_default_packages() {
     );
     assert!(!hashes.contains_key("typing-extensions"));
     assert!(Pipenv::lock_hashes("{").is_empty());
+}
+
+#[test]
+fn local_sources_are_read_from_the_lock() {
+    let lock = r#"{
+        "_meta": {},
+        "default": {
+            "mylib": {"path": "./mylib"},
+            "editable-lib": {"editable": true, "path": "./editable-lib"},
+            "vendored": {"file": "wheels/vendored-1.0-py3-none-any.whl"},
+            "remote": {"file": "https://example.com/remote-1.0.tar.gz"},
+            "six": {"hashes": ["sha256:00"], "version": "==1.17.0"}
+        },
+        "develop": {"devlib": {"path": "./devlib"}}
+    }"#;
+    let sources = Pipenv::local_sources(lock);
+    let summary: Vec<(&str, &str, bool)> = sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.path.as_str(), s.editable))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("editable-lib", "./editable-lib", true),
+            ("mylib", "./mylib", false),
+            ("vendored", "wheels/vendored-1.0-py3-none-any.whl", false),
+        ]
+    );
 }

@@ -26,7 +26,7 @@ fn sync_only_main_without_the_project_unless_packaged() {
     )
     .unwrap();
     assert_eq!(
-        Poetry::commands(app.path(), InstallMode::New),
+        Poetry::commands(app.path(), InstallMode::New, &[]),
         vec![vec![
             "sync",
             "--only",
@@ -38,7 +38,9 @@ fn sync_only_main_without_the_project_unless_packaged() {
         ]]
     );
     std::fs::write(app.path().join("pyproject.toml"), BUILD_SYSTEM).unwrap();
-    assert!(!Poetry::commands(app.path(), InstallMode::New)[0].contains(&"--no-root".to_string()));
+    assert!(
+        !Poetry::commands(app.path(), InstallMode::New, &[])[0].contains(&"--no-root".to_string())
+    );
 }
 
 #[test]
@@ -156,5 +158,58 @@ fn rejected_credentials() {
         LockedFailure::CredentialsRejected {
             packages: vec!["private-pkg (1.0.0)".to_string()]
         }
+    );
+}
+
+#[test]
+fn local_sources_are_read_from_the_lock() {
+    let lock = r#"
+[[package]]
+name = "mylib"
+version = "0.1.0"
+develop = false
+
+[package.source]
+type = "directory"
+url = "mylib"
+
+[[package]]
+name = "devlib"
+version = "0.1.0"
+develop = true
+
+[package.source]
+type = "directory"
+url = "../devlib"
+
+[[package]]
+name = "vendored"
+version = "1.0"
+
+[package.source]
+type = "file"
+url = "wheels/vendored-1.0-py3-none-any.whl"
+
+[[package]]
+name = "six"
+version = "1.17.0"
+
+[package.source]
+type = "legacy"
+url = "https://pypi.org/simple"
+reference = "pypi-simple"
+"#;
+    let sources = Poetry::local_sources(lock);
+    let summary: Vec<(&str, &str, bool)> = sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.path.as_str(), s.editable))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("mylib", "mylib", false),
+            ("devlib", "../devlib", true),
+            ("vendored", "wheels/vendored-1.0-py3-none-any.whl", false),
+        ]
     );
 }

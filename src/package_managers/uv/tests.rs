@@ -16,7 +16,7 @@ fn settings_are_uv_variables_but_not_credentials_or_neutral_ones() {
 #[test]
 fn sync_is_locked_and_without_dev_groups() {
     assert_eq!(
-        Uv::commands(Path::new("/workspace"), InstallMode::Existing),
+        Uv::commands(Path::new("/workspace"), InstallMode::Existing, &[]),
         vec![vec!["sync", "--locked", "--no-default-groups"]]
     );
 }
@@ -160,4 +160,73 @@ fn rejected_credentials() {
             packages: vec!["cnb-test-private-pkg==1.0.0".to_string()]
         }
     );
+}
+
+#[test]
+fn changed_local_packages_are_reinstalled() {
+    assert_eq!(
+        Uv::commands(
+            Path::new("/workspace"),
+            InstallMode::Existing,
+            &["mylib".to_string()]
+        ),
+        vec![vec![
+            "sync",
+            "--locked",
+            "--no-default-groups",
+            "--reinstall-package",
+            "mylib"
+        ]]
+    );
+}
+
+#[test]
+fn local_sources_are_read_from_the_lock() {
+    let lock = r#"
+version = 1
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+
+[[package]]
+name = "app-root"
+version = "0.1.0"
+source = { virtual = "." }
+
+[[package]]
+name = "mylib"
+version = "0.1.0"
+source = { directory = "mylib" }
+
+[[package]]
+name = "member"
+version = "0.1.0"
+source = { editable = "packages/member" }
+
+[[package]]
+name = "vendored"
+version = "1.0"
+source = { path = "wheels/vendored-1.0-py3-none-any.whl" }
+
+[[package]]
+name = "six"
+version = "1.17.0"
+source = { registry = "https://pypi.org/simple" }
+"#;
+    let local = |name: &str, path: &str, editable| LocalSource {
+        name: name.to_string(),
+        path: path.to_string(),
+        editable,
+    };
+    assert_eq!(
+        Uv::local_sources(lock),
+        vec![
+            local("app", ".", true),
+            local("mylib", "mylib", false),
+            local("member", "packages/member", true),
+            local("vendored", "wheels/vendored-1.0-py3-none-any.whl", false),
+        ]
+    );
+    assert!(Uv::local_sources("not toml").is_empty());
 }

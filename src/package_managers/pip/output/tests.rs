@@ -163,21 +163,3 @@ fn tail_keeps_the_last_lines_redacted() {
         "b\nhttps://***@x.example/c"
     );
 }
-
-#[test]
-fn writer_redacts_whole_lines_even_when_split() {
-    let mut out = Vec::new();
-    {
-        let mut writer = RedactingLineWriter::new(&mut out);
-        writer
-            .write_all(b"Looking in indexes: https://user:s3c")
-            .unwrap();
-        writer
-            .write_all(b"ret@idx.example/simple\nCollecting six\npartial https://a:b@h/")
-            .unwrap();
-    }
-    assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "Looking in indexes: https://***@idx.example/simple\nCollecting six\npartial https://***@h/"
-    );
-}

@@ -26,15 +26,18 @@ pub(super) struct Requirement {
 }
 
 /// The items of a requirements file with their (first) line numbers, after pip's line joining,
-/// comment removal and `${VAR}` substitution; the names of the variables used go to `variables`.
+/// comment removal and `${VAR}` substitution; the names of the variables used go to `variables`,
+/// and the lines as pip reads them (substituted), with credentials redacted, to `expanded`.
 pub(super) fn parse(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     variables: &mut BTreeSet<String>,
+    expanded_lines: &mut Vec<String>,
 ) -> Vec<(usize, Item)> {
     let mut items = Vec::new();
     for (line_number, raw) in logical_lines(text) {
         let expanded = expand_variables(&raw, lookup, variables);
+        expanded_lines.push(redact_urls(&expanded));
         let (args, options) = break_args_options(&expanded);
         if !args.is_empty() {
             let hashed = options

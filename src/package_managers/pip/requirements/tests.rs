@@ -125,7 +125,7 @@ fn lines_are_joined_and_comments_removed() {
 fn options_and_includes_are_parsed() {
     let text = "-r base.txt\n--constraint=constraints.txt\n-rother.txt\n-e .\n--editable ./lib\n\
                 -f ./wheels\n--index-url https://u:p@idx.example/simple\npkg==1 --hash=sha256:ab\n";
-    let items: Vec<Item> = parse(text, &no_env, &mut BTreeSet::new())
+    let items: Vec<Item> = parse(text, &no_env, &mut BTreeSet::new(), &mut Vec::new())
         .into_iter()
         .map(|(_, item)| item)
         .collect();
@@ -165,10 +165,21 @@ fn options_and_includes_are_parsed() {
 fn variables_are_substituted_and_recorded() {
     let lookup = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
     let mut variables = BTreeSet::new();
+    let mut expanded = Vec::new();
     let items = parse(
         "pkg @ https://${TOKEN}@git.example/pkg.whl\nother==${UNSET}\n${lower}\n",
         &lookup,
         &mut variables,
+        &mut expanded,
+    );
+    // The lines as pip reads them, credentials redacted: the token is substituted, then hidden.
+    assert_eq!(
+        expanded,
+        [
+            "pkg @ https://***@git.example/pkg.whl",
+            "other==${UNSET}",
+            "${lower}"
+        ]
     );
     assert_eq!(
         variables,
