@@ -247,7 +247,7 @@ fn variables_in_requirements_come_from_the_build_env() {
     support::assert_success(&changed);
     assert_contains(
         &changed.output,
-        "Recreating the virtual environment because environment variables that pip uses changed (SIX_VERSION)",
+        "Recreating the virtual environment because the settings of pip changed (SIX_VERSION)",
     );
     assert_contains(&changed.output, "Successfully installed six-1.15.0");
     assert_eq!(app.run_ok(SIX_VERSION), "1.15.0");

@@ -307,9 +307,10 @@ fn count_files(dir: &std::path::Path, suffix: &str) -> usize {
 
 #[test]
 fn the_runtime_keeps_the_bytecode_of_the_level_the_app_runs_with() {
-    let app = TestApp::new("python_3_13");
+    let app = TestApp::new("pip_pinned");
     app.build_ok();
     let python = app.layer_dir("python");
+    let venv = app.layer_dir("venv");
     let minor = &expected_version("3.13")[..4];
     let tag = format!("cpython-{}", minor.replace('.', ""));
     let plain = format!(".{tag}.pyc");
@@ -335,6 +336,13 @@ fn the_runtime_keeps_the_bytecode_of_the_level_the_app_runs_with() {
     assert!(count_files(&python, ".opt-1.pyc") > 100, "no .opt-1.pyc");
     assert_eq!(count_files(&python, &plain), 0);
     assert_eq!(count_files(&python, ".opt-2.pyc"), 0);
+    // The app's dependencies are compiled at the same level, in a new environment.
+    assert_contains(
+        &build.output,
+        "Recreating the virtual environment because the bytecode optimization level changed (0 to 1, from PYTHONOPTIMIZE)",
+    );
+    assert!(count_files(&venv, ".opt-1.pyc") > 0);
+    assert_eq!(count_files(&venv, &plain), 0);
     let json_bytecode = python.join(format!(
         "lib/python{minor}/json/__pycache__/__init__.{tag}.opt-1.pyc"
     ));

@@ -38,7 +38,7 @@ fn credentials_in_any_url_setting_never_show_in_the_output() {
         (
             "BP_PYTHON_RUNTIME_MIRROR",
             &format!(
-                "https://user:pa/ss{}#?@mirror.example/pbs?X-Amz-Signature={}",
+                "https://user:pa%2Fss{}%23@mirror.example/pbs?X-Amz-Signature={}",
                 SECRETS[1], SECRETS[3]
             ),
         ),
@@ -102,6 +102,6 @@ fn a_changed_password_changes_nothing_in_the_image_and_reinstalls_nothing() {
     assert_success(&other);
     assert_contains(
         &other.output,
-        "because environment variables that pip uses changed (PIP_INDEX_URL)",
+        "because the settings of pip changed (PIP_INDEX_URL)",
     );
 }

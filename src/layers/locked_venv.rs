@@ -12,7 +12,7 @@
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::errors::BuildpackError;
-use crate::layers::venv::{Venv, all_names, create_venv, venv_layer_env};
+use crate::layers::venv::{Venv, bytecode_level_reason, create_venv, venv_layer_env};
 use crate::layers::venv_settings::{self, SettingsChange, VenvSettingsLayer};
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
@@ -40,6 +40,8 @@ pub(crate) struct LockedVenvMetadata {
     pub(crate) package_manager: String,
     pub(crate) tool_version: String,
     pub(crate) python_version: String,
+    /// The optimization level its bytecode is compiled at (`PYTHONOPTIMIZE`).
+    pub(crate) bytecode_level: u8,
     pub(crate) distro_name: String,
     pub(crate) distro_version: String,
     /// The lock file, its manifest and the tool's config files that exist → SHA-256.
@@ -96,6 +98,12 @@ pub(crate) fn decide(
             old.python_version, new.python_version
         ));
     }
+    if old.bytecode_level != new.bytecode_level {
+        recreate.push(bytecode_level_reason(
+            old.bytecode_level,
+            new.bytecode_level,
+        ));
+    }
     if old.package_manager == new.package_manager && old.tool_version != new.tool_version {
         recreate.push(format!(
             "the {} version changed ({} to {})",
@@ -123,11 +131,7 @@ pub(crate) fn decide(
         let changed: Vec<&str> = changed.into_iter().collect();
         update.push(format!("{} changed", join_and(&changed)));
     }
-    update.extend(venv_settings::reason(
-        settings,
-        &new.package_manager,
-        &all_names(&old.env_names, &new.env_names),
-    ));
+    update.extend(venv_settings::reason(settings, &new.package_manager));
     // Local packages whose sources changed (new ones are installed anyway, being new in the lock).
     let reinstall: Vec<String> = new
         .local_sources

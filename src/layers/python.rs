@@ -231,6 +231,7 @@ impl PythonLayer<'_> {
             version: self.entry.version,
             variant: self.entry.variant,
             layer_dir: layer.path(),
+            bytecode_level: self.level,
             build_env: build_env::with_layer(base_env, &layer_env),
         })
     }

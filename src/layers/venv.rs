@@ -31,6 +31,8 @@ pub(crate) const LAYER_FORMAT: u32 = 2;
 pub(crate) struct VenvLayerMetadata {
     pub(crate) layer_format: u32,
     pub(crate) python_version: String,
+    /// The optimization level its bytecode is compiled at (`PYTHONOPTIMIZE`).
+    pub(crate) bytecode_level: u8,
     pub(crate) pip_version: String,
     pub(crate) distro_name: String,
     pub(crate) distro_version: String,
@@ -66,6 +68,12 @@ pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetada
             old.python_version, new.python_version
         ));
     }
+    if old.bytecode_level != new.bytecode_level {
+        reasons.push(bytecode_level_reason(
+            old.bytecode_level,
+            new.bytecode_level,
+        ));
+    }
     if old.pip_version != new.pip_version {
         reasons.push(format!(
             "the pip version changed ({} to {})",
@@ -95,10 +103,9 @@ pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetada
     reasons
 }
 
-/// The names of the variables of either build, for the reason a settings change gives.
-pub(crate) fn all_names<'a>(old: &'a [String], new: &'a [String]) -> Vec<&'a str> {
-    let names: BTreeSet<&str> = old.iter().chain(new).map(String::as_str).collect();
-    names.into_iter().collect()
+/// Why an environment compiled at another optimization level is recreated.
+pub(crate) fn bytecode_level_reason(old: u8, new: u8) -> String {
+    format!("the bytecode optimization level changed ({old} to {new}, from PYTHONOPTIMIZE)")
 }
 
 /// The reason to recreate a venv whose inputs did not change: requirements that can install
@@ -156,11 +163,7 @@ pub(crate) fn install_venv_layer(
             },
             restored_layer_action: &|old: &VenvLayerMetadata, _| {
                 let mut reasons = reasons_to_recreate(old, metadata);
-                reasons.extend(venv_settings::reason(
-                    &settings.change(),
-                    "pip",
-                    &all_names(&old.env_names, &metadata.env_names),
-                ));
+                reasons.extend(venv_settings::reason(&settings.change(), "pip"));
                 reasons.extend(not_reusable.clone());
                 if reasons.is_empty() {
                     (RestoredLayerAction::KeepLayer, reasons)
@@ -251,6 +254,7 @@ mod tests {
         VenvLayerMetadata {
             layer_format: LAYER_FORMAT,
             python_version: "3.13.5".to_string(),
+            bytecode_level: 0,
             pip_version: "26.3".to_string(),
             distro_name: "ubuntu".to_string(),
             distro_version: "24.04".to_string(),
@@ -289,6 +293,7 @@ mod tests {
     fn python_and_pip_changes_are_explained() {
         let new = VenvLayerMetadata {
             python_version: "3.13.6".to_string(),
+            bytecode_level: 1,
             pip_version: "26.4".to_string(),
             env_names: vec![
                 "PIP_EXTRA_INDEX_URL".to_string(),
@@ -300,12 +305,9 @@ mod tests {
             reasons_to_recreate(&metadata(), &new),
             vec![
                 "the Python version changed (3.13.5 to 3.13.6)",
+                "the bytecode optimization level changed (0 to 1, from PYTHONOPTIMIZE)",
                 "the pip version changed (26.3 to 26.4)",
             ]
-        );
-        assert_eq!(
-            all_names(&metadata().env_names, &new.env_names),
-            ["PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL"]
         );
     }
 

@@ -12,7 +12,7 @@ use crate::layers::locked_venv::{
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::tool::{Tool, restore_tool_layer};
 use crate::layers::venv::Venv;
-use crate::layers::venv_settings::{fingerprint, restore_venv_settings_layer};
+use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::package_managers::PackageManager;
 use crate::package_managers::local_sources;
 pub(crate) use crate::package_managers::local_sources::LocalSource;
@@ -137,7 +137,7 @@ pub(crate) fn install<M: LockedManager>(
         .map_err(BuildpackError::LockedInstall)?;
     let env_names = settings(&runtime.build_env, M::is_setting);
     let settings_layer =
-        restore_venv_settings_layer(context, fingerprint(&runtime.build_env, &env_names, &[]))?;
+        restore_venv_settings_layer(context, fingerprints(&runtime.build_env, &env_names, []))?;
     let lock = contents
         .get(M::FILES[0])
         .map(|lock| String::from_utf8_lossy(lock).to_string())
@@ -147,6 +147,7 @@ pub(crate) fn install<M: LockedManager>(
         package_manager: M::PACKAGE_MANAGER.to_string(),
         tool_version: M::TOOL.version().to_string(),
         python_version: runtime.version.to_string(),
+        bytecode_level: runtime.bytecode_level.as_number(),
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
         files: contents

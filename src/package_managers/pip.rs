@@ -11,7 +11,7 @@ use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::venv::{
     LAYER_FORMAT as VENV_LAYER_FORMAT, Venv, VenvLayerMetadata, install_venv_layer,
 };
-use crate::layers::venv_settings::{fingerprint, restore_venv_settings_layer};
+use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use bullet_stream::style;
@@ -53,16 +53,21 @@ pub(crate) fn install(
     )
     .map_err(BuildpackError::RequirementsFile)?;
     let settings = pip_settings(&env);
-    // The `${VAR}`s count through the lines they are substituted into (credentials redacted); pip
-    // config files and local find-links folders count by their contents.
-    let mut inputs = settings::settings_inputs(&env, &context.app_dir);
-    inputs.push(scan.expanded_sha256.clone().into_bytes());
-    let inputs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    let settings_sha256 = fingerprint(&env, &settings, &inputs);
-    let settings_layer = restore_venv_settings_layer(context, settings_sha256)?;
+    // Each `${VAR}` counts by the lines it is substituted into (credentials redacted); pip config
+    // files and local find-links folders by their contents.
+    let variables = scan
+        .variable_lines
+        .iter()
+        .map(|(name, lines)| (name.clone(), lines.join("\n").into_bytes()));
+    let others = settings::settings_inputs(&env, &context.app_dir)
+        .into_iter()
+        .chain(variables);
+    let settings_layer =
+        restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
     let metadata = VenvLayerMetadata {
         layer_format: VENV_LAYER_FORMAT,
         python_version: runtime.version.to_string(),
+        bytecode_level: runtime.bytecode_level.as_number(),
         pip_version: pinned_pip_version().to_string(),
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),

@@ -22,6 +22,9 @@ pub(crate) struct PythonRuntime {
     pub(crate) version: PythonVersion,
     pub(crate) variant: PythonVariant,
     pub(crate) layer_dir: PathBuf,
+    /// The optimization level it runs at, whose bytecode it keeps (the package managers compile
+    /// the app's dependencies at it too).
+    pub(crate) bytecode_level: layout::BytecodeLevel,
     /// Base env + user env + this layer's build env.
     pub(crate) build_env: Env,
 }

@@ -6,6 +6,7 @@ fn metadata() -> LockedVenvMetadata {
         package_manager: "uv".to_string(),
         tool_version: "0.13.9".to_string(),
         python_version: "3.13.5".to_string(),
+        bytecode_level: 0,
         distro_name: "ubuntu".to_string(),
         distro_version: "24.04".to_string(),
         files: BTreeMap::from([
@@ -45,12 +46,15 @@ fn changed_lock_manifest_or_settings_update_in_place() {
     new.files.insert("uv.toml".to_string(), "f".repeat(64));
     new.env_names = vec!["UV_EXTRA_INDEX_URL".to_string()];
     assert_eq!(
-        decide(&metadata(), &new, &SettingsChange::Changed),
+        decide(
+            &metadata(),
+            &new,
+            &SettingsChange::Changed(vec!["UV_EXTRA_INDEX_URL".to_string()])
+        ),
         VenvAction::Update {
             reasons: vec![
                 "pyproject.toml, uv.lock and uv.toml changed".to_string(),
-                "environment variables that uv uses changed (UV_EXTRA_INDEX_URL, UV_INDEX_URL)"
-                    .to_string(),
+                "the settings of uv changed (UV_EXTRA_INDEX_URL)".to_string(),
             ],
             reinstall: vec![]
         }

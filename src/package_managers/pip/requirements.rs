@@ -24,9 +24,9 @@ pub(crate) struct RequirementsScan {
     pub(crate) files: BTreeMap<String, String>,
     /// The `${VAR}`s the files use: pip substitutes them, so their values are inputs too.
     pub(crate) variables: BTreeSet<String>,
-    /// SHA-256 of every line as pip reads it (`${VAR}`s substituted), credentials redacted: how
-    /// the variables' values are inputs, without a rotated token counting as a change.
-    pub(crate) expanded_sha256: String,
+    /// Each `${VAR}` → the lines it is used in as pip reads them (substituted), credentials
+    /// redacted: how its value is an input, without a rotated token counting as a change.
+    pub(crate) variable_lines: BTreeMap<String, Vec<String>>,
     /// Requirements (and options) that can install something different from unchanged files,
     /// as written in the file (credentials redacted).
     pub(crate) not_reusable: Vec<String>,
@@ -72,7 +72,6 @@ pub(crate) fn scan(
     let mut requirements = Vec::new();
     let mut constrained = HashSet::new();
     let mut visited = HashSet::new();
-    let mut expanded_lines = Vec::new();
     let mut roots = vec![(app_dir.join(REQUIREMENTS_TXT), false, Origin::Root)];
     for target in pip_constraint.unwrap_or_default().split_whitespace() {
         if is_remote(target) {
@@ -110,7 +109,7 @@ pub(crate) fn scan(
             .insert(file.clone(), hex::encode(Sha256::digest(&bytes)));
         let dir = path.parent().unwrap_or(app_dir).to_path_buf();
         let mut includes = Vec::new();
-        for (line, item) in parse(text, lookup, &mut scan.variables, &mut expanded_lines) {
+        for (line, item) in parse(text, lookup, &mut scan.variable_lines) {
             match item {
                 Item::Include { target, .. } if is_remote(&target) => {
                     scan.not_reusable
@@ -139,7 +138,7 @@ pub(crate) fn scan(
         }
         stack.extend(includes.into_iter().rev());
     }
-    scan.expanded_sha256 = hex::encode(Sha256::digest(expanded_lines.join("\n")));
+    scan.variables = scan.variable_lines.keys().cloned().collect();
     scan.requirement_count = requirements.len();
     scan.not_reusable.extend(
         requirements

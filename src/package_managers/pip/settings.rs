@@ -78,20 +78,19 @@ pub(crate) fn pip_settings(env: &Env) -> BTreeSet<String> {
         .collect()
 }
 
-/// What else pip reads its settings from, for the `venv-settings` fingerprint: every pip config
-/// file pip would read (`PIP_CONFIG_FILE`, resolved from the app dir, and the site-wide and
-/// per-user ones), with credentials in them redacted, and the contents of the local folders of
-/// `PIP_FIND_LINKS`. A file or folder that is not there counts as such.
-pub(crate) fn settings_inputs(env: &Env, app_dir: &Path) -> Vec<Vec<u8>> {
+/// What else pip reads its settings from, for the `venv-settings` fingerprints (setting as shown
+/// → contents): every pip config file pip would read that exists (`PIP_CONFIG_FILE`, resolved
+/// from the app dir, and the site-wide and per-user ones), with credentials in them redacted, and
+/// the contents of the local folders of `PIP_FIND_LINKS`.
+pub(crate) fn settings_inputs(env: &Env, app_dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut inputs = Vec::new();
     for file in config_files(env, app_dir) {
-        let mut input = file.as_os_str().as_encoded_bytes().to_vec();
-        input.push(0);
-        match std::fs::read(&file) {
-            Ok(contents) => input.extend(redact_urls(&String::from_utf8_lossy(&contents)).bytes()),
-            Err(_) => input.extend(b"(none)"),
+        if let Ok(contents) = std::fs::read(&file) {
+            inputs.push((
+                format!("the pip config file {}", file.display()),
+                redact_urls(&String::from_utf8_lossy(&contents)).into_bytes(),
+            ));
         }
-        inputs.push(input);
     }
     let find_links = env.get_string_lossy("PIP_FIND_LINKS").unwrap_or_default();
     let folders: Vec<LocalSource> = find_links
@@ -104,7 +103,10 @@ pub(crate) fn settings_inputs(env: &Env, app_dir: &Path) -> Vec<Vec<u8>> {
         })
         .collect();
     for (folder, fingerprint) in local_sources::fingerprints(app_dir, &folders) {
-        inputs.push(format!("find-links {folder} {fingerprint}").into_bytes());
+        inputs.push((
+            format!("the PIP_FIND_LINKS folder {folder}"),
+            fingerprint.into_bytes(),
+        ));
     }
     inputs
 }
@@ -193,7 +195,7 @@ mod tests {
         let conf = home.path().join(".config/pip/pip.conf");
         std::fs::write(
             &conf,
-            "[global]\nindex-url = https://u:one@i.example/simple\n",
+            "[global]\nindex-url = https://u:pw-first@i.example/simple\n",
         )
         .unwrap();
         let with_config = settings_inputs(&vars(&[]), app.path());
@@ -201,7 +203,7 @@ mod tests {
         // A rotated password is not a change; another index is.
         std::fs::write(
             &conf,
-            "[global]\nindex-url = https://u:two@i.example/simple\n",
+            "[global]\nindex-url = https://u:pw-second@i.example/simple\n",
         )
         .unwrap();
         assert_eq!(with_config, settings_inputs(&vars(&[]), app.path()));
@@ -211,7 +213,12 @@ mod tests {
         )
         .unwrap();
         assert_ne!(with_config, settings_inputs(&vars(&[]), app.path()));
-        assert!(!String::from_utf8_lossy(&with_config.concat()).contains("one"));
+        let label = format!("the pip config file {}", conf.display());
+        let (_, contents) = with_config
+            .iter()
+            .find(|(setting, _)| *setting == label)
+            .unwrap();
+        assert!(!String::from_utf8_lossy(contents).contains("pw-first"));
 
         std::fs::create_dir_all(app.path().join("wheels")).unwrap();
         std::fs::write(app.path().join("wheels/a-1.0-py3-none-any.whl"), "a").unwrap();

@@ -37,6 +37,7 @@ fn the_env_keeps_pipenv_in_the_virtual_environment() {
         },
         variant: crate::python_version::PythonVariant::Default,
         layer_dir: "/layers/python".into(),
+        bytecode_level: crate::runtime::layout::BytecodeLevel::Plain,
         build_env: Env::new(),
     };
     let env = Pipenv::tool_env(

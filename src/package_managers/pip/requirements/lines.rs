@@ -3,7 +3,7 @@
 
 use super::specifier::{RequirementKind, classify_requirement};
 use crate::redact::redact_urls;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One thing a requirements file line asks for, as far as this module cares.
 #[derive(Debug, PartialEq, Eq)]
@@ -27,17 +27,22 @@ pub(super) struct Requirement {
 
 /// The items of a requirements file with their (first) line numbers, after pip's line joining,
 /// comment removal and `${VAR}` substitution; the names of the variables used go to `variables`,
-/// and the lines as pip reads them (substituted), with credentials redacted, to `expanded`.
+/// with the lines they are used in as pip reads them (substituted), credentials redacted.
 pub(super) fn parse(
     text: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
-    variables: &mut BTreeSet<String>,
-    expanded_lines: &mut Vec<String>,
+    variables: &mut BTreeMap<String, Vec<String>>,
 ) -> Vec<(usize, Item)> {
     let mut items = Vec::new();
     for (line_number, raw) in logical_lines(text) {
-        let expanded = expand_variables(&raw, lookup, variables);
-        expanded_lines.push(redact_urls(&expanded));
+        let mut used = BTreeSet::new();
+        let expanded = expand_variables(&raw, lookup, &mut used);
+        for name in used {
+            variables
+                .entry(name)
+                .or_default()
+                .push(redact_urls(&expanded));
+        }
         let (args, options) = break_args_options(&expanded);
         if !args.is_empty() {
             let hashed = options

@@ -125,7 +125,7 @@ fn lines_are_joined_and_comments_removed() {
 fn options_and_includes_are_parsed() {
     let text = "-r base.txt\n--constraint=constraints.txt\n-rother.txt\n-e .\n--editable ./lib\n\
                 -f ./wheels\n--index-url https://u:p@idx.example/simple\npkg==1 --hash=sha256:ab\n";
-    let items: Vec<Item> = parse(text, &no_env, &mut BTreeSet::new(), &mut Vec::new())
+    let items: Vec<Item> = parse(text, &no_env, &mut BTreeMap::new())
         .into_iter()
         .map(|(_, item)| item)
         .collect();
@@ -164,26 +164,23 @@ fn options_and_includes_are_parsed() {
 #[test]
 fn variables_are_substituted_and_recorded() {
     let lookup = |name: &str| (name == "TOKEN").then(|| "s3cret".to_string());
-    let mut variables = BTreeSet::new();
-    let mut expanded = Vec::new();
+    let mut variables = BTreeMap::new();
     let items = parse(
         "pkg @ https://${TOKEN}@git.example/pkg.whl\nother==${UNSET}\n${lower}\n",
         &lookup,
         &mut variables,
-        &mut expanded,
     );
-    // The lines as pip reads them, credentials redacted: the token is substituted, then hidden.
-    assert_eq!(
-        expanded,
-        [
-            "pkg @ https://***@git.example/pkg.whl",
-            "other==${UNSET}",
-            "${lower}"
-        ]
-    );
+    // Each variable with the lines it is used in as pip reads them, credentials redacted: the
+    // token is substituted, then hidden.
     assert_eq!(
         variables,
-        BTreeSet::from(["TOKEN".to_string(), "UNSET".to_string()])
+        BTreeMap::from([
+            (
+                "TOKEN".to_string(),
+                vec!["pkg @ https://***@git.example/pkg.whl".to_string()]
+            ),
+            ("UNSET".to_string(), vec!["other==${UNSET}".to_string()]),
+        ])
     );
     // Shown as written, never with the value.
     assert_eq!(
@@ -194,11 +191,11 @@ fn variables_are_substituted_and_recorded() {
         })
     );
     assert_eq!(
-        expand_variables("a${TOKEN}b", &lookup, &mut variables),
+        expand_variables("a${TOKEN}b", &lookup, &mut BTreeSet::new()),
         "as3cretb"
     );
     assert_eq!(
-        expand_variables("${UNSET}", &lookup, &mut variables),
+        expand_variables("${UNSET}", &lookup, &mut BTreeSet::new()),
         "${UNSET}"
     );
 }
