@@ -9,6 +9,7 @@ mod detect;
 mod django;
 mod env_safety;
 mod errors;
+mod fsutil;
 mod http;
 mod layers;
 mod package_managers;

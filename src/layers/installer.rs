@@ -8,11 +8,12 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::fsutil::empty_dir;
 use crate::parallel::Download;
 use crate::python_version::PythonVersion;
 use crate::runtime::manifest::Arch;
 use crate::wheels::index::PackageIndex;
-use crate::wheels::{PinnedWheel, WheelFetchError, clear_dir, fetch, unpack_wheel};
+use crate::wheels::{PinnedWheel, WheelFetchError, fetch, unpack_wheel};
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 use libcnb::data::layer::LayerName;
@@ -233,7 +234,7 @@ impl InstallerLayer {
                     Ok(()) => Ok(()),
                     Err(error) => {
                         // Leave nothing that looks like an installer behind.
-                        let _ = clear_dir(&dir);
+                        let _ = empty_dir(&dir);
                         Err(BuildpackError::InstallerFetch { installer, error })
                     }
                 }
@@ -266,7 +267,7 @@ fn fill(
     bytes: &[u8],
     dir: &Path,
 ) -> Result<(), WheelFetchError> {
-    clear_dir(dir).map_err(|error| WheelFetchError::Write {
+    empty_dir(dir).map_err(|error| WheelFetchError::Write {
         path: dir.to_path_buf(),
         error,
     })?;

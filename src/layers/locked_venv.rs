@@ -299,8 +299,7 @@ pub(crate) fn install_locked_venv(
         });
         if let Err(error) = result {
             // Leave nothing that a later build could take for a complete environment.
-            let _ = std::fs::remove_dir_all(&dir);
-            let _ = std::fs::create_dir_all(&dir);
+            let _ = crate::fsutil::empty_dir(&dir);
             return Err(error);
         }
         // Written last: only a complete install carries metadata that a later build trusts.

@@ -206,8 +206,7 @@ impl PythonLayer<'_> {
                     Ok(()) => Ok(()),
                     Err(error) => {
                         // Leave nothing that looks like a runtime behind.
-                        let _ = std::fs::remove_dir_all(&dir);
-                        let _ = std::fs::create_dir_all(&dir);
+                        let _ = crate::fsutil::empty_dir(&dir);
                         Err(BuildpackError::Download(error))
                     }
                 }

@@ -195,8 +195,7 @@ pub(crate) fn install_venv_layer(
             });
         if let Err(error) = result {
             // Leave nothing that a later build could take for a complete environment.
-            let _ = std::fs::remove_dir_all(layer.path());
-            let _ = std::fs::create_dir_all(layer.path());
+            let _ = crate::fsutil::empty_dir(&layer.path());
             return Err(error);
         }
         // Written last: only a complete install carries metadata that a later build trusts.

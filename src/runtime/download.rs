@@ -63,20 +63,13 @@ fn download_and_unpack_with_backoff(
     http::retry(
         backoff,
         || {
-            clear_dir(dest).map_err(DownloadError::Io)?;
+            crate::fsutil::empty_dir(dest).map_err(DownloadError::Io)?;
             let body = http::get(&agent, url).map_err(DownloadError::Http)?;
             unpack_verified(body, url, expected, dest, keep)
         },
         DownloadError::is_transient,
         on_retry,
     )
-}
-
-fn clear_dir(dir: &Path) -> io::Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)
 }
 
 fn unpack_verified(

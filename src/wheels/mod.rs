@@ -12,7 +12,7 @@ use crate::runtime::manifest::{Arch, Sha256Digest};
 use index::{PAGE_ACCEPT, PackageIndex};
 use sha2::{Digest, Sha256};
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 pub(crate) use unpack::unpack_wheel;
 use url::Url;
@@ -200,14 +200,6 @@ fn download_verified(
         });
     }
     Ok(bytes)
-}
-
-/// Empties `dir` (creating it if needed): a failed fill must leave nothing behind.
-pub(crate) fn clear_dir(dir: &Path) -> io::Result<()> {
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)
 }
 
 #[cfg(test)]
