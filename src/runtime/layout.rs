@@ -104,9 +104,14 @@ pub(crate) fn ensure_interpreter_links(
     Ok(())
 }
 
+/// Programs of the standard library for a desktop, not libraries: the IDLE editor and the turtle
+/// demos (the `tkinter` and `turtle` modules stay).
+const DESKTOP_APPLICATIONS: [&str; 2] = ["idlelib", "turtledemo"];
+
 /// Whether an archive entry (its path below the archive's `python/` folder) belongs in the
 /// runtime layer; what does not is skipped while unpacking, never written:
 /// - compiled files of another optimization level than `level`;
+/// - desktop programs: IDLE (`idlelib`, `bin/idle3*`) and the turtle demos (`turtledemo`);
 /// - the pip the archives ship installed in the runtime's site-packages (with `bin/pip*`
 ///   scripts): the app's dependencies are installed with the buildpack's own pinned pip (a
 ///   build-only layer), so this copy would only put an unpinned pip on the app's `PATH` in the
@@ -127,12 +132,15 @@ pub(crate) fn keep_in_runtime(
     }
     let mut components = path.components().map(|c| c.as_os_str().to_string_lossy());
     match (components.next().as_deref(), components.next()) {
-        (Some("bin"), Some(name)) => !(name == "pip" || name.starts_with("pip3")),
+        (Some("bin"), Some(name)) => {
+            !(name == "pip" || name.starts_with("pip3") || name.starts_with("idle3"))
+        }
         (Some("lib"), Some(lib)) if lib == interpreter_name(version, variant) => {
             match (components.next().as_deref(), components.next()) {
                 (Some("site-packages"), Some(name)) => {
                     !(name == "pip" || (name.starts_with("pip-") && name.ends_with(".dist-info")))
                 }
+                (Some(application), _) => !DESKTOP_APPLICATIONS.contains(&application),
                 _ => true,
             }
         }
@@ -240,6 +248,10 @@ mod tests {
             "lib/python3.13/site-packages/pip",
             "lib/python3.13/site-packages/pip/__init__.py",
             "lib/python3.13/site-packages/pip-25.1.1.dist-info/RECORD",
+            "bin/idle3",
+            "bin/idle3.13",
+            "lib/python3.13/idlelib/__init__.py",
+            "lib/python3.13/turtledemo",
         ] {
             assert!(!keep(dropped, PythonVariant::Default), "{dropped}");
         }
@@ -255,6 +267,8 @@ mod tests {
             "lib/python3.13/site-packages/pipx_other/__init__.py",
             "lib/python3.13/site-packages/README.txt",
             "lib/python3.13/ensurepip/_bundled/pip-25.1.1-py3-none-any.whl",
+            "lib/python3.13/tkinter/__init__.py",
+            "lib/python3.13/turtle.py",
             "lib/libpython3.13.so.1.0",
             // Another interpreter's folder is not this runtime's site-packages.
             "lib/python3.13t/site-packages/pip/__init__.py",

@@ -76,9 +76,11 @@ fn handle(
     fault: &Fault,
     log: &Mutex<Vec<String>>,
 ) -> std::io::Result<()> {
-    let path = Request::read(&stream)?.target;
-    log.lock().unwrap().push(path.clone());
-    let response = if let Some(project) = path.strip_prefix("/simple/") {
+    let request = Request::read(&stream)?;
+    log.lock().unwrap().push(request.target.clone());
+    // A query (an index URL with `?token=...`, which pip extends past the query) is not PyPI's.
+    let path = request.path();
+    let response = if let Some(project) = path.strip_prefix("/simple/").filter(|p| !p.is_empty()) {
         upstream(&format!("{PYPI_SIMPLE}{project}")).map(|page| {
             let mut page = String::from_utf8_lossy(&page)
                 .replace(PYPI_FILES, &format!("http://127.0.0.1:{port}/files/"));
@@ -92,7 +94,6 @@ fn handle(
             ("text/html", page.into_bytes())
         })
     } else if let Some(file) = path.strip_prefix("/files/") {
-        let file = file.split('#').next().unwrap_or(file);
         upstream(&format!("{PYPI_FILES}{file}")).map(|mut bytes| {
             if let Fault::Tampered(name) = fault
                 && file.ends_with(&format!("/{name}"))
