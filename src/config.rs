@@ -25,6 +25,9 @@ pub(crate) struct BuildConfig {
     /// `BP_PYTHON_EOL_DATE`: the month the end-of-life rules are applied at, instead of the
     /// current one.
     pub(crate) eol_date: Option<YearMonth>,
+    /// `BP_PYTHON_WEB_PROCESS`: whether the buildpack may give the image a default `web`
+    /// process (`true` unless set to `false`).
+    pub(crate) web_process: bool,
     /// The user's platform env, as given to `pack build --env`.
     pub(crate) platform_env: Env,
 }
@@ -46,6 +49,9 @@ pub(crate) enum ConfigError {
         error: ParsePythonVersionError,
     },
     InvalidEolDate {
+        value: String,
+    },
+    InvalidWebProcess {
         value: String,
     },
 }
@@ -75,13 +81,27 @@ impl BuildConfig {
                     .map_err(|()| ConfigError::InvalidEolDate { value: v })
             })
             .transpose()?;
+        let web_process = value("BP_PYTHON_WEB_PROCESS")
+            .map(|v| parse_bool(&v).ok_or(ConfigError::InvalidWebProcess { value: v }))
+            .transpose()?
+            .unwrap_or(true);
         Ok(Self {
             runtime_manifest,
             runtime_mirror,
             python_version,
             eol_date,
+            web_process,
             platform_env: env.clone(),
         })
+    }
+}
+
+/// `true`/`false` in the usual spellings.
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -116,6 +136,25 @@ fn parse_manifest_location(value: &str) -> Result<ManifestLocation, ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_process_switch() {
+        let config = |value: Option<&str>| {
+            let mut env = Env::new();
+            if let Some(value) = value {
+                env.insert("BP_PYTHON_WEB_PROCESS", value);
+            }
+            BuildConfig::from_platform_env(&env)
+        };
+        assert!(config(None).unwrap().web_process);
+        assert!(config(Some("true")).unwrap().web_process);
+        assert!(!config(Some("false")).unwrap().web_process);
+        assert!(!config(Some(" 0 ")).unwrap().web_process);
+        assert!(matches!(
+            config(Some("maybe")),
+            Err(BuildpackError::Config(ConfigError::InvalidWebProcess { value })) if value == "maybe"
+        ));
+    }
 
     #[test]
     fn mirror_must_be_a_url() {

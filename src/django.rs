@@ -1,5 +1,7 @@
 //! Django static files: `manage.py collectstatic` after the dependencies are installed, when the
-//! app is a Django project that uses `django.contrib.staticfiles`.
+//! app is a Django project that uses `django.contrib.staticfiles`. Django's commands run exactly
+//! as `python manage.py ...` would, so a root `manage.py` that is a symlink into the project's
+//! folder (a monorepo's `backend/`) works: Python puts the resolved script's folder on `sys.path`.
 
 use crate::errors::BuildpackError;
 use bullet_stream::global::print;
@@ -19,7 +21,7 @@ const PROBE_MARKER: &str = "python-buildpack-django-probe:";
 /// as usual (so that it sets `DJANGO_SETTINGS_MODULE` its way), but instead of running a command
 /// Django is set up and asked. Nothing is guessed from the app's files.
 const PROBE: &str = r#"
-import importlib.util, runpy, sys
+import importlib.util, os, runpy, sys
 MARKER = "python-buildpack-django-probe:"
 if importlib.util.find_spec("django") is None:
     print(MARKER, "no-django")
@@ -35,8 +37,11 @@ def probe(self):
     sys.exit(0)
 
 management.ManagementUtility.execute = probe
+# As `python manage.py` does: the resolved script's folder first on sys.path, not the cwd.
+script = os.path.realpath("manage.py")
+sys.path[0] = os.path.dirname(script)
 sys.argv = ["manage.py"]
-runpy.run_path("manage.py", run_name="__main__")
+runpy.run_path(script, run_name="__main__")
 print(MARKER, "not-reached")
 "#;
 
@@ -50,6 +55,30 @@ pub(crate) enum DjangoError {
     Check { status: Option<i32>, output: String },
     /// `manage.py collectstatic` failed; its output was streamed.
     Collectstatic { status: Option<i32>, output: String },
+}
+
+/// The app's `manage.py`, followed through symlinks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ManagePy {
+    pub(crate) resolved: PathBuf,
+    /// The resolved file's folder relative to the app; `None` at the root (or outside the app).
+    pub(crate) dir: Option<String>,
+}
+
+/// The app's root `manage.py`, if there is one.
+pub(crate) fn manage_py(app_dir: &Path) -> std::io::Result<Option<ManagePy>> {
+    let path = app_dir.join(MANAGE_PY);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let resolved = path.canonicalize()?;
+    let app_dir = app_dir.canonicalize()?;
+    let dir = resolved
+        .parent()
+        .and_then(|parent| parent.strip_prefix(&app_dir).ok())
+        .map(|relative| relative.to_string_lossy().into_owned())
+        .filter(|relative| !relative.is_empty());
+    Ok(Some(ManagePy { resolved, dir }))
 }
 
 /// What the probe found out.
@@ -102,10 +131,17 @@ pub(crate) fn collectstatic(
     build_env: &Env,
     platform_env: &Env,
 ) -> Result<(), BuildpackError> {
-    if !app_dir.join(MANAGE_PY).is_file() {
+    let Some(manage_py) = manage_py(app_dir).map_err(BuildpackError::Detect)? else {
         return Ok(());
-    }
+    };
     print::bullet("Django static files");
+    if let Some(dir) = &manage_py.dir {
+        print::sub_bullet(format!(
+            "Using {}, which is {}",
+            style::value(MANAGE_PY),
+            style::value(format!("{dir}/{MANAGE_PY}"))
+        ));
+    }
     if is_disabled(
         platform_env
             .get(DISABLE_COLLECTSTATIC)
@@ -245,6 +281,22 @@ mod tests {
             )
         );
         assert_eq!(error_summary("\n \n"), None);
+    }
+
+    #[test]
+    fn manage_py_is_followed_through_a_symlink() {
+        let app = tempfile::tempdir().unwrap();
+        assert_eq!(manage_py(app.path()).unwrap(), None);
+        std::fs::create_dir(app.path().join("backend")).unwrap();
+        std::fs::write(app.path().join("backend/manage.py"), "").unwrap();
+        std::os::unix::fs::symlink("backend/manage.py", app.path().join(MANAGE_PY)).unwrap();
+        let found = manage_py(app.path()).unwrap().unwrap();
+        assert_eq!(found.dir.as_deref(), Some("backend"));
+        assert!(found.resolved.ends_with("backend/manage.py"));
+
+        let root = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join(MANAGE_PY), "").unwrap();
+        assert_eq!(manage_py(root.path()).unwrap().unwrap().dir, None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod python_version;
 mod runtime_choice;
 mod sbom;
 mod tools;
+mod web_process;
 
 pub(crate) use project::{committed_venv_warning, neutralised_env_warning};
 pub(crate) use python_version::{Notice, version_notice};
@@ -15,6 +16,9 @@ pub(crate) use runtime_choice::{
     end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning,
 };
 pub(crate) use tools::describe_wheel_fetch_error;
+pub(crate) use web_process::{
+    ambiguous_warning, django_without_application_warning, no_server_warning,
+};
 
 use crate::app_files::MissingLockHint;
 use crate::config::ConfigError;
@@ -233,6 +237,12 @@ fn config_message(error: &ConfigError) -> String {
             BP_PYTHON_EOL_DATE is set to {shown}, which is not a month. Set it to the month
             (2026-12) or date (2026-12-01) the Python end-of-life rules apply at, or unset it
             to use the current month.
+        ", shown = style::value(value)},
+        ConfigError::InvalidWebProcess { value } => formatdoc! {"
+            Invalid BP_PYTHON_WEB_PROCESS
+
+            BP_PYTHON_WEB_PROCESS is set to {shown}. Set it to `false` to build the image without
+            the default web process the buildpack would add, or unset it.
         ", shown = style::value(value)},
         ConfigError::InvalidPythonVersion { value, error } => formatdoc! {"
             Invalid BP_PYTHON_VERSION

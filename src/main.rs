@@ -11,6 +11,7 @@ mod env_safety;
 mod errors;
 mod fsutil;
 mod http;
+mod launch;
 mod layers;
 mod package_managers;
 mod package_name;
@@ -75,16 +76,21 @@ impl Buildpack for PythonBuildpack {
             &runtime_entry,
             package_manager,
         )?;
-        package_managers::install_dependencies(
+        let venv = package_managers::install_dependencies(
             &context,
-            &config,
             package_manager,
             &runtime,
             &installer,
         )?;
+        django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;
+        let launch = launch::configure(&context, &config, &venv)?;
 
         print::all_done(&Some(started));
-        BuildResultBuilder::new().build()
+        let result = BuildResultBuilder::new();
+        match launch {
+            Some(launch) => result.launch(launch).build(),
+            None => result.build(),
+        }
     }
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {

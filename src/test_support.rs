@@ -10,3 +10,14 @@ pub(crate) fn env(vars: &[(&str, &str)]) -> Env {
     }
     env
 }
+
+/// A temporary folder holding `files` (relative path, contents), folders created as needed.
+pub(crate) fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    dir
+}

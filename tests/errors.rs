@@ -211,24 +211,25 @@ fn pythonpath_is_left_out_of_the_build_with_a_warning() {
 
 #[test]
 fn missing_lock_files_name_the_command_that_creates_them() {
+    // Every supported file and its command, the likeliest first.
     let cases: [(&str, &str, &str, &str); 4] = [
         (
             "pyproject.toml",
             "[tool.poetry]\nname = \"app\"\n",
             "Missing poetry.lock",
-            "Run `poetry lock`",
+            "- poetry.lock: run `poetry lock`\n- uv.lock: run `uv lock`\n- requirements.txt: run `pip freeze > requirements.txt`",
         ),
         (
             "pyproject.toml",
-            "[project]\nname = \"app\"\n",
-            "Missing uv.lock",
-            "Run `uv lock`",
+            "[project]\nname = \"app\"\ndependencies = [\"flask\"]\n",
+            "No lock file for the project",
+            "- uv.lock: run `uv lock`\n- requirements.txt: run `pip freeze > requirements.txt` in the app's virtual environment, or list the dependencies in it\n- poetry.lock: run `poetry lock`\n- Pipfile.lock: run `pipenv lock` (with a Pipfile)",
         ),
         (
             "Pipfile",
             "[packages]\n",
             "Missing Pipfile.lock",
-            "Run `pipenv lock`",
+            "- Pipfile.lock: run `pipenv lock` (with a Pipfile)\n- requirements.txt",
         ),
         (
             "setup.py",
@@ -244,7 +245,15 @@ fn missing_lock_files_name_the_command_that_creates_them() {
         let build = app.build();
         assert_failure(&build);
         assert_contains(&build.output, headline);
-        assert_contains(&build.output, fix);
+        // In this order, each on its own line.
+        let mut from = 0;
+        for line in fix.split('\n') {
+            assert_contains(&build.output, line);
+            let at = build.output[from..]
+                .find(line)
+                .unwrap_or_else(|| panic!("`{line}` is out of order in:\n{}", build.output));
+            from += at + line.len();
+        }
     }
 }
 

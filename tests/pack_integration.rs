@@ -2,7 +2,10 @@
 //! They need Docker and `pack`, so they are ignored by default:
 //! `cargo test --test pack_integration -- --ignored`.
 
-use libcnb_test::{BuildConfig, PackResult, TestRunner, assert_contains, assert_empty};
+use libcnb_test::{
+    BuildConfig, ContainerConfig, PackResult, TestRunner, assert_contains, assert_empty,
+};
+use std::io::{Read, Write};
 
 const BUILDER: &str = "heroku/builder:24";
 
@@ -109,5 +112,38 @@ fn uv_app_imports_its_locked_dependencies() {
         assert_contains!(context.pack_stdout, "uv sync --locked --no-default-groups");
         let imported = context.run_shell_command("python -c 'import six; print(six.__file__)'");
         assert_contains!(imported.stdout, "/layers/heroku_python/venv/");
+    });
+}
+
+/// The image starts its default `web` process with `docker run`: gunicorn on the default port,
+/// with the worker count the `exec.d` program computed from the container's limits.
+#[test]
+#[ignore = "integration test"]
+fn default_web_process_answers_http() {
+    TestRunner::default().build(config("web_django"), |context| {
+        assert_contains!(
+            context.pack_stdout,
+            "Web process: `gunicorn --bind 0.0.0.0:$PORT mysite.wsgi:application`"
+        );
+        context.start_container(ContainerConfig::new().expose_port(8080), |container| {
+            let address = container.address_for_port(8080);
+            let mut body = String::new();
+            for _ in 0..60 {
+                if let Ok(mut stream) = std::net::TcpStream::connect(address) {
+                    let request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+                    if stream.write_all(request.as_bytes()).is_ok()
+                        && stream.read_to_string(&mut body).is_ok()
+                        && !body.is_empty()
+                    {
+                        break;
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_secs(1));
+            }
+            assert_contains!(body, "200 OK");
+            assert_contains!(body, "Hello from Django");
+            let logs = container.logs_now();
+            assert_contains!(logs.stderr, "Booting worker");
+        });
     });
 }

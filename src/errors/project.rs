@@ -88,26 +88,26 @@ pub(super) fn no_package_manager_message(
             Missing Pipfile.lock
 
             The app has a Pipfile but no Pipfile.lock. The buildpack installs the exact
-            versions locked in Pipfile.lock, so it needs one.
-
-            Run `pipenv lock` and commit the Pipfile.lock it creates.
-        "},
+            versions of a lock file or a requirements file, so it needs one of these (create
+            the one for the tool you use, and commit it):
+            {options}
+        ", options = lock_options(hint)},
         MissingLockHint::PoetryLock => formatdoc! {"
             Missing poetry.lock
 
             pyproject.toml has a [tool.poetry] table, so this looks like a Poetry project, but
-            there is no poetry.lock to install the dependencies from.
-
-            Run `poetry lock` and commit the poetry.lock it creates.
-        "},
+            there is no poetry.lock to install the dependencies from. The buildpack needs one of
+            these (create the one for the tool you use, and commit it):
+            {options}
+        ", options = lock_options(hint)},
         MissingLockHint::UvLock => formatdoc! {"
-            Missing uv.lock
+            No lock file for the project
 
-            pyproject.toml describes the project ([project] or [tool.uv]), but there is no lock
-            file to install its dependencies from.
-
-            Run `uv lock` and commit the uv.lock it creates.
-        "},
+            pyproject.toml describes the project ([project] or [tool.uv]), but the buildpack
+            installs from a lock file or a requirements file, and the app has none. Create the
+            one for the tool you use, and commit it:
+            {options}
+        ", options = lock_options(hint)},
         MissingLockHint::InstallProject => formatdoc! {"
             No requirements.txt for this package
 
@@ -127,6 +127,20 @@ pub(super) fn no_package_manager_message(
             be empty), or a lock file created with `uv lock`, `poetry lock` or `pipenv lock`.
         ", files = PACKAGE_MANAGER_FILES.join(", ")},
     }
+}
+
+/// Every file the buildpack installs from and the command that creates it, likeliest first.
+fn lock_options(hint: MissingLockHint) -> String {
+    let uv = "- uv.lock: run `uv lock`";
+    let pip = "- requirements.txt: run `pip freeze > requirements.txt` in the app's virtual environment, or list the dependencies in it";
+    let poetry = "- poetry.lock: run `poetry lock`";
+    let pipenv = "- Pipfile.lock: run `pipenv lock` (with a Pipfile)";
+    let order = match hint {
+        MissingLockHint::PoetryLock => [poetry, uv, pip, pipenv],
+        MissingLockHint::PipenvLock => [pipenv, pip, uv, poetry],
+        _ => [uv, pip, poetry, pipenv],
+    };
+    order.join("\n")
 }
 
 pub(crate) fn committed_venv_warning(dirs: &[String]) -> String {

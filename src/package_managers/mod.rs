@@ -9,9 +9,9 @@ pub(crate) mod poetry;
 pub(crate) mod uv;
 
 use crate::PythonBuildpack;
-use crate::config::BuildConfig;
 use crate::errors::BuildpackError;
 use crate::layers::installer::{InstalledInstaller, Installer};
+use crate::layers::venv::Venv;
 use crate::runtime::PythonRuntime;
 use libcnb::build::BuildContext;
 use std::fmt;
@@ -88,15 +88,14 @@ impl PackageManager {
     }
 }
 
-/// Installs the app's dependencies with `installer` (from [`PackageManager::installer`]), then
-/// runs the build steps that need them.
+/// Installs the app's dependencies with `installer` (from [`PackageManager::installer`]) into the
+/// virtual environment.
 pub(crate) fn install_dependencies(
     context: &BuildContext<PythonBuildpack>,
-    config: &BuildConfig,
     package_manager: PackageManager,
     runtime: &PythonRuntime,
     installer: &InstalledInstaller,
-) -> libcnb::Result<(), BuildpackError> {
+) -> libcnb::Result<Venv, BuildpackError> {
     let venv = match (package_manager, installer) {
         (PackageManager::Pip, InstalledInstaller::Pip(pip)) => pip::install(context, runtime, pip)?,
         (PackageManager::Uv, InstalledInstaller::Uv(uv)) => {
@@ -110,9 +109,7 @@ pub(crate) fn install_dependencies(
         }
         _ => unreachable!("the installer comes from PackageManager::installer"),
     };
-    // Build steps that need the installed dependencies, for every package manager.
-    crate::django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;
-    Ok(())
+    Ok(venv)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! number derived from the content (an RFC 9562 version 8 UUID made of its SHA-256), so an
 //! unchanged layer gets a byte-identical SBOM.
 
-mod dist_metadata;
+pub(crate) mod dist_metadata;
 #[cfg(test)]
 mod tests;
 

@@ -7,6 +7,7 @@ pub mod http_request;
 pub mod private_index;
 pub mod pypi_mirror;
 pub mod runtime_server;
+pub mod web_server;
 
 use python_buildpack_runner::{BuildConfig, BuildOutput, LaunchOutput, Runner, launch};
 use runtime_server::runtime_source;

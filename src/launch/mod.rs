@@ -1,0 +1,192 @@
+//! Starting the app: the `web` layer that every image gets (a launch-time default of
+//! `PORT=8080`, and the `exec.d` program that sets `WEB_CONCURRENCY` from the container's
+//! limits), and the default `web` process, found from the app's files and the installed
+//! packages unless the app has a Procfile or `BP_PYTHON_WEB_PROCESS=false`.
+
+pub(crate) mod decide;
+mod django;
+pub(crate) mod process;
+mod scan;
+
+use crate::PythonBuildpack;
+use crate::config::BuildConfig;
+use crate::errors::BuildpackError;
+use crate::layers::venv::Venv;
+use crate::sbom::dist_metadata::{installed_distributions, site_packages_dirs};
+use bullet_stream::global::print;
+use bullet_stream::style;
+use decide::{Decision, Facts, Installed};
+use libcnb::additional_buildpack_binary_path;
+use libcnb::build::BuildContext;
+use libcnb::data::launch::{Launch, LaunchBuilder, ProcessBuilder};
+use libcnb::data::{layer_name, process_type};
+use libcnb::layer::UncachedLayerDefinition;
+use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+use std::path::Path;
+
+pub(crate) const PROCFILE: &str = "Procfile";
+const DEFAULT_PORT: &str = "8080";
+
+/// Writes the `web` layer and returns the image's processes (`None`: the buildpack adds none).
+pub(crate) fn configure(
+    context: &BuildContext<PythonBuildpack>,
+    config: &BuildConfig,
+    venv: &Venv,
+) -> libcnb::Result<Option<Launch>, BuildpackError> {
+    let layer = context.uncached_layer(
+        layer_name!("web"),
+        UncachedLayerDefinition {
+            build: false,
+            launch: true,
+        },
+    )?;
+    layer.write_env(LayerEnv::new().chainable_insert(
+        Scope::Launch,
+        ModificationBehavior::Default,
+        "PORT",
+        DEFAULT_PORT,
+    ))?;
+    layer.write_exec_d_programs([(
+        "web_concurrency",
+        additional_buildpack_binary_path!("web_concurrency"),
+    )])?;
+
+    print::bullet("Default web process");
+    if context.app_dir.join(PROCFILE).is_file() {
+        print::sub_bullet(format!(
+            "Skipping: the app has a {}, whose processes the image gets",
+            style::value(PROCFILE)
+        ));
+        return Ok(None);
+    }
+    if !config.web_process {
+        print::sub_bullet(format!(
+            "Skipping: {} is set to false",
+            style::value("BP_PYTHON_WEB_PROCESS")
+        ));
+        return Ok(None);
+    }
+    let (installed, facts) =
+        gather(&context.app_dir, config, venv).map_err(BuildpackError::Detect)?;
+    Ok(report(decide::decide(&installed, facts)))
+}
+
+/// Reads what the decision needs: the installed distributions and the app's candidate files.
+fn gather(
+    app_dir: &Path,
+    config: &BuildConfig,
+    venv: &Venv,
+) -> std::io::Result<(Installed, Facts)> {
+    let mut names = Vec::new();
+    for site_packages in site_packages_dirs(&venv.dir)? {
+        let distributions = installed_distributions(&site_packages).map_err(|error| error.error)?;
+        names.extend(
+            distributions
+                .into_iter()
+                .map(|distribution| distribution.name),
+        );
+    }
+    let installed = Installed::new(names);
+    let django = if installed.has("django") {
+        let settings = config
+            .platform_env
+            .get_string_lossy("DJANGO_SETTINGS_MODULE")
+            .filter(|value| !value.trim().is_empty());
+        crate::django::manage_py(app_dir)?
+            .and_then(|manage_py| django::find(app_dir, &manage_py, settings.as_deref()))
+    } else {
+        None
+    };
+    let objects = scan::candidate_files(app_dir)
+        .iter()
+        .filter_map(|file| {
+            scan::read_source(app_dir, file)
+                .map(|source| scan::objects_in(file, &source, &|name| installed.has(name)))
+        })
+        .flatten()
+        .collect();
+    let project_scripts = project_scripts(app_dir)
+        .into_iter()
+        .filter(|script| venv.dir.join("bin").join(script).is_file())
+        .collect();
+    let facts = Facts {
+        django,
+        objects,
+        streamlit_scripts: scan::streamlit_scripts(app_dir),
+        project_scripts,
+    };
+    Ok((installed, facts))
+}
+
+/// `[project.scripts]` and `[tool.poetry.scripts]` of `pyproject.toml`.
+fn project_scripts(app_dir: &Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(app_dir.join("pyproject.toml")) else {
+        return Vec::new();
+    };
+    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+        return Vec::new();
+    };
+    let scripts = table
+        .get("project")
+        .and_then(|project| project.get("scripts"))
+        .or_else(|| {
+            table
+                .get("tool")
+                .and_then(|tool| tool.get("poetry"))
+                .and_then(|poetry| poetry.get("scripts"))
+        })
+        .and_then(toml::Value::as_table);
+    scripts.map_or_else(Vec::new, |scripts| scripts.keys().cloned().collect())
+}
+
+/// Says what was decided, and turns it into the image's processes.
+fn report(decision: Decision) -> Option<Launch> {
+    match decision {
+        Decision::Process { found, command } => {
+            print::sub_bullet(format!("Found {}", found.description));
+            print::sub_bullet(format!(
+                "Web process: {}",
+                style::command(command.display())
+            ));
+            print::sub_bullet(format!(
+                "A {} with a {} line replaces it; {} turns this off",
+                style::value(PROCFILE),
+                style::value("web:"),
+                style::value("BP_PYTHON_WEB_PROCESS=false")
+            ));
+            Some(
+                LaunchBuilder::new()
+                    .process(
+                        ProcessBuilder::new(process_type!("web"), command.argv())
+                            .default(true)
+                            .build(),
+                    )
+                    .build(),
+            )
+        }
+        Decision::NoServer {
+            found,
+            servers,
+            add,
+        } => {
+            print::warning(crate::errors::no_server_warning(&found, &servers, add));
+            None
+        }
+        Decision::Ambiguous(found) => {
+            print::warning(crate::errors::ambiguous_warning(&found));
+            None
+        }
+        Decision::DjangoWithoutApplication { settings } => {
+            print::warning(crate::errors::django_without_application_warning(&settings));
+            None
+        }
+        Decision::Nothing => {
+            print::sub_bullet(format!(
+                "No web app found (Django, FastAPI, Starlette, Litestar, Quart, Flask, a WSGI or ASGI application, Streamlit): the image has no default process. Add a {} with a {} line to give it one",
+                style::value(PROCFILE),
+                style::value("web:")
+            ));
+            None
+        }
+    }
+}
