@@ -157,7 +157,7 @@ fn flask_with_web_concurrency_and_procfile() {
     let with_procfile = app.build_ok();
     assert_contains(
         &with_procfile.output,
-        "Skipping: the app has a `Procfile`, whose processes the image gets",
+        "Skipping: the app has a `Procfile` (a Procfile buildpack, such as `heroku/procfile` on Heroku's builder, makes its processes the image's)",
     );
     assert!(!has_default_process(&app));
     // WEB_CONCURRENCY is still set for the Procfile's gunicorn.

@@ -54,8 +54,9 @@ pub(crate) fn configure(
     print::bullet("Default web process");
     if context.app_dir.join(PROCFILE).is_file() {
         print::sub_bullet(format!(
-            "Skipping: the app has a {}, whose processes the image gets",
-            style::value(PROCFILE)
+            "Skipping: the app has a {} (a Procfile buildpack, such as {} on Heroku's builder, makes its processes the image's)",
+            style::value(PROCFILE),
+            style::value("heroku/procfile")
         ));
         return Ok(None);
     }

@@ -27,11 +27,19 @@ pub(crate) struct Limits {
 }
 
 impl Limits {
-    /// Reads the limits of the process's cgroup (mounted at `/sys/fs/cgroup`) and the host.
+    /// Reads the limits of the process's cgroup and the host. The cgroup is the mount's root
+    /// inside a container with its own cgroup namespace (Docker's default on cgroup v2), else
+    /// the cgroup v2 path that `/proc/self/cgroup` names.
     pub(crate) fn read() -> Self {
         let host_cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
         let host_memory = read(Path::new("/proc/meminfo")).and_then(|text| mem_total(&text));
-        Self::from_cgroup_root(Path::new("/sys/fs/cgroup"), host_cpus, host_memory)
+        let mount = Path::new("/sys/fs/cgroup");
+        let root = read(Path::new("/proc/self/cgroup"))
+            .and_then(|text| cgroup_v2_path(&text))
+            .map(|path| mount.join(path.trim_start_matches('/')))
+            .filter(|dir| dir.join("cpu.max").is_file() || dir.join("memory.max").is_file())
+            .unwrap_or_else(|| mount.to_path_buf());
+        Self::from_cgroup_root(&root, host_cpus, host_memory)
     }
 
     /// The limits under `root` (cgroup v2 files at its top, or v1 controllers in subfolders),
@@ -76,6 +84,14 @@ pub(crate) fn web_concurrency(limits: &Limits) -> u64 {
 
 fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
+}
+
+/// The process's cgroup v2 path: the `0::/path` line of `/proc/self/cgroup`.
+fn cgroup_v2_path(proc_self_cgroup: &str) -> Option<String> {
+    proc_self_cgroup
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(str::to_string)
 }
 
 /// cgroup v2 `cpu.max`: `max 100000` (no quota) or `150000 100000` (1.5 CPUs, rounded up to 2).
@@ -244,6 +260,20 @@ mod tests {
             memory_bytes: None,
         };
         assert_eq!(web_concurrency(&huge), 32);
+    }
+
+    #[test]
+    fn the_cgroup_v2_path_of_the_process() {
+        assert_eq!(
+            cgroup_v2_path("0::/system.slice/docker-abc.scope\n").as_deref(),
+            Some("/system.slice/docker-abc.scope")
+        );
+        assert_eq!(cgroup_v2_path("0::/\n").as_deref(), Some("/"));
+        // cgroup v1 lines only.
+        assert_eq!(
+            cgroup_v2_path("4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n"),
+            None
+        );
     }
 
     #[test]
