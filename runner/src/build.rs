@@ -2,10 +2,11 @@
 
 use crate::buildpack::{Buildpack, Target};
 use crate::env::Env;
-use crate::fsutil::{self, FileMode};
-use crate::layers::{self, read_layers};
+use crate::fsutil;
+use crate::layers::read_layers;
 use crate::output::{OutputMode, Sink};
 use crate::state::State;
+use crate::{export, restore};
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -134,29 +135,10 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
     }
     let state = State::new(&config.state_dir)?;
     let _lock = state.lock()?;
+    let as_exported = state.layers_as_exported();
     state.mark_dirty()?;
     let mut sink = Sink::new(config.output);
-    let workspace = state.workspace_dir();
-    fsutil::remove_all(&workspace)?;
-    let state_root = fs::canonicalize(state.root())
-        .with_context(|| format!("resolving {}", state.root().display()))?;
-    fsutil::copy_tree(&app_dir, &workspace, FileMode::Copy, &[state_root])
-        .with_context(|| format!("copying the app {} to the workspace", app_dir.display()))?;
-    let platform = state.platform_dir();
-    fsutil::remove_all(&platform)?;
-    fs::create_dir_all(platform.join("env"))
-        .with_context(|| format!("creating {}", platform.display()))?;
-    for (name, value) in &config.env {
-        if name.is_empty() || name.contains(['/', '=', '\0']) {
-            bail!("invalid environment variable name {name:?}");
-        }
-        let path = platform.join("env").join(name);
-        fs::write(&path, value).with_context(|| format!("writing {}", path.display()))?;
-    }
-    let tmp = state.tmp_dir();
-    fsutil::remove_all(&tmp)?;
-    fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-
+    prepare(&state, &app_dir, &config.env)?;
     let ctx = Phases {
         state: &state,
         target: &config.target,
@@ -181,7 +163,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
         fs::create_dir_all(state.layers_dir())
             .with_context(|| format!("creating {}", state.layers_dir().display()))?;
     } else {
-        for line in layers::restore(&state, buildpacks, config.clear_cache)? {
+        for line in restore::restore(&state, buildpacks, config.clear_cache, as_exported)? {
             sink.line(&line);
         }
     }
@@ -208,7 +190,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
         }
     }
     sink.line("===> EXPORTING");
-    match layers::export(&state, buildpacks) {
+    match export::export(&state, buildpacks) {
         Ok(log) => {
             for line in log {
                 sink.line(&line);
@@ -221,6 +203,28 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
     }
     state.mark_clean()?;
     Ok(output(sink, None, Some(0)))
+}
+
+/// Parks the image's workspace and copies the app, writes the user env to `platform/env/` and
+/// makes a fresh `tmp/`.
+fn prepare(state: &State, app_dir: &Path, env: &[(String, String)]) -> Result<()> {
+    let state_root = fs::canonicalize(state.root())
+        .with_context(|| format!("resolving {}", state.root().display()))?;
+    restore::prepare_workspace(state, app_dir, &[state_root])?;
+    let platform = state.platform_dir();
+    fsutil::remove_all(&platform)?;
+    fs::create_dir_all(platform.join("env"))
+        .with_context(|| format!("creating {}", platform.display()))?;
+    for (name, value) in env {
+        if name.is_empty() || name.contains(['/', '=', '\0']) {
+            bail!("invalid environment variable name {name:?}");
+        }
+        let path = platform.join("env").join(name);
+        fs::write(&path, value).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let tmp = state.tmp_dir();
+    fsutil::remove_all(&tmp)?;
+    fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))
 }
 
 fn describe(status: ExitStatus) -> String {

@@ -200,7 +200,8 @@ fn prepare(
         );
     }
     let lock = state.lock()?;
-    state.ensure_live_matches_image()?;
+    crate::restore::put_image_back(&state)?;
+    state.mark_launched()?;
     drop(lock);
 
     let group = read_group(&state.image_dir())?;
