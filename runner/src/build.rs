@@ -142,7 +142,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
     let ctx = Phases {
         state: &state,
         target: &config.target,
-        base_env: Env::from_allowlist(),
+        base_env: Env::for_build(|name| std::env::var_os(name), &state.build_home()),
     };
     let output = |sink: Sink, failed_phase: Option<Phase>, exit_code| BuildOutput {
         success: failed_phase.is_none(),
@@ -206,7 +206,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
 }
 
 /// Parks the image's workspace and copies the app, writes the user env to `platform/env/` and
-/// makes a fresh `tmp/`.
+/// makes a fresh `tmp/` with an empty `HOME`.
 fn prepare(state: &State, app_dir: &Path, env: &[(String, String)]) -> Result<()> {
     let state_root = fs::canonicalize(state.root())
         .with_context(|| format!("resolving {}", state.root().display()))?;
@@ -224,7 +224,7 @@ fn prepare(state: &State, app_dir: &Path, env: &[(String, String)]) -> Result<()
     }
     let tmp = state.tmp_dir();
     fsutil::remove_all(&tmp)?;
-    fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))
+    fs::create_dir_all(state.build_home()).with_context(|| format!("creating {}", tmp.display()))
 }
 
 fn describe(status: ExitStatus) -> String {

@@ -124,6 +124,9 @@ pub(crate) fn export(state: &State, buildpacks: &[Buildpack]) -> Result<Vec<Stri
     }
     state.backup().retain(&saver.keep)?;
     fsutil::remove_all(&state.parked_dir())?;
+    let home = state.launch_home();
+    fsutil::remove_all(&home)?;
+    fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
     Ok(saver.log)
 }
 

@@ -8,7 +8,8 @@
 //!                   of the image's and the cache's layers (one copy, moved, never duplicated)
 //!   workspace/      fresh copy of the app for each build; builds and launches run here
 //!   platform/env/   user env files (`--env`)
-//!   tmp/            detect build plans and buildpack plans
+//!   tmp/            detect build plans, buildpack plans, and `home/`, the build's `HOME`
+//!   home/           `HOME` of launched processes, emptied by each successful build
 //!   image/          the "app image" of the last successful build:
 //!     group.toml    buildpacks that built it, in order
 //!     layers/<bp>/  launch.toml, store.toml, and per launch=true layer: <name>.toml, SBOMs,
@@ -165,6 +166,16 @@ impl State {
     /// Where the image's workspace waits while a build runs.
     pub(crate) fn parked_workspace(&self) -> PathBuf {
         self.parked_dir().join("workspace")
+    }
+
+    /// `HOME` of the build (detect and build): an empty directory of each build's own.
+    pub(crate) fn build_home(&self) -> PathBuf {
+        self.tmp_dir().join("home")
+    }
+
+    /// `HOME` of launched processes.
+    pub(crate) fn launch_home(&self) -> PathBuf {
+        self.root.join("home")
     }
 
     fn broken_marker(&self) -> PathBuf {
