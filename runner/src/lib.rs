@@ -47,7 +47,7 @@ mod state;
 pub use build::{BuildConfig, BuildOutput, Phase, default_state_dir};
 pub use buildpack::{Buildpack, Target};
 pub use launch::{LaunchOutput, Process, Selected, launch, launch_command, select_process};
-pub use output::{OutputMode, strip_ansi};
+pub use output::{OutputMode, Timings, strip_ansi};
 pub use package::{
     CargoProfile, host_triple, package_buildpack, package_buildpack_cached, resolve_buildpack_dir,
 };
