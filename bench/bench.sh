@@ -50,7 +50,7 @@ for line in sys.stdin.buffer:
     sys.stdout.buffer.write(b"%.3f\t" % (time.monotonic() - start) + line)
 '; }
 
-time_build() { # state_dir app_dir -> "total buildpack runtime tools deps image_mib"
+time_build() { # state_dir app_dir -> "total buildpack runtime tools deps image_mib runner packaging"
   local start end total own phases
   start=$(date +%s.%N)
   if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "$2" 2>&1 | stamp >"$work/last.log"; then
@@ -71,18 +71,23 @@ time_build() { # state_dir app_dir -> "total buildpack runtime tools deps image_
   own=$(sed 's/\x1b\[[0-9;]*m//g' "$work/last.log" | grep -o 'Done (finished in [^)]*)' | tail -n 1 |
     sed -e 's/Done (finished in //' -e 's/)//' -e 's/< //' |
     awk '{ s = 0; for (i = 1; i <= NF; i++) { v = $i; if (v ~ /m$/) { sub(/m$/, "", v); s += v * 60 } else { sub(/s$/, "", v); s += v } } print s }')
-  # The app image's layers (what every node pulls), in MiB.
-  image_mib=$(du -sm "$1/image/layers" | awk '{ print $1 }')
-  echo "$total ${own:-0} $phases $image_mib"
+  # The app image's layers (what every node pulls), in MiB: image/layers/<bp>/<layer> are
+  # symlinks to the layers' directories.
+  image_mib=$(du -scmL "$1"/image/layers/*/*/ | tail -n 1 | awk '{ print $1 }')
+  # The runner's own time outside bin/detect and bin/build, and its packaging check, from its
+  # closing line ("... runner 0.07 s, packaging 0.15 s").
+  runner=$(sed -n 's/.*runner \([0-9.]*\) s, packaging \([0-9.]*\) s$/\1 \2/p' "$work/last.log" | tail -n 1)
+  echo "$total ${own:-0} $phases $image_mib ${runner:-0 0}"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 
 apps=("$@")
 phase_rows=()
+runner_rows=()
 [ ${#apps[@]} -gt 0 ] || apps=(bench/apps/*/)
-echo "Median of $RUNS runs, seconds. 'buildpack' is the buildpack's own build time; 'total' adds"
-echo "the runner's restore and export of the layers (its emulation of the lifecycle)."
+echo "Median of $RUNS runs, seconds. 'buildpack' is the buildpack's own build time; 'total' is the"
+echo "whole cnb-runner command (packaging check, detect, restore, build, export)."
 printf '%-8s %19s %19s %19s\n' "" "fresh" "no-op rebuild" "one pin changed"
 printf '%-8s %9s %9s %9s %9s %9s %9s\n' app buildpack total buildpack total buildpack total
 for app in "${apps[@]}"; do
@@ -107,6 +112,12 @@ for app in "${apps[@]}"; do
   phase_row=()
   for field in 3 4 5 6; do phase_row+=("$(col "${fresh[@]}")"); done
   phase_rows+=("$(printf '%-8s %9s %9s %9s %9s' "$name" "${phase_row[@]}")")
+  runner_row=()
+  for series in fresh noop; do
+    declare -n values=$series
+    for field in 7 8; do runner_row+=("$(col "${values[@]}")"); done
+  done
+  runner_rows+=("$(printf '%-8s %9s %9s %9s %9s' "$name" "${runner_row[@]}")")
 done
 echo
 echo "Fresh build by phase (median, seconds): runtime = until Python is installed; tools = then"
@@ -114,3 +125,9 @@ echo "until the package manager's install command starts; deps = the rest of the
 echo "image = the size of the app image's layers (launch layers), MiB."
 printf '%-8s %9s %9s %9s %9s\n' app runtime tools deps image
 printf '%s\n' "${phase_rows[@]}"
+echo
+echo "The runner's own time (median, seconds), as it reports it: runner = outside bin/detect and"
+echo "bin/build (workspace, restore, export); packaging = checking that the buildpack is built."
+printf '%-8s %19s %19s\n' "" "fresh" "no-op rebuild"
+printf '%-8s %9s %9s %9s %9s\n' app runner packaging runner packaging
+printf '%s\n' "${runner_rows[@]}"

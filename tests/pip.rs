@@ -73,7 +73,8 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
     );
 
     // pip only installs: it is in neither the app's Python nor the image's PATH. (The launch
-    // PATH of the local runner ends with the host's PATH, so only the layers' dirs are checked.)
+    // PATH of the local runner ends with the system directories, which may have a pip of the
+    // host's, so only the layers' dirs are checked.)
     let no_pip = app.run("python -c 'import pip'");
     assert_ne!(no_pip.code(), Some(0), "pip is importable at launch");
     assert_contains(&no_pip.stderr, "No module named 'pip'");

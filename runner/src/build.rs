@@ -2,14 +2,16 @@
 
 use crate::buildpack::{Buildpack, Target};
 use crate::env::Env;
-use crate::fsutil::{self, FileMode};
-use crate::layers::{self, read_layers};
-use crate::output::{OutputMode, Sink};
+use crate::fsutil;
+use crate::layers::read_layers;
+use crate::output::{OutputMode, Sink, Timings};
 use crate::state::State;
+use crate::{export, restore};
 use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
+use std::time::Instant;
 
 /// What to build and how.
 #[derive(Debug, Clone)]
@@ -101,6 +103,7 @@ pub struct BuildOutput {
     /// only the runner's own lines.
     pub output: String,
     pub state: State,
+    pub timings: Timings,
 }
 
 impl BuildOutput {
@@ -127,6 +130,7 @@ impl BuildOutput {
 }
 
 pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<BuildOutput> {
+    let start = Instant::now();
     let app_dir = fs::canonicalize(&config.app_dir)
         .with_context(|| format!("app directory {} not found", config.app_dir.display()))?;
     if !app_dir.is_dir() {
@@ -134,46 +138,35 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
     }
     let state = State::new(&config.state_dir)?;
     let _lock = state.lock()?;
+    let as_exported = state.layers_as_exported();
     state.mark_dirty()?;
     let mut sink = Sink::new(config.output);
-    let workspace = state.workspace_dir();
-    fsutil::remove_all(&workspace)?;
-    let state_root = fs::canonicalize(state.root())
-        .with_context(|| format!("resolving {}", state.root().display()))?;
-    fsutil::copy_tree(&app_dir, &workspace, FileMode::Copy, &[state_root])
-        .with_context(|| format!("copying the app {} to the workspace", app_dir.display()))?;
-    let platform = state.platform_dir();
-    fsutil::remove_all(&platform)?;
-    fs::create_dir_all(platform.join("env"))
-        .with_context(|| format!("creating {}", platform.display()))?;
-    for (name, value) in &config.env {
-        if name.is_empty() || name.contains(['/', '=', '\0']) {
-            bail!("invalid environment variable name {name:?}");
-        }
-        let path = platform.join("env").join(name);
-        fs::write(&path, value).with_context(|| format!("writing {}", path.display()))?;
-    }
-    let tmp = state.tmp_dir();
-    fsutil::remove_all(&tmp)?;
-    fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-
+    prepare(&state, &app_dir, &config.env)?;
+    let mut timings = Timings::default();
     let ctx = Phases {
         state: &state,
         target: &config.target,
-        base_env: Env::from_allowlist(),
+        base_env: Env::for_build(|name| std::env::var_os(name), &state.build_home()),
     };
-    let output = |sink: Sink, failed_phase: Option<Phase>, exit_code| BuildOutput {
+    let output = |sink: Sink, failed_phase: Option<Phase>, exit_code, timings| BuildOutput {
         success: failed_phase.is_none(),
         detect_passed: failed_phase != Some(Phase::Detect),
         exit_code,
         failed_phase,
         output: sink.into_string(),
         state: state.clone(),
+        timings: Timings {
+            total: start.elapsed(),
+            ..timings
+        },
     };
 
     sink.line("===> DETECTING");
-    if let Detected::Failed(code) = ctx.detect(buildpacks, &mut sink)? {
-        return Ok(output(sink, Some(Phase::Detect), code));
+    let detect_start = Instant::now();
+    let detected = ctx.detect(buildpacks, &mut sink)?;
+    timings.detect = detect_start.elapsed();
+    if let Detected::Failed(code) = detected {
+        return Ok(output(sink, Some(Phase::Detect), code, timings));
     }
     sink.line("===> RESTORING");
     if config.keep_layers {
@@ -181,14 +174,16 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
         fs::create_dir_all(state.layers_dir())
             .with_context(|| format!("creating {}", state.layers_dir().display()))?;
     } else {
-        for line in layers::restore(&state, buildpacks, config.clear_cache)? {
+        for line in restore::restore(&state, buildpacks, config.clear_cache, as_exported)? {
             sink.line(&line);
         }
     }
     sink.line("===> BUILDING");
     let mut build_env = ctx.base_env.clone();
     for bp in buildpacks {
+        let build_start = Instant::now();
         let status = ctx.run_build(bp, &build_env, config.kill_when.as_deref(), &mut sink)?;
+        timings.build += build_start.elapsed();
         if !status.success() {
             sink.line(&format!(
                 "ERROR: failed to build: buildpack {}@{} {}",
@@ -196,7 +191,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
                 bp.version,
                 describe(status)
             ));
-            return Ok(output(sink, Some(Phase::Build), status.code()));
+            return Ok(output(sink, Some(Phase::Build), status.code(), timings));
         }
         for layer in read_layers(&state.layers_dir().join(bp.escaped_id()))? {
             if layer.types.build {
@@ -208,7 +203,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
         }
     }
     sink.line("===> EXPORTING");
-    match layers::export(&state, buildpacks) {
+    match export::export(&state, buildpacks) {
         Ok(log) => {
             for line in log {
                 sink.line(&line);
@@ -216,11 +211,33 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
         }
         Err(e) => {
             sink.line(&format!("ERROR: failed to export: {e:#}"));
-            return Ok(output(sink, Some(Phase::Export), None));
+            return Ok(output(sink, Some(Phase::Export), None, timings));
         }
     }
     state.mark_clean()?;
-    Ok(output(sink, None, Some(0)))
+    Ok(output(sink, None, Some(0), timings))
+}
+
+/// Parks the image's workspace and copies the app, writes the user env to `platform/env/` and
+/// makes a fresh `tmp/` with an empty `HOME`.
+fn prepare(state: &State, app_dir: &Path, env: &[(String, String)]) -> Result<()> {
+    let state_root = fs::canonicalize(state.root())
+        .with_context(|| format!("resolving {}", state.root().display()))?;
+    restore::prepare_workspace(state, app_dir, &[state_root])?;
+    let platform = state.platform_dir();
+    fsutil::remove_all(&platform)?;
+    fs::create_dir_all(platform.join("env"))
+        .with_context(|| format!("creating {}", platform.display()))?;
+    for (name, value) in env {
+        if name.is_empty() || name.contains(['/', '=', '\0']) {
+            bail!("invalid environment variable name {name:?}");
+        }
+        let path = platform.join("env").join(name);
+        fs::write(&path, value).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let tmp = state.tmp_dir();
+    fsutil::remove_all(&tmp)?;
+    fs::create_dir_all(state.build_home()).with_context(|| format!("creating {}", tmp.display()))
 }
 
 fn describe(status: ExitStatus) -> String {

@@ -47,6 +47,20 @@ pub(crate) const ALLOWLIST: [&str; 14] = [
     "CNB_STACK_ID",
 ];
 
+/// `PATH` at launch before the layers' `bin` directories: the standard system directories, as
+/// in an image that sets no `PATH` of its own.
+pub(crate) const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Allowlisted variables that hold the host's paths: a launched process gets none of them.
+const HOST_PATHS: [&str; 6] = [
+    "PATH",
+    "HOME",
+    "LD_LIBRARY_PATH",
+    "LIBRARY_PATH",
+    "CPATH",
+    "PKG_CONFIG_PATH",
+];
+
 /// An ordered set of environment variables (no implicit inheritance from the process env).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Env(BTreeMap<OsString, OsString>);
@@ -57,15 +71,35 @@ impl Env {
         Self::default()
     }
 
-    /// The allowlisted variables ([`ALLOWLIST`]) of the current process.
+    /// The allowlisted variables ([`ALLOWLIST`]) that `get` (the environment) has.
     #[must_use]
-    pub(crate) fn from_allowlist() -> Self {
+    pub(crate) fn from_allowlist(get: impl Fn(&str) -> Option<OsString>) -> Self {
         let mut env = Self::new();
         for name in ALLOWLIST {
-            if let Some(value) = std::env::var_os(name) {
+            if let Some(value) = get(name) {
                 env.set(name, value);
             }
         }
+        env
+    }
+
+    /// A build's base environment: the allowlist of `get`, with `HOME` an empty directory of
+    /// the build's own (no host config files apply, as in a container).
+    #[must_use]
+    pub(crate) fn for_build(get: impl Fn(&str) -> Option<OsString>, home: &Path) -> Self {
+        let mut env = Self::from_allowlist(get);
+        env.set("HOME", home);
+        env
+    }
+
+    /// A launched process's base environment, like a run image's: the allowlist of `get`
+    /// without the host's paths ([`HOST_PATHS`]), `PATH` = [`SYSTEM_PATH`], `HOME` = `home`.
+    #[must_use]
+    pub(crate) fn for_launch(get: impl Fn(&str) -> Option<OsString>, home: &Path) -> Self {
+        let mut env =
+            Self::from_allowlist(|name| get(name).filter(|_| !HOST_PATHS.contains(&name)));
+        env.set("PATH", SYSTEM_PATH);
+        env.set("HOME", home);
         env
     }
 
@@ -316,6 +350,39 @@ mod tests {
         e.add_root_dirs(layer.path(), &LAUNCH_ROOT_DIRS);
         assert_eq!(e.get("LIBRARY_PATH"), None);
         assert!(e.get("LD_LIBRARY_PATH").is_some());
+    }
+
+    #[test]
+    fn builds_get_their_own_home_and_launch_no_host_paths() {
+        let host = |name: &str| -> Option<OsString> {
+            match name {
+                "PATH" => Some("/host/bin:/usr/bin".into()),
+                "HOME" => Some("/root".into()),
+                "LD_LIBRARY_PATH" => Some("/host/lib".into()),
+                "HTTPS_PROXY" => Some("http://proxy".into()),
+                "SECRET" => Some("no".into()),
+                _ => None,
+            }
+        };
+        let build = Env::for_build(host, Path::new("/state/tmp/home"));
+        assert_eq!(
+            build,
+            env(&[
+                ("HOME", "/state/tmp/home"),
+                ("HTTPS_PROXY", "http://proxy"),
+                ("LD_LIBRARY_PATH", "/host/lib"),
+                ("PATH", "/host/bin:/usr/bin"),
+            ])
+        );
+        let launch = Env::for_launch(host, Path::new("/state/home"));
+        assert_eq!(
+            launch,
+            env(&[
+                ("HOME", "/state/home"),
+                ("HTTPS_PROXY", "http://proxy"),
+                ("PATH", SYSTEM_PATH),
+            ])
+        );
     }
 
     #[test]

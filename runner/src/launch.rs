@@ -200,7 +200,10 @@ fn prepare(
         );
     }
     let lock = state.lock()?;
-    state.ensure_live_matches_image()?;
+    crate::restore::put_image_back(&state)?;
+    state.mark_launched()?;
+    let home = state.launch_home();
+    fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
     drop(lock);
 
     let group = read_group(&state.image_dir())?;
@@ -221,7 +224,7 @@ fn prepare(
     }
     let selected = select_process(&processes, process, command)?;
 
-    let mut env = Env::from_allowlist();
+    let mut env = Env::for_launch(|name| std::env::var_os(name), &home);
     for (name, value) in user_env {
         env.set(name, value);
     }

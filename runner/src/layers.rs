@@ -1,26 +1,11 @@
-//! Layer bookkeeping between builds, as the lifecycle's restorer and exporter do it.
-//!
-//! Restore (before a build), per buildpack of the group, into a fresh `layers/<bp>/`:
-//! - `cache = true` layers of the last successful build (unless the cache is cleared): contents
-//!   and SBOM files from `cache/`, `<name>.toml` with only `[metadata]`;
-//! - `launch = true, cache = false, build = false` layers of the image: `<name>.toml` with only
-//!   `[metadata]`, no directory;
-//! - nothing else (`build = true, cache = false`, or all false); `store.toml` from the image.
-//!
-//! Export (after every buildpack built successfully) writes a new `image/` (launch layers, their
-//! tomls and SBOMs, `launch.toml`, `store.toml`, the workspace) and a new `cache/` (cache layers),
-//! then swaps them in. A launch layer left as a toml without a directory gets the previous
-//! image's contents back ("Reusing layer"). A failed build never gets here, so the previous image
-//! and cache stay as they were.
+//! Layer bookkeeping shared by restore, export and launch: `<layer>.toml` files (`[types]` and
+//! `[metadata]`), SBOM files, the saved indexes' file lists, and the image's `group.toml`.
 
-use crate::buildpack::Buildpack;
-use crate::fsutil::{self, FileMode};
-use crate::state::State;
-use anyhow::{Context, Result, bail};
+use crate::manifest::{self, Entry};
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
-
 /// `[types]` of a `<layer>.toml`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(default)]
@@ -42,7 +27,7 @@ struct LayerToml {
 pub(crate) struct Layer {
     pub(crate) name: String,
     pub(crate) types: LayerTypes,
-    metadata: Option<toml::Table>,
+    pub(crate) metadata: Option<toml::Table>,
 }
 
 /// Files in a buildpack's layers dir that are not layer tomls.
@@ -84,7 +69,7 @@ pub(crate) fn read_layers(bp_dir: &Path) -> Result<Vec<Layer>> {
     Ok(layers)
 }
 
-fn write_metadata_only(path: &Path, metadata: Option<&toml::Table>) -> Result<()> {
+pub(crate) fn write_metadata_only(path: &Path, metadata: Option<&toml::Table>) -> Result<()> {
     #[derive(Serialize)]
     struct MetadataOnly<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,7 +81,7 @@ fn write_metadata_only(path: &Path, metadata: Option<&toml::Table>) -> Result<()
 }
 
 /// The SBOM files of a layer (`<name>.sbom.<ext>`) in `bp_dir`.
-fn sbom_files(bp_dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
+pub(crate) fn sbom_files(bp_dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
     let prefix = format!("{name}.sbom.");
     let mut files = Vec::new();
     if bp_dir.is_dir() {
@@ -117,76 +102,36 @@ fn sbom_files(bp_dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Links `name`'s directory (if any), toml and SBOM files from `from` to `to`.
-fn link_layer(from: &Path, to: &Path, name: &str, with_toml: bool) -> Result<()> {
-    fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+/// Copies `name`'s SBOM files, and its `<name>.toml` when `with_toml`, from `from` to `to`.
+pub(crate) fn copy_layer_files(from: &Path, to: &Path, name: &str, with_toml: bool) -> Result<()> {
     let mut paths = sbom_files(from, name)?;
-    if fsutil::exists(&from.join(name)) {
-        paths.push(from.join(name));
-    }
     if with_toml {
         paths.push(from.join(format!("{name}.toml")));
     }
     for path in paths {
         let target = to.join(path.file_name().expect("layer paths have file names"));
-        if !fsutil::exists(&target) {
-            fsutil::copy_tree(&path, &target, FileMode::HardLink, &[])?;
-        }
+        fs::copy(&path, &target)
+            .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
     }
     Ok(())
 }
 
-/// Recreates `layers/` from the saved image and cache; returns lifecycle-style log lines.
-pub(crate) fn restore(
-    state: &State,
-    buildpacks: &[Buildpack],
-    clear_cache: bool,
-) -> Result<Vec<String>> {
-    let layers_dir = state.layers_dir();
-    fsutil::remove_all(&layers_dir)?;
-    fs::create_dir_all(&layers_dir)
-        .with_context(|| format!("creating {}", layers_dir.display()))?;
-    let mut log = Vec::new();
-    for bp in buildpacks {
-        let live = layers_dir.join(bp.escaped_id());
-        fs::create_dir_all(&live).with_context(|| format!("creating {}", live.display()))?;
-        let image_bp = state.image_dir().join("layers").join(bp.escaped_id());
-        let cache_bp = state.cache_dir().join("layers").join(bp.escaped_id());
-        for layer in read_layers(&image_bp)? {
-            if layer.types.launch && !layer.types.build && !layer.types.cache {
-                log.push(format!(
-                    "Restoring metadata for \"{}:{}\" from app image",
-                    bp.id, layer.name
-                ));
-                write_metadata_only(
-                    &live.join(format!("{}.toml", layer.name)),
-                    layer.metadata.as_ref(),
-                )?;
-            }
-        }
-        if !clear_cache {
-            for layer in read_layers(&cache_bp)?
-                .into_iter()
-                .filter(|l| l.types.cache)
-            {
-                log.push(format!(
-                    "Restoring data for \"{}:{}\" from cache",
-                    bp.id, layer.name
-                ));
-                link_layer(&cache_bp, &live, &layer.name, false)?;
-                write_metadata_only(
-                    &live.join(format!("{}.toml", layer.name)),
-                    layer.metadata.as_ref(),
-                )?;
-            }
-        }
-        let store = image_bp.join("store.toml");
-        if store.is_file() {
-            fs::copy(&store, live.join("store.toml"))
-                .with_context(|| format!("restoring {}", store.display()))?;
-        }
+/// Where the file list of layer `name` is kept in a saved index (`image/layers/<bp>` or
+/// `cache/layers/<bp>`).
+pub(crate) fn file_list_path(index_bp: &Path, name: &str) -> PathBuf {
+    index_bp.join(format!("{name}.files"))
+}
+
+/// The file list of layer `name` in a saved index; `None` when there is none.
+pub(crate) fn read_file_list(index_bp: &Path, name: &str) -> Result<Option<Vec<Entry>>> {
+    let path = file_list_path(index_bp, name);
+    match fs::read(&path) {
+        Ok(text) => manifest::decode(&text)
+            .map(Some)
+            .with_context(|| format!("parsing {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
-    Ok(log)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -200,105 +145,12 @@ pub(crate) struct GroupEntry {
     pub(crate) version: String,
 }
 
+/// The buildpacks of the image in `image_dir`.
 pub(crate) fn read_group(image_dir: &Path) -> Result<Group> {
     let path = image_dir.join("group.toml");
     let content = fs::read_to_string(&path)
         .with_context(|| format!("reading {} (has a build succeeded yet?)", path.display()))?;
     toml::from_str(&content).with_context(|| format!("parsing {}", path.display()))
-}
-
-/// Saves the image and cache of a successful build; returns lifecycle-style log lines. On error
-/// nothing is swapped in (the previous image and cache stay).
-pub(crate) fn export(state: &State, buildpacks: &[Buildpack]) -> Result<Vec<String>> {
-    let new_image = state.root().join("image.new");
-    let new_cache = state.root().join("cache.new");
-    fsutil::remove_all(&new_image)?;
-    fsutil::remove_all(&new_cache)?;
-    let mut log = Vec::new();
-    for bp in buildpacks {
-        let live = state.layers_dir().join(bp.escaped_id());
-        let old_image_bp = state.image_dir().join("layers").join(bp.escaped_id());
-        let image_bp = new_image.join("layers").join(bp.escaped_id());
-        let cache_bp = new_cache.join("layers").join(bp.escaped_id());
-        fs::create_dir_all(&image_bp)
-            .with_context(|| format!("creating {}", image_bp.display()))?;
-        for layer in read_layers(&live)? {
-            let id = format!("{}:{}", bp.id, layer.name);
-            if layer.types.launch {
-                if live.join(&layer.name).is_dir() {
-                    log.push(format!("Adding layer '{id}'"));
-                } else if old_image_bp.join(&layer.name).is_dir() {
-                    log.push(format!("Reusing layer '{id}'"));
-                    link_layer(&old_image_bp, &live, &layer.name, false)?;
-                } else {
-                    bail!(
-                        "layer '{id}' is launch=true but has no contents, and the previous image has none to reuse"
-                    );
-                }
-                link_layer(&live, &image_bp, &layer.name, true)?;
-            }
-            if layer.types.cache {
-                if live.join(&layer.name).is_dir() {
-                    log.push(format!("Adding cache layer '{id}'"));
-                    link_layer(&live, &cache_bp, &layer.name, true)?;
-                } else {
-                    log.push(format!(
-                        "Warning: not caching layer '{id}': cached layer must have contents"
-                    ));
-                }
-            }
-        }
-        crate::launch::read_processes(&live)?; // fail the build on an invalid launch.toml
-        for name in ["launch.toml", "store.toml"]
-            .into_iter()
-            .map(String::from)
-            .chain(
-                sbom_files(&live, "launch")?
-                    .iter()
-                    .filter_map(|p| p.file_name()?.to_str().map(String::from)),
-            )
-        {
-            let path = live.join(&name);
-            if path.is_file() {
-                fs::copy(&path, image_bp.join(&name))
-                    .with_context(|| format!("exporting {}", path.display()))?;
-            }
-        }
-    }
-    fsutil::copy_tree(
-        &state.workspace_dir(),
-        &new_image.join("workspace"),
-        FileMode::HardLink,
-        &[],
-    )?;
-    let group = Group {
-        buildpacks: buildpacks
-            .iter()
-            .map(|bp| GroupEntry {
-                id: bp.id.clone(),
-                version: bp.version.clone(),
-            })
-            .collect(),
-    };
-    let group_path = new_image.join("group.toml");
-    fs::write(&group_path, toml::to_string(&group)?)
-        .with_context(|| format!("writing {}", group_path.display()))?;
-    fs::create_dir_all(new_cache.join("layers"))?;
-    for (new, current) in [
-        (new_image, state.image_dir()),
-        (new_cache, state.cache_dir()),
-    ] {
-        let old = current.with_extension("old");
-        fsutil::remove_all(&old)?;
-        if fsutil::exists(&current) {
-            fs::rename(&current, &old)
-                .with_context(|| format!("moving away {}", current.display()))?;
-        }
-        fs::rename(&new, &current)
-            .with_context(|| format!("moving {} into place", new.display()))?;
-        fsutil::remove_all(&old)?;
-    }
-    Ok(log)
 }
 
 #[cfg(test)]

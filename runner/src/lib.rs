@@ -21,25 +21,33 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Hard-link caveat: restore and export link files instead of copying them, so a file that a
-//! build modifies *in place* (opened for writing rather than replaced) also changes in the saved
-//! cache/image even if that build fails. Files that are replaced, deleted or created are safe.
+//! Layers are never copied: the last successful build's layers stay in the state's `layers/`
+//! and are both its image's and its cache's contents; restore and export move directories and
+//! write small indexes. A build that fails does not change what a later build or launch gets:
+//! what it deleted or replaced is put back from hard links kept aside, and if it wrote a saved
+//! file in place, the next build gets no cache (and that image cannot be launched) rather than a
+//! mix.
 
+mod backup;
 mod build;
 mod buildpack;
+mod compare;
 mod env;
 mod execd;
+mod export;
 mod fsutil;
 mod launch;
 mod layers;
+mod manifest;
 mod output;
 mod package;
+mod restore;
 mod state;
 
 pub use build::{BuildConfig, BuildOutput, Phase, default_state_dir};
 pub use buildpack::{Buildpack, Target};
 pub use launch::{LaunchOutput, Process, Selected, launch, launch_command, select_process};
-pub use output::{OutputMode, strip_ansi};
+pub use output::{OutputMode, Timings, strip_ansi};
 pub use package::{
     CargoProfile, host_triple, package_buildpack, package_buildpack_cached, resolve_buildpack_dir,
 };

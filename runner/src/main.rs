@@ -12,6 +12,7 @@ use python_buildpack_runner::{
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 #[command(
@@ -142,7 +143,9 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
     } else {
         CargoProfile::Release
     };
+    let packaging_start = Instant::now();
     let runner = Runner::with_profile(args.buildpacks, profile, args.verbose)?;
+    let packaging = packaging_start.elapsed();
     let state_dir = state_dir(args.state_dir, &args.app_dir)?;
     let mut target = Target::host();
     if let Some(distro) = args.target_distro {
@@ -161,10 +164,20 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         ..BuildConfig::new(&args.app_dir, &state_dir)
     };
     let output = runner.build(&config)?;
+    let t = output.timings;
+    let seconds = |d: Duration| format!("{:.2} s", d.as_secs_f64());
+    let times = format!(
+        "buildpacks {} (detect {}, build {}), runner {}, packaging {}",
+        seconds(t.detect + t.build),
+        seconds(t.detect),
+        seconds(t.build),
+        seconds(t.runner()),
+        seconds(packaging)
+    );
     Ok(match output.failed_phase {
         None => {
             eprintln!(
-                "cnb-runner: built {} (state: {})",
+                "cnb-runner: built {} (state: {}): {times}",
                 args.app_dir.display(),
                 state_dir.display()
             );

@@ -1,9 +1,11 @@
-//! Where build output goes: live to the terminal (CLI) or captured (library), and ANSI stripping.
+//! Where build output goes: live to the terminal (CLI) or captured (library), ANSI stripping,
+//! and where a build's time went.
 
 use anyhow::{Context, Result};
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
 
 /// How a build's output is handled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -15,6 +17,26 @@ pub enum OutputMode {
     /// Buildpack processes inherit the runner's stdout/stderr (live, colours intact); only the
     /// runner's own messages end up in [`crate::BuildOutput::output`].
     Stream,
+}
+
+/// Where a build's time went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// In the buildpacks' `bin/detect` processes.
+    pub detect: Duration,
+    /// In the buildpacks' `bin/build` processes.
+    pub build: Duration,
+    /// The whole build, from the call to its result.
+    pub total: Duration,
+}
+
+impl Timings {
+    /// The runner's own time: `total` outside `detect` and `build` (the workspace, restore and
+    /// export).
+    #[must_use]
+    pub fn runner(&self) -> Duration {
+        self.total.saturating_sub(self.detect + self.build)
+    }
 }
 
 pub(crate) struct Sink {
@@ -229,5 +251,24 @@ mod tests {
         let output = sink.into_string();
         assert!(output.contains("kill here"), "{output}");
         assert!(!output.contains("never"), "{output}");
+    }
+
+    #[test]
+    fn the_runners_time_is_what_the_buildpacks_did_not_take() {
+        let secs = Duration::from_secs;
+        let t = Timings {
+            detect: secs(1),
+            build: secs(2),
+            total: secs(5),
+        };
+        assert_eq!(t.runner(), secs(2));
+        assert_eq!(
+            Timings {
+                total: secs(1),
+                ..t
+            }
+            .runner(),
+            Duration::ZERO
+        );
     }
 }

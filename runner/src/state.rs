@@ -3,21 +3,31 @@
 //! ```text
 //! <state>/
 //!   lock            exclusive lock held by a build, and by a launch while it prepares
-//!   layers/         the live layers dir (CNB_LAYERS_DIR), always at this path
+//!   layers/         the live layers dir (CNB_LAYERS_DIR), always at this path; after a
+//!                   successful build it holds that build's layers, which are also the contents
+//!                   of the image's and the cache's layers (one copy, moved, never duplicated)
 //!   workspace/      fresh copy of the app for each build; builds and launches run here
 //!   platform/env/   user env files (`--env`)
-//!   tmp/            detect build plans and buildpack plans
-//!   cache/layers/   cache=true layers of the last successful build
+//!   tmp/            detect build plans, buildpack plans, and `home/`, the build's `HOME`
+//!   home/           `HOME` of launched processes, emptied by each successful build
 //!   image/          the "app image" of the last successful build:
 //!     group.toml    buildpacks that built it, in order
-//!     layers/       launch=true layers (+ <name>.toml, SBOMs), launch.toml, store.toml
-//!     workspace/    the workspace as the build left it
-//!   layers.dirty    present while `layers/` and `workspace/` may differ from `image/`
+//!     layers/<bp>/  launch.toml, store.toml, and per launch=true layer: <name>.toml, SBOMs,
+//!                   <name>.files (file list) and <name> -> ../../../layers/<bp>/<name>
+//!     broken        why the image cannot be launched, if one of its layers was lost
+//!   cache/layers/<bp>/  per cache=true layer of the last successful build: <name>.toml, SBOMs,
+//!                   <name>.files
+//!   backup/<inode>  a hard link to every file of the saved layers (see `backup.rs`)
+//!   parked/         while a build runs: the image's workspace and the image's launch layers
+//!                   that the build does not get (`parked/layers/<bp>/<name>`)
+//!   layers.dirty    present while `layers/` and `workspace/` may not be the image's (a build
+//!                   started and has not exported)
+//!   layers.launched present when processes were launched since the last restore (they may
+//!                   have written to `layers/`)
 //! ```
-//! Saved trees (`cache/`, `image/`) share files with `layers/` and `workspace/` through hard
-//! links; see the crate docs for what that means for failed builds.
 
-use crate::fsutil::{self, FileMode};
+use crate::backup::Backup;
+use crate::fsutil;
 use anyhow::{Context, Result, anyhow};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -116,20 +126,91 @@ impl State {
         fsutil::remove_all(&self.dirty_marker())
     }
 
-    /// Makes `layers/` and `workspace/` match the image again after a failed build (a no-op when
-    /// they already do). Caller holds the lock.
-    pub(crate) fn ensure_live_matches_image(&self) -> Result<()> {
-        if !fsutil::exists(&self.dirty_marker()) {
-            return Ok(());
+    pub(crate) fn is_dirty(&self) -> bool {
+        fsutil::exists(&self.dirty_marker())
+    }
+
+    fn launched_marker(&self) -> PathBuf {
+        self.root.join("layers.launched")
+    }
+
+    /// Records that processes were launched in `layers/` since the last restore.
+    pub(crate) fn mark_launched(&self) -> Result<()> {
+        let path = self.launched_marker();
+        fs::write(&path, "").with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// Whether `layers/` is exactly as the last successful export left it: no build started
+    /// since and nothing launched (checking it would find nothing to repair).
+    pub(crate) fn layers_as_exported(&self) -> bool {
+        !self.is_dirty() && !fsutil::exists(&self.launched_marker())
+    }
+
+    pub(crate) fn clear_launched(&self) -> Result<()> {
+        fsutil::remove_all(&self.launched_marker())
+    }
+
+    pub(crate) fn backup(&self) -> Backup {
+        Backup::new(self.root.join("backup"))
+    }
+
+    pub(crate) fn parked_dir(&self) -> PathBuf {
+        self.root.join("parked")
+    }
+
+    /// Where a launch layer of the image waits while a build runs without it.
+    pub(crate) fn parked_layer(&self, escaped_bp: &str, name: &str) -> PathBuf {
+        self.parked_dir().join("layers").join(escaped_bp).join(name)
+    }
+
+    /// Where the image's workspace waits while a build runs.
+    pub(crate) fn parked_workspace(&self) -> PathBuf {
+        self.parked_dir().join("workspace")
+    }
+
+    /// `HOME` of the build (detect and build): an empty directory of each build's own.
+    pub(crate) fn build_home(&self) -> PathBuf {
+        self.tmp_dir().join("home")
+    }
+
+    /// `HOME` of launched processes.
+    pub(crate) fn launch_home(&self) -> PathBuf {
+        self.root.join("home")
+    }
+
+    fn broken_marker(&self) -> PathBuf {
+        self.image_dir().join("broken")
+    }
+
+    /// Why the image cannot be launched, when one of its layers was lost.
+    pub(crate) fn image_broken(&self) -> Option<String> {
+        fs::read_to_string(self.broken_marker()).ok()
+    }
+
+    pub(crate) fn mark_image_broken(&self, reasons: &[String]) -> Result<()> {
+        let path = self.broken_marker();
+        fs::write(&path, reasons.join("\n")).with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// Drops a layer from the saved cache, as if the last successful build had not cached it:
+    /// the next build does not get it (its contents stay the image's, if it is a launch layer).
+    /// An error when the cache has no such layer.
+    pub fn forget_cached_layer(&self, buildpack_id: &str, layer: &str) -> Result<()> {
+        let _lock = self.lock()?;
+        let index = self
+            .cache_dir()
+            .join("layers")
+            .join(crate::buildpack::escape_id(buildpack_id));
+        if !index.join(format!("{layer}.toml")).is_file() {
+            anyhow::bail!("the cache has no layer '{buildpack_id}:{layer}'");
         }
-        for (saved, live) in [
-            (self.image_dir().join("layers"), self.layers_dir()),
-            (self.image_dir().join("workspace"), self.workspace_dir()),
-        ] {
-            fsutil::remove_all(&live)?;
-            fsutil::copy_tree(&saved, &live, FileMode::HardLink, &[])?;
+        let mut paths = crate::layers::sbom_files(&index, layer)?;
+        paths.push(index.join(format!("{layer}.toml")));
+        paths.push(crate::layers::file_list_path(&index, layer));
+        for path in paths {
+            fsutil::remove_all(&path)?;
         }
-        self.mark_clean()
+        Ok(())
     }
 }
 

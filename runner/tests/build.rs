@@ -240,3 +240,31 @@ fn state_dir_inside_the_app_is_not_copied_into_the_workspace() {
     assert!(out.success, "{}", out.output);
     assert!(!state.join("workspace/.state").exists());
 }
+
+#[test]
+fn builds_get_an_empty_home_of_their_own_not_the_hosts() {
+    let f = Fixture::new();
+    let home_check = support::write_buildpack(
+        &f.tmp.path().join("bp-home"),
+        "test/home",
+        true,
+        "#!/bin/sh\necho \"$HOME\" > detect-home.txt\n",
+        "#!/bin/sh\necho \"$HOME\" > home.txt\nls -A \"$HOME\" > home-contents.txt\n\
+         mkdir -p \"$HOME/.config/pip\"\necho '[global]' > \"$HOME/.config/pip/pip.conf\"\n",
+    );
+    let runner = Runner::new([&home_check]).unwrap();
+    for _ in 0..2 {
+        let out = runner.build(&BuildConfig::new(&f.app, &f.state)).unwrap();
+        assert!(out.success, "{}", out.output);
+        let home = f.workspace_file("home.txt");
+        let home = std::path::Path::new(home.trim());
+        assert!(home.starts_with(&f.state), "{}", home.display());
+        assert_ne!(Some(home.as_os_str()), std::env::var_os("HOME").as_deref());
+        assert_eq!(
+            f.workspace_file("detect-home.txt").trim(),
+            home.to_str().unwrap()
+        );
+        // Empty, even after the previous build wrote a config file there.
+        assert_eq!(f.workspace_file("home-contents.txt"), "");
+    }
+}

@@ -129,3 +129,34 @@ fn launch_without_a_successful_build_is_an_error() {
         "{err:#}"
     );
 }
+
+#[test]
+fn launch_path_is_the_layers_then_the_system_dirs_and_home_is_not_the_hosts() {
+    let f = built();
+    let out = launch(
+        &f.state,
+        None,
+        &strings(&["sh", "-c", "echo $PATH; echo $HOME"]),
+        &[],
+    )
+    .unwrap();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let bin = f.layer_path("test/one", "launchonly/bin");
+    assert_eq!(
+        lines[1],
+        format!(
+            "{}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            bin.display()
+        )
+    );
+    assert_eq!(lines[2], f.state.join("home").display().to_string());
+    // `docker run -e` style env still wins.
+    let out = launch(
+        &f.state,
+        None,
+        &strings(&["sh", "-c", "echo $HOME"]),
+        &[("HOME".to_string(), "/elsewhere".to_string())],
+    )
+    .unwrap();
+    assert_eq!(out.stdout, "exec.d ran\n/elsewhere\n");
+}

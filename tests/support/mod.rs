@@ -149,14 +149,9 @@ impl TestApp {
 
     /// Drops layers from the runner's saved cache, as if an earlier build had never made them.
     pub fn forget_cached_layers(&self, layers: &[&str]) {
-        let cache = self
-            .state
-            .path()
-            .join("cache/layers")
-            .join(BUILDPACK_ID.replace('/', "_"));
+        let state = python_buildpack_runner::State::new(self.state.path()).unwrap();
         for layer in layers {
-            std::fs::remove_dir_all(cache.join(layer)).unwrap();
-            std::fs::remove_file(cache.join(format!("{layer}.toml"))).unwrap();
+            state.forget_cached_layer(BUILDPACK_ID, layer).unwrap();
         }
     }
 
