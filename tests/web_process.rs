@@ -129,9 +129,16 @@ fn flask_with_web_concurrency_and_procfile() {
             response.body,
             format!("Hello from Flask, {computed} workers")
         );
-        // gunicorn started that many workers.
-        let booted = server.log().matches("Booting worker").count();
-        assert!(booted >= computed as usize, "{}", server.log());
+        // gunicorn starts that many workers (the first may answer before the others are up).
+        let deadline = std::time::Instant::now() + STARTUP;
+        while server.log().matches("Booting worker").count() < computed as usize {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fewer than {computed} workers:\n{}",
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
     {
         let mut server = WebServer::start(&app, &[("WEB_CONCURRENCY", "2")]);
