@@ -28,6 +28,8 @@ pub(crate) struct BuildConfig {
     /// `BP_PYTHON_WEB_PROCESS`: whether the buildpack may give the image a default `web`
     /// process (`true` unless set to `false`).
     pub(crate) web_process: bool,
+    /// `BP_PYTHON_DEPENDENCY_GROUPS`: groups to install besides the production dependencies.
+    pub(crate) dependency_groups: Vec<String>,
     /// The user's platform env, as given to `pack build --env`.
     pub(crate) platform_env: Env,
 }
@@ -91,6 +93,9 @@ impl BuildConfig {
             python_version,
             eol_date,
             web_process,
+            dependency_groups: value(crate::dependency_groups::VARIABLE)
+                .map(|v| crate::dependency_groups::parse(&v))
+                .unwrap_or_default(),
             platform_env: env.clone(),
         })
     }

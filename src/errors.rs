@@ -77,6 +77,8 @@ pub(crate) enum BuildpackError {
         hint: MissingLockHint,
     },
     MultiplePackageManagers(Vec<PackageManager>),
+    /// `BP_PYTHON_DEPENDENCY_GROUPS` names groups the app does not define.
+    UnknownDependencyGroups(crate::dependency_groups::UnknownGroups),
     RequirementsFile(RequirementsFileError),
     /// The pinned pip does not support the app's Python.
     PipTooNew {
@@ -180,6 +182,7 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
         BuildpackError::NoPackageManager { python_files, hint } => {
             project::no_package_manager_message(python_files, *hint)
         }
+        BuildpackError::UnknownDependencyGroups(error) => project::unknown_groups_message(error),
         BuildpackError::MultiplePackageManagers(found) => {
             let files = found
                 .iter()

@@ -5,6 +5,7 @@ mod app_files;
 mod bootstrap;
 mod build_env;
 mod config;
+mod dependency_groups;
 mod detect;
 mod django;
 mod env_safety;
@@ -68,6 +69,8 @@ impl Buildpack for PythonBuildpack {
             print::warning(errors::committed_venv_warning(&venvs));
         }
         let package_manager = package_managers::determine(&context.app_dir)?;
+        dependency_groups::check(&context.app_dir, package_manager, &config.dependency_groups)
+            .map_err(BuildpackError::UnknownDependencyGroups)?;
 
         let runtime_entry = runtime::choose(&context, &config)?;
         let (runtime, installer) = bootstrap::install_runtime_and_installer(
@@ -79,6 +82,7 @@ impl Buildpack for PythonBuildpack {
         let venv = package_managers::install_dependencies(
             &context,
             package_manager,
+            &config.dependency_groups,
             &runtime,
             &installer,
         )?;

@@ -2,8 +2,10 @@
 //! files and committed virtual environments.
 
 use crate::app_files::MissingLockHint;
+use crate::dependency_groups::UnknownGroups;
 use crate::detect::PACKAGE_MANAGER_FILES;
 use crate::env_safety::{EnvHazard, EnvVarProblem};
+use crate::package_managers::PackageManager;
 use bullet_stream::style;
 use indoc::formatdoc;
 
@@ -127,6 +129,39 @@ pub(super) fn no_package_manager_message(
             be empty), or a lock file created with `uv lock`, `poetry lock` or `pipenv lock`.
         ", files = PACKAGE_MANAGER_FILES.join(", ")},
     }
+}
+
+pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
+    let list = |names: &[String]| {
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names
+                .iter()
+                .map(style::value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let where_ = match error.package_manager {
+        PackageManager::Pipenv => "Pipfile categories ([dev-packages] is `dev`)",
+        PackageManager::Poetry => {
+            "[tool.poetry.group.<name>] tables and [dependency-groups] of pyproject.toml"
+        }
+        PackageManager::Uv => {
+            "[dependency-groups] of pyproject.toml ([tool.uv] dev-dependencies is `dev`)"
+        }
+        PackageManager::Pip => "[dependency-groups] of pyproject.toml (PEP 735)",
+    };
+    formatdoc! {"
+        Unknown dependency group
+
+        BP_PYTHON_DEPENDENCY_GROUPS asks for {unknown}, which {file} does not define. The
+        groups it defines ({where_}): {defined}.
+
+        Set BP_PYTHON_DEPENDENCY_GROUPS to some of those (comma or space separated), define the
+        group, or unset the variable to install the production dependencies only.
+    ", unknown = list(&error.unknown), file = error.file, defined = list(&error.defined)}
 }
 
 /// Every file the buildpack installs from and the command that creates it, likeliest first.

@@ -14,6 +14,7 @@ use crate::build_env;
 use crate::errors::BuildpackError;
 use crate::layers::venv::{Venv, bytecode_level_reason, create_venv, venv_layer_env};
 use crate::layers::venv_settings::{self, SettingsChange, VenvSettingsLayer};
+use crate::package_managers::PackageManager;
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -51,6 +52,19 @@ pub(crate) struct LockedVenvMetadata {
     /// The local packages the lock refers to → fingerprint of their sources (see
     /// `crate::package_managers::local_sources`).
     pub(crate) local_sources: BTreeMap<String, String>,
+    /// The dependency groups installed besides the production dependencies (absent in the
+    /// metadata of earlier versions, which installed none).
+    #[serde(default)]
+    pub(crate) dependency_groups: Vec<String>,
+}
+
+/// `dev, docs`, or `none`.
+pub(crate) fn groups_list(groups: &[String]) -> String {
+    if groups.is_empty() {
+        "none".to_string()
+    } else {
+        groups.join(", ")
+    }
 }
 
 /// What to do with a cached environment.
@@ -116,10 +130,31 @@ pub(crate) fn decide(
             old.distro_name, old.distro_version, new.distro_name, new.distro_version
         ));
     }
+    let groups_changed = old.dependency_groups != new.dependency_groups;
+    let groups_reason = || {
+        format!(
+            "the dependency groups changed ({} to {}, from BP_PYTHON_DEPENDENCY_GROUPS)",
+            groups_list(&old.dependency_groups),
+            groups_list(&new.dependency_groups)
+        )
+    };
+    // `pipenv clean` keeps every package of the lock, deselected categories included: without a
+    // group, Pipenv's environment is created afresh. uv and Poetry sync remove them in place.
+    let group_removed = old
+        .dependency_groups
+        .iter()
+        .any(|group| !new.dependency_groups.contains(group));
+    if groups_changed && group_removed && new.package_manager == PackageManager::Pipenv.to_string()
+    {
+        recreate.push(groups_reason());
+    }
     if !recreate.is_empty() {
         return VenvAction::Recreate(recreate);
     }
     let mut update = Vec::new();
+    if groups_changed {
+        update.push(groups_reason());
+    }
     let changed: BTreeSet<&str> = old
         .files
         .keys()

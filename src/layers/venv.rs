@@ -40,6 +40,10 @@ pub(crate) struct VenvLayerMetadata {
     pub(crate) requirements_files: BTreeMap<String, String>,
     /// The pip settings variables and `${VAR}`s of the requirements files that are inputs.
     pub(crate) env_names: Vec<String>,
+    /// The PEP 735 dependency groups of pyproject.toml installed too (absent in the metadata of
+    /// earlier versions, which installed none).
+    #[serde(default)]
+    pub(crate) dependency_groups: Vec<String>,
 }
 
 /// The virtual environment, and the env that later build steps run with.
@@ -84,6 +88,13 @@ pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetada
         reasons.push(format!(
             "the base image changed ({} {} to {} {})",
             old.distro_name, old.distro_version, new.distro_name, new.distro_version
+        ));
+    }
+    if old.dependency_groups != new.dependency_groups {
+        reasons.push(format!(
+            "the dependency groups changed ({} to {}, from BP_PYTHON_DEPENDENCY_GROUPS)",
+            crate::layers::locked_venv::groups_list(&old.dependency_groups),
+            crate::layers::locked_venv::groups_list(&new.dependency_groups)
         ));
     }
     let changed_files: BTreeSet<&String> = old
@@ -262,6 +273,7 @@ mod tests {
                 ("base.txt".to_string(), "b".repeat(64)),
             ]),
             env_names: vec!["PIP_INDEX_URL".to_string()],
+            dependency_groups: Vec::new(),
         }
     }
 

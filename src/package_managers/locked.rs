@@ -105,8 +105,14 @@ pub(crate) trait LockedManager {
     const REINSTALLS_LOCAL_PACKAGES: bool;
 
     /// The arguments of each command to run, in order. `reinstall` names the local packages whose
-    /// sources changed (in an existing environment).
-    fn commands(app_dir: &Path, mode: InstallMode, reinstall: &[String]) -> Vec<Vec<String>>;
+    /// sources changed (in an existing environment); `groups` are the dependency groups to
+    /// install besides the production dependencies (checked to exist).
+    fn commands(
+        app_dir: &Path,
+        mode: InstallMode,
+        reinstall: &[String],
+        groups: &[String],
+    ) -> Vec<Vec<String>>;
 
     /// The local packages (folders and files in the app) that the lock refers to.
     fn local_sources(lock: &str) -> Vec<LocalSource>;
@@ -124,8 +130,10 @@ pub(crate) fn install<M: LockedManager>(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
     uv: &Uv,
+    groups: &[String],
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet(format!("Dependencies ({})", M::PACKAGE_MANAGER));
+    announce_groups(groups);
     let cache_dir = prepare_package_cache_layer(context, PackageCache::Tool(M::TOOL))?;
     let tool_layer = if M::TOOL.has_own_venv() {
         Some(restore_tool_layer(context, runtime, M::TOOL)?)
@@ -156,6 +164,7 @@ pub(crate) fn install<M: LockedManager>(
             .collect(),
         env_names,
         local_sources: local_sources::fingerprints(&context.app_dir, &M::local_sources(&lock)),
+        dependency_groups: groups.to_vec(),
     };
     let lock_hashes = M::lock_hashes(&lock);
 
@@ -175,12 +184,27 @@ pub(crate) fn install<M: LockedManager>(
                 uninstall::<M>(uv, venv_dir, reinstall, &runtime.build_env)?;
             }
             let env = M::tool_env(venv_env, runtime, venv_dir, &cache_dir);
-            for args in M::commands(&context.app_dir, mode, reinstall) {
+            for args in M::commands(&context.app_dir, mode, reinstall, groups) {
                 run::<M>(&tool, &args, &context.app_dir, &env)?;
             }
             Ok(())
         },
     )
+}
+
+/// Says which dependency groups are installed besides the production dependencies.
+pub(crate) fn announce_groups(groups: &[String]) {
+    if !groups.is_empty() {
+        print::sub_bullet(format!(
+            "Installing the dependency groups {} too ({})",
+            groups
+                .iter()
+                .map(style::value)
+                .collect::<Vec<_>>()
+                .join(", "),
+            style::value(crate::dependency_groups::VARIABLE)
+        ));
+    }
 }
 
 /// Uninstalls the local packages `names` from the environment with uv, so that a tool that would

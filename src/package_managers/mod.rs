@@ -93,19 +93,22 @@ impl PackageManager {
 pub(crate) fn install_dependencies(
     context: &BuildContext<PythonBuildpack>,
     package_manager: PackageManager,
+    groups: &[String],
     runtime: &PythonRuntime,
     installer: &InstalledInstaller,
 ) -> libcnb::Result<Venv, BuildpackError> {
     let venv = match (package_manager, installer) {
-        (PackageManager::Pip, InstalledInstaller::Pip(pip)) => pip::install(context, runtime, pip)?,
+        (PackageManager::Pip, InstalledInstaller::Pip(pip)) => {
+            pip::install(context, runtime, pip, groups)?
+        }
         (PackageManager::Uv, InstalledInstaller::Uv(uv)) => {
-            locked::install::<uv::Uv>(context, runtime, uv)?
+            locked::install::<uv::Uv>(context, runtime, uv, groups)?
         }
         (PackageManager::Poetry, InstalledInstaller::Uv(uv)) => {
-            locked::install::<poetry::Poetry>(context, runtime, uv)?
+            locked::install::<poetry::Poetry>(context, runtime, uv, groups)?
         }
         (PackageManager::Pipenv, InstalledInstaller::Uv(uv)) => {
-            locked::install::<pipenv::Pipenv>(context, runtime, uv)?
+            locked::install::<pipenv::Pipenv>(context, runtime, uv, groups)?
         }
         _ => unreachable!("the installer comes from PackageManager::installer"),
     };

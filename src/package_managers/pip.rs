@@ -22,6 +22,7 @@ use output::PipFailure;
 use requirements::REQUIREMENTS_TXT;
 use settings::{pip_env, pip_settings};
 
+use sha2::Digest;
 use std::path::Path;
 
 #[derive(Debug)]
@@ -39,8 +40,10 @@ pub(crate) fn install(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
     pip: &Pip,
+    groups: &[String],
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet("Dependencies (pip)");
+    crate::package_managers::locked::announce_groups(groups);
     let cache_dir = prepare_package_cache_layer(context, PackageCache::Pip)?;
     let env = pip_env(&runtime.build_env, &cache_dir);
 
@@ -52,6 +55,20 @@ pub(crate) fn install(
         &mut |path: &Path| std::fs::read(path),
     )
     .map_err(BuildpackError::RequirementsFile)?;
+    let mut requirements_files = scan.files.clone();
+    let mut not_reusable = scan.not_reusable.clone();
+    if !groups.is_empty() {
+        // The groups' requirements are in pyproject.toml: an input, pinned or not.
+        let pyproject = std::fs::read(context.app_dir.join(PYPROJECT_TOML)).unwrap_or_default();
+        requirements_files.insert(
+            PYPROJECT_TOML.to_string(),
+            hex::encode(sha2::Sha256::digest(&pyproject)),
+        );
+        not_reusable.extend(unpinned_group_requirements(
+            &String::from_utf8_lossy(&pyproject),
+            groups,
+        ));
+    }
     let settings = pip_settings(&env);
     // Each `${VAR}` counts by the lines it is substituted into (credentials redacted); pip config
     // files and local find-links folders by their contents.
@@ -71,8 +88,9 @@ pub(crate) fn install(
         pip_version: pinned_pip_version().to_string(),
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
-        requirements_files: scan.files.clone(),
+        requirements_files,
         env_names: settings.union(&scan.variables).cloned().collect(),
+        dependency_groups: groups.to_vec(),
     };
 
     install_venv_layer(
@@ -80,16 +98,16 @@ pub(crate) fn install(
         runtime,
         &metadata,
         &settings_layer,
-        &scan.not_reusable,
+        &not_reusable,
         &env,
         |venv_dir, venv_env| {
-            if scan.requirement_count == 0 {
+            if scan.requirement_count == 0 && groups.is_empty() {
                 print::sub_bullet(format!(
                     "No packages in {REQUIREMENTS_TXT}, so nothing to install"
                 ));
                 return Ok(());
             }
-            run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env)
+            run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups)
         },
     )
 }
@@ -102,6 +120,7 @@ fn run_pip_install(
     app_dir: &Path,
     venv_dir: &Path,
     env: &Env,
+    groups: &[String],
 ) -> libcnb::Result<(), BuildpackError> {
     let mut command = pip.command(&runtime.python());
     command
@@ -115,10 +134,14 @@ fn run_pip_install(
             "--disable-pip-version-check",
         ])
         .arg("--no-warn-script-location")
+        .args(groups.iter().flat_map(|group| ["--group", group.as_str()]))
         .current_dir(app_dir)
         .env_clear()
         .envs(env);
-    let shown = format!("pip install -r {REQUIREMENTS_TXT}");
+    let shown = std::iter::once(format!("pip install -r {REQUIREMENTS_TXT}"))
+        .chain(groups.iter().map(|group| format!("--group {group}")))
+        .collect::<Vec<_>>()
+        .join(" ");
     let result = print::sub_stream_with(
         format!("Running {}", style::command(&shown)),
         |stdout, stderr| command.named(&shown).stream_output(stdout, stderr),
@@ -140,6 +163,48 @@ fn run_pip_install(
             .into())
         }
     }
+}
+
+const PYPROJECT_TOML: &str = "pyproject.toml";
+
+/// The requirements of `groups` (and the groups they include) in pyproject.toml's
+/// `[dependency-groups]` that are not pinned with `==`: a venv installed from them is not reused.
+fn unpinned_group_requirements(pyproject: &str, groups: &[String]) -> Vec<String> {
+    let table: toml::Table = toml::from_str(pyproject).unwrap_or_default();
+    let Some(defined) = table
+        .get("dependency-groups")
+        .and_then(toml::Value::as_table)
+    else {
+        return Vec::new();
+    };
+    let by_name = |wanted: &str| {
+        defined
+            .iter()
+            .find(|(name, _)| crate::package_name::normalize_name(name) == wanted)
+            .and_then(|(_, value)| value.as_array())
+    };
+    let mut unpinned = Vec::new();
+    let mut pending: Vec<String> = groups.to_vec();
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(group) = pending.pop() {
+        if !seen.insert(group.clone()) {
+            continue;
+        }
+        for entry in by_name(&group).into_iter().flatten() {
+            match entry {
+                toml::Value::String(requirement) if !requirement.contains("==") => {
+                    unpinned.push(requirement.clone());
+                }
+                toml::Value::Table(include) => {
+                    if let Some(name) = include.get("include-group").and_then(toml::Value::as_str) {
+                        pending.push(crate::package_name::normalize_name(name));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    unpinned
 }
 
 /// Shows paths in the app dir relative to it: packages built from it as `./path`, and files in
@@ -171,6 +236,17 @@ fn relative_to_app(failure: PipFailure, app_dir: &Path) -> PipFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unpinned_group_requirements_make_the_venv_not_reusable() {
+        let pyproject = "[dependency-groups]\ndev = [\"pytest==8.0.0\", {include-group = \"Lint\"}]\nlint = [\"ruff>=0.5\"]\ndocs = [\"sphinx\"]\n";
+        assert_eq!(
+            unpinned_group_requirements(pyproject, &["dev".to_string()]),
+            ["ruff>=0.5"]
+        );
+        assert!(unpinned_group_requirements(pyproject, &[]).is_empty());
+        assert!(unpinned_group_requirements("", &["dev".to_string()]).is_empty());
+    }
 
     #[test]
     fn invalid_requirement_locations_are_relative_to_the_app() {

@@ -79,8 +79,25 @@ impl LockedManager for Pipenv {
     /// dependency whose name and version are unchanged: a changed one is uninstalled first.
     const REINSTALLS_LOCAL_PACKAGES: bool = false;
 
-    fn commands(_app_dir: &Path, mode: InstallMode, _reinstall: &[String]) -> Vec<Vec<String>> {
-        let mut commands = vec![vec!["install".to_string(), "--deploy".to_string()]];
+    fn commands(
+        _app_dir: &Path,
+        mode: InstallMode,
+        _reinstall: &[String],
+        groups: &[String],
+    ) -> Vec<Vec<String>> {
+        let mut install = vec!["install".to_string(), "--deploy".to_string()];
+        if !groups.is_empty() {
+            // Categories by their Pipfile names: `dev` is `dev-packages`.
+            let categories = std::iter::once("packages")
+                .chain(groups.iter().map(|group| match group.as_str() {
+                    "dev" => "dev-packages",
+                    other => other,
+                }))
+                .collect::<Vec<_>>()
+                .join(" ");
+            install.extend(["--categories".to_string(), categories]);
+        }
+        let mut commands = vec![install];
         if mode == InstallMode::Existing {
             commands.push(vec!["clean".to_string()]);
         }

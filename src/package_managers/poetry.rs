@@ -75,9 +75,18 @@ impl LockedManager for Poetry {
     /// ("Already installed"): a changed one is uninstalled first, so that it is installed again.
     const REINSTALLS_LOCAL_PACKAGES: bool = false;
 
-    fn commands(app_dir: &Path, _mode: InstallMode, _reinstall: &[String]) -> Vec<Vec<String>> {
+    fn commands(
+        app_dir: &Path,
+        _mode: InstallMode,
+        _reinstall: &[String],
+        groups: &[String],
+    ) -> Vec<Vec<String>> {
         let pyproject = std::fs::read_to_string(app_dir.join("pyproject.toml")).ok();
-        let mut args = vec!["sync", "--only", "main"];
+        let only = std::iter::once("main")
+            .chain(groups.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut args = vec!["sync", "--only", &only];
         if !installs_root(pyproject.as_deref()) {
             args.push("--no-root");
         }

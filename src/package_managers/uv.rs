@@ -70,12 +70,20 @@ impl LockedManager for Uv {
     /// build and install the changed sources.
     const REINSTALLS_LOCAL_PACKAGES: bool = true;
 
-    fn commands(_app_dir: &Path, _mode: InstallMode, reinstall: &[String]) -> Vec<Vec<String>> {
+    fn commands(
+        _app_dir: &Path,
+        _mode: InstallMode,
+        reinstall: &[String],
+        groups: &[String],
+    ) -> Vec<Vec<String>> {
         // `uv sync` installs what the lock has and removes what it does not, in a new
         // environment or an existing one alike.
         let mut args: Vec<String> = ["sync", "--locked", "--no-default-groups"]
             .map(String::from)
             .to_vec();
+        for group in groups {
+            args.extend(["--group".to_string(), group.clone()]);
+        }
         for name in reinstall {
             args.extend(["--reinstall-package".to_string(), name.clone()]);
         }

@@ -15,7 +15,42 @@ fn metadata() -> LockedVenvMetadata {
         ]),
         env_names: vec!["UV_INDEX_URL".to_string()],
         local_sources: BTreeMap::from([("mylib".to_string(), "e".repeat(64))]),
+        dependency_groups: Vec::new(),
     }
+}
+
+#[test]
+fn a_group_change_updates_in_place_except_pipenv_losing_one() {
+    let mut with_dev = metadata();
+    with_dev.dependency_groups = vec!["dev".to_string()];
+    let reason = "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)";
+    assert_eq!(
+        decide(&metadata(), &with_dev, &SettingsChange::Unchanged),
+        VenvAction::Update {
+            reasons: vec![reason.to_string()],
+            reinstall: Vec::new()
+        }
+    );
+    assert!(matches!(
+        decide(&with_dev, &metadata(), &SettingsChange::Unchanged),
+        VenvAction::Update { .. }
+    ));
+    let pipenv = |groups: &[&str]| LockedVenvMetadata {
+        package_manager: "Pipenv".to_string(),
+        dependency_groups: groups.iter().map(ToString::to_string).collect(),
+        ..metadata()
+    };
+    assert!(matches!(
+        decide(&pipenv(&[]), &pipenv(&["dev"]), &SettingsChange::Unchanged),
+        VenvAction::Update { .. }
+    ));
+    assert_eq!(
+        decide(&pipenv(&["dev"]), &pipenv(&[]), &SettingsChange::Unchanged),
+        VenvAction::Recreate(vec![
+            "the dependency groups changed (dev to none, from BP_PYTHON_DEPENDENCY_GROUPS)"
+                .to_string()
+        ])
+    );
 }
 
 #[test]

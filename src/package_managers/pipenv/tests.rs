@@ -4,12 +4,26 @@ use super::*;
 fn an_existing_environment_is_cleaned_after_the_install() {
     let app = Path::new("/workspace");
     assert_eq!(
-        Pipenv::commands(app, InstallMode::New, &[]),
+        Pipenv::commands(app, InstallMode::New, &[], &[]),
         vec![vec!["install", "--deploy"]]
     );
     assert_eq!(
-        Pipenv::commands(app, InstallMode::Existing, &[]),
+        Pipenv::commands(app, InstallMode::Existing, &[], &[]),
         vec![vec!["install", "--deploy"], vec!["clean"]]
+    );
+}
+
+#[test]
+fn groups_are_pipfile_categories() {
+    let groups = ["dev".to_string(), "docs".to_string()];
+    assert_eq!(
+        Pipenv::commands(Path::new("/workspace"), InstallMode::New, &[], &groups),
+        vec![vec![
+            "install",
+            "--deploy",
+            "--categories",
+            "packages dev-packages docs"
+        ]]
     );
 }
 

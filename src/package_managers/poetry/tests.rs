@@ -26,7 +26,7 @@ fn sync_only_main_without_the_project_unless_packaged() {
     )
     .unwrap();
     assert_eq!(
-        Poetry::commands(app.path(), InstallMode::New, &[]),
+        Poetry::commands(app.path(), InstallMode::New, &[], &[]),
         vec![vec![
             "sync",
             "--only",
@@ -37,9 +37,14 @@ fn sync_only_main_without_the_project_unless_packaged() {
             "--compile"
         ]]
     );
+    assert_eq!(
+        Poetry::commands(app.path(), InstallMode::New, &[], &["dev".to_string()])[0][..3],
+        ["sync", "--only", "main,dev"]
+    );
     std::fs::write(app.path().join("pyproject.toml"), BUILD_SYSTEM).unwrap();
     assert!(
-        !Poetry::commands(app.path(), InstallMode::New, &[])[0].contains(&"--no-root".to_string())
+        !Poetry::commands(app.path(), InstallMode::New, &[], &[])[0]
+            .contains(&"--no-root".to_string())
     );
 }
 

@@ -16,7 +16,7 @@ fn settings_are_uv_variables_but_not_credentials_or_neutral_ones() {
 #[test]
 fn sync_is_locked_and_without_dev_groups() {
     assert_eq!(
-        Uv::commands(Path::new("/workspace"), InstallMode::Existing, &[]),
+        Uv::commands(Path::new("/workspace"), InstallMode::Existing, &[], &[]),
         vec![vec!["sync", "--locked", "--no-default-groups"]]
     );
 }
@@ -168,12 +168,15 @@ fn changed_local_packages_are_reinstalled() {
         Uv::commands(
             Path::new("/workspace"),
             InstallMode::Existing,
-            &["mylib".to_string()]
+            &["mylib".to_string()],
+            &["dev".to_string()]
         ),
         vec![vec![
             "sync",
             "--locked",
             "--no-default-groups",
+            "--group",
+            "dev",
             "--reinstall-package",
             "mylib"
         ]]

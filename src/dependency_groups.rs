@@ -1,0 +1,180 @@
+//! Dependency groups to install besides the production dependencies
+//! (`BP_PYTHON_DEPENDENCY_GROUPS`), and the groups each package manager's files define:
+//! PEP 735 `[dependency-groups]` (pip, uv, Poetry), uv's `[tool.uv] dev-dependencies` and
+//! Poetry's `[tool.poetry.group.<name>]`/`dev-dependencies` (as `dev`), and Pipfile categories
+//! (`dev-packages` as `dev`). Names compare PEP 735-normalised.
+
+use crate::package_managers::PackageManager;
+use crate::package_name::normalize_name;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub(crate) const VARIABLE: &str = "BP_PYTHON_DEPENDENCY_GROUPS";
+
+/// The groups requested, normalised, deduplicated and sorted (empty: production only).
+pub(crate) fn parse(value: &str) -> Vec<String> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|name| !name.is_empty())
+        .map(normalize_name)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+/// Requested groups the app does not define.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnknownGroups {
+    pub(crate) package_manager: PackageManager,
+    /// Where the groups are defined (`pyproject.toml`, `Pipfile`).
+    pub(crate) file: &'static str,
+    pub(crate) unknown: Vec<String>,
+    pub(crate) defined: Vec<String>,
+}
+
+/// The file that defines a package manager's groups.
+pub(crate) fn groups_file(package_manager: PackageManager) -> &'static str {
+    match package_manager {
+        PackageManager::Pipenv => "Pipfile",
+        _ => "pyproject.toml",
+    }
+}
+
+/// Checks `requested` against the groups the app defines for `package_manager`.
+pub(crate) fn check(
+    app_dir: &Path,
+    package_manager: PackageManager,
+    requested: &[String],
+) -> Result<(), UnknownGroups> {
+    if requested.is_empty() {
+        return Ok(());
+    }
+    let file = groups_file(package_manager);
+    let table = std::fs::read_to_string(app_dir.join(file))
+        .ok()
+        .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+        .unwrap_or_default();
+    let defined = defined(package_manager, &table);
+    let unknown: Vec<String> = requested
+        .iter()
+        .filter(|name| !defined.contains(name))
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(UnknownGroups {
+            package_manager,
+            file,
+            unknown,
+            defined,
+        })
+    }
+}
+
+/// The groups a parsed `pyproject.toml` or `Pipfile` defines, normalised and sorted.
+fn defined(package_manager: PackageManager, table: &toml::Table) -> Vec<String> {
+    let keys = |value: Option<&toml::Value>| -> Vec<String> {
+        value
+            .and_then(toml::Value::as_table)
+            .map(|table| table.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let get = |path: &[&str]| -> Option<&toml::Value> {
+        let mut value = table.get(path[0])?;
+        for key in &path[1..] {
+            value = value.get(key)?;
+        }
+        Some(value)
+    };
+    let mut names: Vec<String> = match package_manager {
+        PackageManager::Pip => keys(get(&["dependency-groups"])),
+        PackageManager::Uv => {
+            let mut names = keys(get(&["dependency-groups"]));
+            if get(&["tool", "uv", "dev-dependencies"]).is_some() {
+                names.push("dev".to_string());
+            }
+            names
+        }
+        PackageManager::Poetry => {
+            let mut names = keys(get(&["dependency-groups"]));
+            names.extend(keys(get(&["tool", "poetry", "group"])));
+            if get(&["tool", "poetry", "dev-dependencies"]).is_some() {
+                names.push("dev".to_string());
+            }
+            names
+        }
+        PackageManager::Pipenv => table
+            .iter()
+            .filter(|(_, value)| value.is_table())
+            .map(|(name, _)| name.as_str())
+            .filter(|name| !["packages", "source", "requires", "pipenv", "scripts"].contains(name))
+            .map(|name| if name == "dev-packages" { "dev" } else { name }.to_string())
+            .collect(),
+    };
+    names = names.iter().map(|name| normalize_name(name)).collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defined_in(package_manager: PackageManager, text: &str) -> Vec<String> {
+        defined(package_manager, &toml::from_str(text).unwrap())
+    }
+
+    #[test]
+    fn parsing_the_variable() {
+        assert_eq!(parse(""), Vec::<String>::new());
+        assert_eq!(
+            parse("dev, Test_Tools  docs,dev"),
+            ["dev", "docs", "test-tools"]
+        );
+    }
+
+    #[test]
+    fn groups_of_each_package_manager() {
+        let pyproject = "[dependency-groups]\ndev = []\nLint_Tools = []\n[tool.uv]\ndev-dependencies = []\n[tool.poetry.group.test.dependencies]\npytest = \"*\"\n";
+        assert_eq!(
+            defined_in(PackageManager::Pip, pyproject),
+            ["dev", "lint-tools"]
+        );
+        assert_eq!(
+            defined_in(PackageManager::Uv, pyproject),
+            ["dev", "lint-tools"]
+        );
+        assert_eq!(
+            defined_in(PackageManager::Poetry, pyproject),
+            ["dev", "lint-tools", "test"]
+        );
+        let pipfile = "[[source]]\nurl = \"x\"\n[packages]\nsix = \"*\"\n[dev-packages]\npytest = \"*\"\n[docs]\nsphinx = \"*\"\n[requires]\npython_version = \"3.13\"\n";
+        assert_eq!(defined_in(PackageManager::Pipenv, pipfile), ["dev", "docs"]);
+    }
+
+    #[test]
+    fn unknown_groups_name_the_defined_ones() {
+        let app =
+            crate::test_support::tree(&[("pyproject.toml", "[dependency-groups]\ndev = []\n")]);
+        assert_eq!(
+            check(app.path(), PackageManager::Uv, &["dev".to_string()]),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                app.path(),
+                PackageManager::Uv,
+                &["dev".to_string(), "docs".to_string()]
+            ),
+            Err(UnknownGroups {
+                package_manager: PackageManager::Uv,
+                file: "pyproject.toml",
+                unknown: vec!["docs".to_string()],
+                defined: vec!["dev".to_string()],
+            })
+        );
+        assert_eq!(check(app.path(), PackageManager::Uv, &[]), Ok(()));
+    }
+}
