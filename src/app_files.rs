@@ -11,6 +11,8 @@ pub(crate) enum MissingLockHint {
     PipenvLock,
     /// `pyproject.toml` with `[tool.poetry]`: `poetry lock`.
     PoetryLock,
+    /// `pyproject.toml` with `[tool.pdm]`: `pdm lock`.
+    PdmLock,
     /// `pyproject.toml` with `[project]` or `[tool.uv]`: `uv lock`.
     UvLock,
     /// An installable package (`setup.py`, `setup.cfg` or a `[build-system]`) without a
@@ -52,6 +54,8 @@ fn lock_hint(has_pipfile: bool, pyproject: Option<&str>, has_setup: bool) -> Mis
         MissingLockHint::PipenvLock
     } else if has(&["tool", "poetry"]) {
         MissingLockHint::PoetryLock
+    } else if has(&["tool", "pdm"]) {
+        MissingLockHint::PdmLock
     } else if has(&["project"]) || has(&["tool", "uv"]) {
         MissingLockHint::UvLock
     } else if has_setup || has(&["build-system"]) {
@@ -100,6 +104,14 @@ mod tests {
         assert_eq!(
             lock_hint(false, Some("[project]\nname = \"app\"\n"), false),
             MissingLockHint::UvLock
+        );
+        assert_eq!(
+            lock_hint(
+                false,
+                Some("[project]\nname = \"app\"\n[tool.pdm]\n"),
+                false
+            ),
+            MissingLockHint::PdmLock
         );
         assert_eq!(
             lock_hint(false, Some("[tool.uv]\ndev-dependencies = []\n"), false),

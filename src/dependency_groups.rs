@@ -104,6 +104,12 @@ fn defined(package_manager: PackageManager, table: &toml::Table) -> Vec<String> 
             }
             names
         }
+        PackageManager::Pdm => {
+            let mut names = keys(get(&["dependency-groups"]));
+            names.extend(keys(get(&["tool", "pdm", "dev-dependencies"])));
+            names.extend(keys(get(&["project", "optional-dependencies"])));
+            names
+        }
         PackageManager::Pipenv => table
             .iter()
             .filter(|(_, value)| value.is_table())

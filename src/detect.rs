@@ -4,12 +4,17 @@ use std::io;
 use std::path::Path;
 
 /// Files that name a package manager: an app with one of these can be built as it is.
-pub(crate) const PACKAGE_MANAGER_FILES: [&str; 4] =
-    ["requirements.txt", "poetry.lock", "uv.lock", "Pipfile.lock"];
+pub(crate) const PACKAGE_MANAGER_FILES: [&str; 5] = [
+    "requirements.txt",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+];
 
 /// Other clear signs of a Python app. Detect passes on these too, so that build can say what is
 /// missing (for example a lock file) instead of the app silently failing detection.
-pub(crate) const OTHER_PYTHON_FILES: [&str; 11] = [
+pub(crate) const OTHER_PYTHON_FILES: [&str; 10] = [
     ".python-version",
     "pyproject.toml",
     "Pipfile",
@@ -17,7 +22,6 @@ pub(crate) const OTHER_PYTHON_FILES: [&str; 11] = [
     "setup.cfg",
     "runtime.txt",
     "requirements.in",
-    "pdm.lock",
     "manage.py",
     "main.py",
     "app.py",

@@ -7,13 +7,14 @@ mod support;
 use support::{TestApp, assert_contains, assert_failure, assert_success};
 
 /// Each fixture has six in production and typing-extensions in a `dev` group.
-const FIXTURES: [(&str, &str); 4] = [
+const FIXTURES: [(&str, &str); 5] = [
     (
         "pip_groups",
         "[dependency-groups] of pyproject.toml (PEP 735)",
     ),
     ("uv_basic", "[dependency-groups] of pyproject.toml"),
     ("poetry_basic", "[tool.poetry.group.<name>] tables"),
+    ("pdm_basic", "[tool.pdm.dev-dependencies]"),
     (
         "pipenv_basic",
         "Pipfile categories ([dev-packages] is `dev`)",

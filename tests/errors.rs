@@ -212,7 +212,13 @@ fn pythonpath_is_left_out_of_the_build_with_a_warning() {
 #[test]
 fn missing_lock_files_name_the_command_that_creates_them() {
     // Every supported file and its command, the likeliest first.
-    let cases: [(&str, &str, &str, &str); 4] = [
+    let cases: [(&str, &str, &str, &str); 5] = [
+        (
+            "pyproject.toml",
+            "[project]\nname = \"app\"\n[tool.pdm]\ndistribution = false\n",
+            "Missing pdm.lock",
+            "- pdm.lock: run `pdm lock`\n- uv.lock: run `uv lock`",
+        ),
         (
             "pyproject.toml",
             "[tool.poetry]\nname = \"app\"\n",
@@ -223,7 +229,7 @@ fn missing_lock_files_name_the_command_that_creates_them() {
             "pyproject.toml",
             "[project]\nname = \"app\"\ndependencies = [\"flask\"]\n",
             "No lock file for the project",
-            "- uv.lock: run `uv lock`\n- requirements.txt: run `pip freeze > requirements.txt` in the app's virtual environment, or list the dependencies in it\n- poetry.lock: run `poetry lock`\n- Pipfile.lock: run `pipenv lock` (with a Pipfile)",
+            "- uv.lock: run `uv lock`\n- requirements.txt: run `pip freeze > requirements.txt` in the app's virtual environment, or list the dependencies in it\n- poetry.lock: run `poetry lock`\n- Pipfile.lock: run `pipenv lock` (with a Pipfile)\n- pdm.lock: run `pdm lock`",
         ),
         (
             "Pipfile",

@@ -48,6 +48,18 @@ fn words(package_manager: PackageManager) -> Words {
                              POETRY_HTTP_BASIC_<SOURCE>_PASSWORD for credentials",
             ca_bundle: "REQUESTS_CA_BUNDLE",
         },
+        PackageManager::Pdm => Words {
+            tool: "PDM",
+            lock: "pdm.lock",
+            manifest: "pyproject.toml",
+            lock_command: "pdm lock",
+            upgrade_command: "pdm update NAME",
+            python_setting: "requires-python",
+            index_settings: "the [[tool.pdm.source]] tables of pyproject.toml (credentials\n\
+                             as ${env:VARIABLE} from the build env), or PDM_PYPI_URL,\n\
+                             PDM_PYPI_USERNAME and PDM_PYPI_PASSWORD",
+            ca_bundle: "SSL_CERT_FILE",
+        },
         PackageManager::Pipenv | PackageManager::Pip => Words {
             tool: "Pipenv",
             lock: "Pipfile.lock",
@@ -267,6 +279,7 @@ mod tests {
             (PackageManager::Uv, "Run `uv lock`"),
             (PackageManager::Poetry, "Run `poetry lock`"),
             (PackageManager::Pipenv, "Run `pipenv lock`"),
+            (PackageManager::Pdm, "Run `pdm lock`"),
         ] {
             let message = failed(package_manager, LockedFailure::LockOutdated);
             assert!(message.contains(fix), "{message}");

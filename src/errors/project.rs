@@ -102,6 +102,14 @@ pub(super) fn no_package_manager_message(
             these (create the one for the tool you use, and commit it):
             {options}
         ", options = lock_options(hint)},
+        MissingLockHint::PdmLock => formatdoc! {"
+            Missing pdm.lock
+
+            pyproject.toml has a [tool.pdm] table, so this looks like a PDM project, but there
+            is no pdm.lock to install the dependencies from. The buildpack needs one of these
+            (create the one for the tool you use, and commit it):
+            {options}
+        ", options = lock_options(hint)},
         MissingLockHint::UvLock => formatdoc! {"
             No lock file for the project
 
@@ -152,6 +160,9 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
             "[dependency-groups] of pyproject.toml ([tool.uv] dev-dependencies is `dev`)"
         }
         PackageManager::Pip => "[dependency-groups] of pyproject.toml (PEP 735)",
+        PackageManager::Pdm => {
+            "[dependency-groups], [tool.pdm.dev-dependencies] and [project.optional-dependencies] of pyproject.toml"
+        }
     };
     formatdoc! {"
         Unknown dependency group
@@ -170,10 +181,12 @@ fn lock_options(hint: MissingLockHint) -> String {
     let pip = "- requirements.txt: run `pip freeze > requirements.txt` in the app's virtual environment, or list the dependencies in it";
     let poetry = "- poetry.lock: run `poetry lock`";
     let pipenv = "- Pipfile.lock: run `pipenv lock` (with a Pipfile)";
+    let pdm = "- pdm.lock: run `pdm lock`";
     let order = match hint {
-        MissingLockHint::PoetryLock => [poetry, uv, pip, pipenv],
-        MissingLockHint::PipenvLock => [pipenv, pip, uv, poetry],
-        _ => [uv, pip, poetry, pipenv],
+        MissingLockHint::PoetryLock => [poetry, uv, pip, pipenv, pdm],
+        MissingLockHint::PipenvLock => [pipenv, pip, uv, poetry, pdm],
+        MissingLockHint::PdmLock => [pdm, uv, pip, poetry, pipenv],
+        _ => [uv, pip, poetry, pipenv, pdm],
     };
     order.join("\n")
 }

@@ -32,6 +32,7 @@ impl PackageCache {
             PackageCache::Tool(Tool::Uv) => layer_name!("uv-cache"),
             PackageCache::Tool(Tool::Poetry) => layer_name!("poetry-cache"),
             PackageCache::Tool(Tool::Pipenv) => layer_name!("pipenv-cache"),
+            PackageCache::Tool(Tool::Pdm) => layer_name!("pdm-cache"),
         }
     }
 
@@ -142,13 +143,20 @@ mod tests {
             PackageCache::Tool(Tool::Uv),
             PackageCache::Tool(Tool::Poetry),
             PackageCache::Tool(Tool::Pipenv),
+            PackageCache::Tool(Tool::Pdm),
         ]
         .into_iter()
         .map(|cache| cache.layer_name().to_string())
         .collect();
         assert_eq!(
             names,
-            ["pip-cache", "uv-cache", "poetry-cache", "pipenv-cache"]
+            [
+                "pip-cache",
+                "uv-cache",
+                "poetry-cache",
+                "pipenv-cache",
+                "pdm-cache"
+            ]
         );
     }
 }

@@ -40,6 +40,7 @@ pub(crate) enum Tool {
     Uv,
     Poetry,
     Pipenv,
+    Pdm,
 }
 
 impl Tool {
@@ -49,6 +50,7 @@ impl Tool {
             Tool::Uv => "uv",
             Tool::Poetry => "poetry",
             Tool::Pipenv => "pipenv",
+            Tool::Pdm => "pdm",
         }
     }
 
@@ -58,6 +60,7 @@ impl Tool {
             Tool::Uv => Installer::Uv.requirements(),
             Tool::Poetry => include_str!("../../requirements/poetry.txt"),
             Tool::Pipenv => include_str!("../../requirements/pipenv.txt"),
+            Tool::Pdm => include_str!("../../requirements/pdm.txt"),
         }
     }
 
@@ -78,6 +81,7 @@ impl Tool {
             Tool::Uv => layer_name!("uv"),
             Tool::Poetry => layer_name!("poetry"),
             Tool::Pipenv => layer_name!("pipenv"),
+            Tool::Pdm => layer_name!("pdm"),
         }
     }
 }
@@ -88,6 +92,7 @@ impl fmt::Display for Tool {
             Tool::Uv => "uv",
             Tool::Poetry => "Poetry",
             Tool::Pipenv => "Pipenv",
+            Tool::Pdm => "PDM",
         })
     }
 }

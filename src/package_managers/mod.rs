@@ -3,6 +3,7 @@
 pub(crate) mod local_sources;
 pub(crate) mod lock_files;
 pub(crate) mod locked;
+pub(crate) mod pdm;
 pub(crate) mod pip;
 pub(crate) mod pipenv;
 pub(crate) mod poetry;
@@ -23,14 +24,16 @@ pub(crate) enum PackageManager {
     Poetry,
     Uv,
     Pipenv,
+    Pdm,
 }
 
 impl PackageManager {
-    pub(crate) const ALL: [PackageManager; 4] = [
+    pub(crate) const ALL: [PackageManager; 5] = [
         PackageManager::Pip,
         PackageManager::Poetry,
         PackageManager::Uv,
         PackageManager::Pipenv,
+        PackageManager::Pdm,
     ];
 
     /// The file whose presence selects this package manager.
@@ -40,6 +43,7 @@ impl PackageManager {
             PackageManager::Poetry => "poetry.lock",
             PackageManager::Uv => "uv.lock",
             PackageManager::Pipenv => "Pipfile.lock",
+            PackageManager::Pdm => "pdm.lock",
         }
     }
 }
@@ -51,6 +55,7 @@ impl fmt::Display for PackageManager {
             PackageManager::Poetry => "Poetry",
             PackageManager::Uv => "uv",
             PackageManager::Pipenv => "Pipenv",
+            PackageManager::Pdm => "PDM",
         })
     }
 }
@@ -83,7 +88,10 @@ impl PackageManager {
     pub(crate) fn installer(self) -> Installer {
         match self {
             PackageManager::Pip => Installer::Pip,
-            PackageManager::Uv | PackageManager::Poetry | PackageManager::Pipenv => Installer::Uv,
+            PackageManager::Uv
+            | PackageManager::Poetry
+            | PackageManager::Pipenv
+            | PackageManager::Pdm => Installer::Uv,
         }
     }
 }
@@ -106,6 +114,9 @@ pub(crate) fn install_dependencies(
         }
         (PackageManager::Poetry, InstalledInstaller::Uv(uv)) => {
             locked::install::<poetry::Poetry>(context, runtime, uv, groups)?
+        }
+        (PackageManager::Pdm, InstalledInstaller::Uv(uv)) => {
+            locked::install::<pdm::Pdm>(context, runtime, uv, groups)?
         }
         (PackageManager::Pipenv, InstalledInstaller::Uv(uv)) => {
             locked::install::<pipenv::Pipenv>(context, runtime, uv, groups)?
