@@ -216,7 +216,7 @@ fn app_without_python_files_fails_detect() {
     assert!(!output.detect_passed);
     assert_contains(
         &output.output,
-        "No Python project files found in the app root (looked for requirements.txt, poetry.lock, uv.lock, Pipfile.lock and",
+        "No Python project files found in the app root (looked for requirements.txt, poetry.lock, uv.lock, Pipfile.lock, pdm.lock and",
     );
 }
 
