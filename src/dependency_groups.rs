@@ -6,6 +6,8 @@
 
 use crate::package_managers::PackageManager;
 use crate::package_name::normalize_name;
+use bullet_stream::global::print;
+use bullet_stream::style;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -20,6 +22,39 @@ pub(crate) fn parse(value: &str) -> Vec<String> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect()
+}
+
+/// Says which dependency groups are installed besides the production dependencies.
+pub(crate) fn announce(groups: &[String]) {
+    if !groups.is_empty() {
+        print::sub_bullet(format!(
+            "Installing the dependency groups {} too ({})",
+            groups
+                .iter()
+                .map(style::value)
+                .collect::<Vec<_>>()
+                .join(", "),
+            style::value(VARIABLE)
+        ));
+    }
+}
+
+/// Why a cached environment installed with `old` groups does not match `new` ones.
+pub(crate) fn change_reason(old: &[String], new: &[String]) -> Option<String> {
+    let list = |groups: &[String]| {
+        if groups.is_empty() {
+            "none".to_string()
+        } else {
+            groups.join(", ")
+        }
+    };
+    (old != new).then(|| {
+        format!(
+            "the dependency groups changed ({} to {}, from {VARIABLE})",
+            list(old),
+            list(new)
+        )
+    })
 }
 
 /// Requested groups the app does not define.

@@ -75,6 +75,17 @@ fn shown_value(f: &Fixture) -> Result<String, String> {
         .map_err(|e| format!("{e:#}"))
 }
 
+/// `next` succeeded and its buildpack found exactly the first (`v1`) build's saved layers.
+fn assert_restored_first_build(f: &Fixture, next: &BuildOutput) {
+    assert!(next.success, "{}", next.output);
+    assert_eq!(f.workspace_file("restored-value.txt"), "v1\n");
+    let files = f.workspace_file("restored-files.txt");
+    assert!(
+        files.contains("./notes/written") && !files.contains("extra"),
+        "{files}"
+    );
+}
+
 #[test]
 fn a_build_that_writes_a_saved_file_in_place_and_fails_leaves_no_cache_and_no_image() {
     let (f, runner) = setup();
@@ -117,13 +128,7 @@ fn a_build_that_replaces_a_saved_layer_and_fails_changes_nothing_saved() {
     assert!(!f.layer_path("test/iso", "data/extra").exists());
 
     let next = build(&f, &runner, "v1", None);
-    assert!(next.success, "{}", next.output);
-    assert_eq!(f.workspace_file("restored-value.txt"), "v1\n");
-    let files = f.workspace_file("restored-files.txt");
-    assert!(
-        files.contains("./notes/written") && !files.contains("extra"),
-        "{files}"
-    );
+    assert_restored_first_build(&f, &next);
 }
 
 #[test]
@@ -136,13 +141,7 @@ fn a_killed_build_changes_nothing_saved() {
 
     // Without a launch in between: the next build repairs the layers itself.
     let next = build(&f, &runner, "v1", None);
-    assert!(next.success, "{}", next.output);
-    assert_eq!(f.workspace_file("restored-value.txt"), "v1\n");
-    let files = f.workspace_file("restored-files.txt");
-    assert!(
-        files.contains("./notes/written") && !files.contains("extra"),
-        "{files}"
-    );
+    assert_restored_first_build(&f, &next);
     assert_eq!(shown_value(&f).unwrap(), "v1\n");
 }
 
@@ -157,12 +156,6 @@ fn a_failed_build_without_the_cache_leaves_the_cache_for_the_next_one() {
     assert_eq!(f.workspace_file("restored-value.txt"), "none\n");
 
     let next = build(&f, &runner, "v1", None);
-    assert!(next.success, "{}", next.output);
-    assert_eq!(f.workspace_file("restored-value.txt"), "v1\n");
-    let files = f.workspace_file("restored-files.txt");
-    assert!(
-        files.contains("./notes/written") && !files.contains("extra"),
-        "{files}"
-    );
+    assert_restored_first_build(&f, &next);
     assert_eq!(shown_value(&f).unwrap(), "v1\n");
 }

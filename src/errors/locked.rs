@@ -1,5 +1,5 @@
-//! The messages of lock-based installs (uv, Poetry, Pipenv): installing the locked dependencies
-//! with the tool. Headlines are plain text, easy to search for.
+//! The messages of lock-based installs (uv, Poetry, Pipenv, PDM): installing the locked
+//! dependencies with the tool. Headlines are plain text, easy to search for.
 
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{LockedFailure, LockedInstallError};

@@ -12,7 +12,7 @@ use crate::PythonBuildpack;
 use crate::config::BuildConfig;
 use crate::errors::BuildpackError;
 use crate::layers::venv::Venv;
-use crate::sbom::dist_metadata::{installed_distributions, site_packages_dirs};
+use crate::sbom::dist_metadata::{installed_names, site_packages_dirs};
 use bullet_stream::global::print;
 use bullet_stream::style;
 use decide::{Decision, Facts, Installed};
@@ -80,12 +80,7 @@ fn gather(
 ) -> std::io::Result<(Installed, Facts)> {
     let mut names = Vec::new();
     for site_packages in site_packages_dirs(&venv.dir)? {
-        let distributions = installed_distributions(&site_packages).map_err(|error| error.error)?;
-        names.extend(
-            distributions
-                .into_iter()
-                .map(|distribution| distribution.name),
-        );
+        names.extend(installed_names(&site_packages)?);
     }
     let installed = Installed::new(names);
     let django = if installed.has("django") {
@@ -98,13 +93,10 @@ fn gather(
     } else {
         None
     };
-    let objects = scan::candidate_files(app_dir)
+    let sources = scan::sources(app_dir);
+    let objects = sources
         .iter()
-        .filter_map(|file| {
-            scan::read_source(app_dir, file)
-                .map(|source| scan::objects_in(file, &source, &|name| installed.has(name)))
-        })
-        .flatten()
+        .flat_map(|(file, source)| scan::objects_in(file, source, &|name| installed.has(name)))
         .collect();
     let project_scripts = project_scripts(app_dir)
         .into_iter()
@@ -113,7 +105,7 @@ fn gather(
     let facts = Facts {
         django,
         objects,
-        streamlit_scripts: scan::streamlit_scripts(app_dir),
+        streamlit_scripts: scan::streamlit_scripts(&sources),
         project_scripts,
     };
     Ok((installed, facts))

@@ -192,6 +192,14 @@ fn list(dir: &Path) -> Vec<String> {
     names
 }
 
+/// The candidate files and their contents, each read once (see [`read_source`]).
+pub(crate) fn sources(app_dir: &Path) -> Vec<(String, String)> {
+    candidate_files(app_dir)
+        .into_iter()
+        .filter_map(|file| read_source(app_dir, &file).map(|source| (file, source)))
+        .collect()
+}
+
 /// Reads a candidate file (`None`: too big, unreadable or not UTF-8).
 pub(crate) fn read_source(app_dir: &Path, file: &str) -> Option<String> {
     let path = app_dir.join(file);
@@ -323,18 +331,18 @@ pub(crate) fn objects_in(file: &str, source: &str, installed: &dyn Fn(&str) -> b
 
 /// Root scripts of a Streamlit app: the `*.py` files at the root that import `streamlit`, with
 /// `streamlit_app.py` (Streamlit's own default) alone when it is one of them.
-pub(crate) fn streamlit_scripts(app_dir: &Path) -> Vec<String> {
-    let scripts: Vec<String> = candidate_files(app_dir)
-        .into_iter()
-        .filter(|file| !file.contains('/'))
-        .filter(|file| {
-            read_source(app_dir, file).is_some_and(|source| {
-                source.lines().any(|line| {
+/// `sources` are the candidate files and their contents ([`sources`]).
+pub(crate) fn streamlit_scripts(sources: &[(String, String)]) -> Vec<String> {
+    let scripts: Vec<String> = sources
+        .iter()
+        .filter(|(file, source)| {
+            !file.contains('/')
+                && source.lines().any(|line| {
                     let line = line.trim_start();
                     line.starts_with("import streamlit") || line.starts_with("from streamlit")
                 })
-            })
         })
+        .map(|(file, _)| file.clone())
         .collect();
     if scripts.iter().any(|file| file == "streamlit_app.py") {
         vec!["streamlit_app.py".to_string()]

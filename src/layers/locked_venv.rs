@@ -1,20 +1,20 @@
-//! The `venv` layer as the package managers that install from a lock file (uv, Poetry, Pipenv)
+//! The `venv` layer as the package managers that install from a lock file (uv, Poetry, Pipenv, PDM)
 //! use it: the same layer, env and layout as pip's (`crate::layers::venv`), with metadata of its
-//! own. Switching between pip and a lock-based package manager, or between two of them, creates
-//! the environment afresh.
+//! own. Switching between pip and a lock-based package manager, or between two of them, creates the
+//! environment afresh.
 //!
 //! A cached environment is reused as it is, without running the package manager, while the lock
 //! file, its manifest, the Python and tool versions and the package manager's settings are
-//! unchanged. When only the lock, the manifest or the settings changed it is updated in place:
-//! the package managers install what changed and remove what the lock no longer has. A new
-//! Python, tool version, base image or package manager creates it afresh.
+//! unchanged. When only the lock, the manifest or the settings changed it is updated in place: the
+//! package managers install what changed and remove what the lock no longer has. A new Python, tool
+//! version, base image or package manager creates it afresh.
 
 use crate::PythonBuildpack;
 use crate::build_env;
+use crate::dependency_groups;
 use crate::errors::BuildpackError;
 use crate::layers::venv::{Venv, bytecode_level_reason, create_venv, venv_layer_env};
 use crate::layers::venv_settings::{self, SettingsChange, VenvSettingsLayer};
-use crate::package_managers::PackageManager;
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -58,13 +58,14 @@ pub(crate) struct LockedVenvMetadata {
     pub(crate) dependency_groups: Vec<String>,
 }
 
-/// `dev, docs`, or `none`.
-pub(crate) fn groups_list(groups: &[String]) -> String {
-    if groups.is_empty() {
-        "none".to_string()
-    } else {
-        groups.join(", ")
-    }
+/// What a package manager's install does with the packages of a dependency group that is no
+/// longer selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DeselectedGroups {
+    /// Removes them (an exact sync): the environment is updated in place.
+    RemovedInPlace,
+    /// Keeps them: the environment is created afresh when a group is dropped.
+    KeptByTheTool,
 }
 
 /// What to do with a cached environment.
@@ -95,6 +96,7 @@ pub(crate) fn decide(
     old: &LockedVenvMetadata,
     new: &LockedVenvMetadata,
     settings: &SettingsChange,
+    deselected_groups: DeselectedGroups,
 ) -> VenvAction {
     let mut recreate = Vec::new();
     if old.layer_format != new.layer_format {
@@ -130,30 +132,22 @@ pub(crate) fn decide(
             old.distro_name, old.distro_version, new.distro_name, new.distro_version
         ));
     }
-    let groups_changed = old.dependency_groups != new.dependency_groups;
-    let groups_reason = || {
-        format!(
-            "the dependency groups changed ({} to {}, from BP_PYTHON_DEPENDENCY_GROUPS)",
-            groups_list(&old.dependency_groups),
-            groups_list(&new.dependency_groups)
-        )
-    };
-    // `pipenv clean` keeps every package of the lock, deselected categories included: without a
-    // group, Pipenv's environment is created afresh. uv and Poetry sync remove them in place.
+    let groups_reason =
+        dependency_groups::change_reason(&old.dependency_groups, &new.dependency_groups);
     let group_removed = old
         .dependency_groups
         .iter()
         .any(|group| !new.dependency_groups.contains(group));
-    if groups_changed && group_removed && new.package_manager == PackageManager::Pipenv.to_string()
-    {
-        recreate.push(groups_reason());
+    let mut update = Vec::new();
+    match groups_reason {
+        Some(reason) if group_removed && deselected_groups == DeselectedGroups::KeptByTheTool => {
+            recreate.push(reason);
+        }
+        Some(reason) => update.push(reason),
+        None => {}
     }
     if !recreate.is_empty() {
         return VenvAction::Recreate(recreate);
-    }
-    let mut update = Vec::new();
-    if groups_changed {
-        update.push(groups_reason());
     }
     let changed: BTreeSet<&str> = old
         .files
@@ -242,15 +236,16 @@ fn join_and(items: &[&str]) -> String {
 }
 
 /// Reuses, updates or creates the virtual environment, as [`decide`] says. `install(venv_dir,
-/// env, mode)` runs the package manager, with `env` = `base_env` plus the virtual environment.
-/// `lock_hashes` go into the SBOM.
+/// env, mode)` runs the package manager, with `env` = the runtime's build env plus the virtual
+/// environment. `lock_hashes` go into the SBOM; `deselected_groups` is what the package
+/// manager does with the packages of a dropped dependency group.
 pub(crate) fn install_locked_venv(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
     metadata: &LockedVenvMetadata,
     settings: &VenvSettingsLayer,
-    base_env: &Env,
     lock_hashes: &HashMap<String, Vec<String>>,
+    deselected_groups: DeselectedGroups,
     install: impl FnOnce(&Path, &Env, InstallMode, &[String]) -> libcnb::Result<(), BuildpackError>,
 ) -> libcnb::Result<Venv, BuildpackError> {
     let layer = context.cached_layer(
@@ -265,7 +260,7 @@ pub(crate) fn install_locked_venv(
                 )
             },
             restored_layer_action: &|old: &LockedVenvMetadata, _| {
-                let action = decide(old, metadata, &settings.change());
+                let action = decide(old, metadata, &settings.change(), deselected_groups);
                 if matches!(action, VenvAction::Recreate(_)) {
                     (RestoredLayerAction::DeleteLayer, action)
                 } else {
@@ -317,7 +312,7 @@ pub(crate) fn install_locked_venv(
     };
     if let Some((mode, reinstall)) = mode {
         let result = match mode {
-            InstallMode::New => create_venv(runtime, &dir, base_env)
+            InstallMode::New => create_venv(runtime, &dir, &runtime.build_env)
                 .map_err(BuildpackError::Venv)
                 .map_err(libcnb::Error::from),
             // From here until the new metadata is written, the environment is neither the old
@@ -329,7 +324,7 @@ pub(crate) fn install_locked_venv(
         .and_then(|()| layer.write_env(venv_layer_env(&dir)))
         .and_then(|()| layer.read_env())
         .and_then(|layer_env| {
-            let env = build_env::with_layer(base_env, &layer_env);
+            let env = build_env::with_layer(&runtime.build_env, &layer_env);
             install(&dir, &env, mode, &reinstall)
         });
         if let Err(error) = result {

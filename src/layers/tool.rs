@@ -1,9 +1,9 @@
-//! The package managers that install an app's locked dependencies (uv, Poetry, Pipenv), and the
-//! `poetry` and `pipenv` layers: those two are Python programs, pinned with the hashes of every
-//! dependency in `requirements/<tool>.txt`, each in a virtual environment of its own (never the
-//! app's). uv installs them there (`uv pip install --require-hashes`), from the build's package
-//! index. Cached, but build only and kept out of the env of later buildpacks: the tool is in
-//! neither their build nor the app image. Reused while the pins and the Python version stay the
+//! The package managers that install an app's locked dependencies (uv, Poetry, Pipenv, PDM), and
+//! the `poetry`, `pipenv` and `pdm` layers: those three are Python programs, pinned with the hashes
+//! of every dependency in `requirements/<tool>.txt`, each in a virtual environment of its own
+//! (never the app's). uv installs them there (`uv pip install --require-hashes`), from the build's
+//! package index. Cached, but build only and kept out of the env of later buildpacks: the tool is
+//! in neither their build nor the app image. Reused while the pins and the Python version stay the
 //! same. (uv itself is one binary, in the `uv` layer: see `crate::layers::installer`.)
 
 use crate::PythonBuildpack;

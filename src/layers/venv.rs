@@ -90,13 +90,10 @@ pub(crate) fn reasons_to_recreate(old: &VenvLayerMetadata, new: &VenvLayerMetada
             old.distro_name, old.distro_version, new.distro_name, new.distro_version
         ));
     }
-    if old.dependency_groups != new.dependency_groups {
-        reasons.push(format!(
-            "the dependency groups changed ({} to {}, from BP_PYTHON_DEPENDENCY_GROUPS)",
-            crate::layers::locked_venv::groups_list(&old.dependency_groups),
-            crate::layers::locked_venv::groups_list(&new.dependency_groups)
-        ));
-    }
+    reasons.extend(crate::dependency_groups::change_reason(
+        &old.dependency_groups,
+        &new.dependency_groups,
+    ));
     let changed_files: BTreeSet<&String> = old
         .requirements_files
         .iter()

@@ -55,6 +55,18 @@ pub(crate) fn toml_lock_hashes(
     hashes
 }
 
+/// The `hash` of each `files = [{file, hash}]` entry of a package (poetry.lock, pdm.lock).
+pub(crate) fn files_hashes(package: &toml::Value) -> Vec<String> {
+    package
+        .get("files")
+        .and_then(toml::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|file| file.get("hash").and_then(toml::Value::as_str))
+        .map(String::from)
+        .collect()
+}
+
 /// The local sources of every `[[package]]` of a TOML lock (uv.lock, poetry.lock):
 /// `path_and_editable` reads one package's path (if it is local) and whether it is editable.
 pub(crate) fn toml_local_sources(

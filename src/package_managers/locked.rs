@@ -1,13 +1,14 @@
-//! What uv, Poetry and Pipenv installs have in common: the tool in its own cached build-only layer,
-//! its cache in another, and the app's locked dependencies in the `venv` layer, which is reused,
-//! updated in place or created afresh (see `crate::layers::locked_venv`). Each package manager
-//! says which files and settings are inputs, which commands to run and how to read their output.
+//! What uv, Poetry, Pipenv and PDM installs have in common: the tool in its own cached build-only
+//! layer, its cache in another, and the app's locked dependencies in the `venv` layer, which is
+//! reused, updated in place or created afresh (see `crate::layers::locked_venv`). Each package
+//! manager says which files and settings are inputs, which commands to run and how to read their
+//! output.
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::locked_venv::{
-    InstallMode, LAYER_FORMAT, LockedVenvMetadata, install_locked_venv,
+    DeselectedGroups, InstallMode, LAYER_FORMAT, LockedVenvMetadata, install_locked_venv,
 };
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::tool::{Tool, restore_tool_layer};
@@ -17,7 +18,7 @@ use crate::package_managers::PackageManager;
 use crate::package_managers::local_sources;
 pub(crate) use crate::package_managers::local_sources::LocalSource;
 pub(crate) use crate::package_managers::lock_files::{
-    quoted_after, toml_local_sources, toml_lock_hashes,
+    files_hashes, quoted_after, toml_local_sources, toml_lock_hashes,
 };
 pub(crate) use crate::package_name::normalize_name;
 use crate::runtime::PythonRuntime;
@@ -99,6 +100,10 @@ pub(crate) trait LockedManager {
     /// plus the buildpack's settings for this tool.
     fn tool_env(env: &Env, runtime: &PythonRuntime, venv_dir: &Path, cache_dir: &Path) -> Env;
 
+    /// What [`LockedManager::commands`] do with the packages of a dependency group that is no
+    /// longer selected, in an existing environment.
+    const DESELECTED_GROUPS: DeselectedGroups;
+
     /// Whether [`LockedManager::commands`] reinstall the local packages they are told to. When
     /// they do not, those are uninstalled (with uv) before the commands run, so that the tool
     /// installs them afresh.
@@ -133,7 +138,7 @@ pub(crate) fn install<M: LockedManager>(
     groups: &[String],
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet(format!("Dependencies ({})", M::PACKAGE_MANAGER));
-    announce_groups(groups);
+    crate::dependency_groups::announce(groups);
     let cache_dir = prepare_package_cache_layer(context, PackageCache::Tool(M::TOOL))?;
     let tool_layer = if M::TOOL.has_own_venv() {
         Some(restore_tool_layer(context, runtime, M::TOOL)?)
@@ -173,8 +178,8 @@ pub(crate) fn install<M: LockedManager>(
         runtime,
         &metadata,
         &settings_layer,
-        &runtime.build_env,
         &lock_hashes,
+        M::DESELECTED_GROUPS,
         |venv_dir, venv_env, mode, reinstall| {
             let tool = match &tool_layer {
                 Some(tool_layer) => tool_layer.install(runtime, uv, &runtime.build_env)?,
@@ -190,21 +195,6 @@ pub(crate) fn install<M: LockedManager>(
             Ok(())
         },
     )
-}
-
-/// Says which dependency groups are installed besides the production dependencies.
-pub(crate) fn announce_groups(groups: &[String]) {
-    if !groups.is_empty() {
-        print::sub_bullet(format!(
-            "Installing the dependency groups {} too ({})",
-            groups
-                .iter()
-                .map(style::value)
-                .collect::<Vec<_>>()
-                .join(", "),
-            style::value(crate::dependency_groups::VARIABLE)
-        ));
-    }
 }
 
 /// Uninstalls the local packages `names` from the environment with uv, so that a tool that would

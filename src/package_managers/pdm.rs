@@ -7,12 +7,12 @@
 //! whatever else is installed. The project itself is installed non-editable when it is a
 //! distribution. PDM's saved interpreter (`.pdm-python`) is ignored.
 
-use crate::layers::locked_venv::InstallMode;
+use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LocalSource, LockedFailure, LockedManager, is_credential, toml_local_sources, toml_lock_hashes,
-    without,
+    LocalSource, LockedFailure, LockedManager, files_hashes, is_credential, toml_local_sources,
+    toml_lock_hashes, without,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -55,6 +55,9 @@ impl LockedManager for Pdm {
         env.insert("NO_COLOR", "1");
         env
     }
+
+    /// `pdm sync --clean-unselected` removes what the selected groups do not have.
+    const DESELECTED_GROUPS: DeselectedGroups = DeselectedGroups::RemovedInPlace;
 
     /// `pdm sync` keeps an installed local package whose name and version are unchanged: a
     /// changed one is uninstalled first.
@@ -112,16 +115,7 @@ impl LockedManager for Pdm {
     }
 
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
-        toml_lock_hashes(lock, |package| {
-            package
-                .get("files")
-                .and_then(toml::Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|file| file.get("hash").and_then(toml::Value::as_str))
-                .map(String::from)
-                .collect()
-        })
+        toml_lock_hashes(lock, files_hashes)
     }
 }
 

@@ -43,7 +43,7 @@ pub(crate) fn install(
     groups: &[String],
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet("Dependencies (pip)");
-    crate::package_managers::locked::announce_groups(groups);
+    crate::dependency_groups::announce(groups);
     let cache_dir = prepare_package_cache_layer(context, PackageCache::Pip)?;
     let env = pip_env(&runtime.build_env, &cache_dir);
 

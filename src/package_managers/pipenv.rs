@@ -7,7 +7,7 @@
 //! `pipenv install` never uninstalls, so an existing environment is then cleaned with
 //! `pipenv clean`, which removes what Pipfile.lock no longer has.
 
-use crate::layers::locked_venv::InstallMode;
+use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::local_sources;
@@ -74,6 +74,9 @@ impl LockedManager for Pipenv {
         env.insert("COLUMNS", "200");
         env
     }
+
+    /// `pipenv clean` keeps every package of the lock, deselected categories included.
+    const DESELECTED_GROUPS: DeselectedGroups = DeselectedGroups::KeptByTheTool;
 
     /// `pipenv install --deploy` installs what is not installed yet, and may keep a path
     /// dependency whose name and version are unchanged: a changed one is uninstalled first.

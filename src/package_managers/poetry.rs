@@ -5,11 +5,12 @@
 //! virtual environment creation off). Only the main group is installed. The project itself is
 //! installed (editable, as Poetry does) only when it is packaged; see [`installs_root`].
 
-use crate::layers::locked_venv::InstallMode;
+use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
-    LocalSource, LockedFailure, LockedManager, is_credential, toml_local_sources, toml_lock_hashes,
+    LocalSource, LockedFailure, LockedManager, files_hashes, is_credential, toml_local_sources,
+    toml_lock_hashes,
 };
 use crate::runtime::PythonRuntime;
 use libcnb::Env;
@@ -70,6 +71,9 @@ impl LockedManager for Poetry {
         }
         env
     }
+
+    /// `poetry sync` removes what the selected groups do not have.
+    const DESELECTED_GROUPS: DeselectedGroups = DeselectedGroups::RemovedInPlace;
 
     /// `poetry sync` skips a path dependency whose name, version and path are unchanged
     /// ("Already installed"): a changed one is uninstalled first, so that it is installed again.
@@ -175,16 +179,7 @@ impl LockedManager for Poetry {
     }
 
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
-        toml_lock_hashes(lock, |package| {
-            package
-                .get("files")
-                .and_then(toml::Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|file| file.get("hash").and_then(toml::Value::as_str))
-                .map(String::from)
-                .collect()
-        })
+        toml_lock_hashes(lock, files_hashes)
     }
 }
 

@@ -6,7 +6,7 @@
 //! `uv sync` does anywhere. Its cache is a cached layer on the same file system as the
 //! environment, so packages are hard-linked from it.
 
-use crate::layers::locked_venv::InstallMode;
+use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::{
@@ -64,6 +64,9 @@ impl LockedManager for Uv {
         env.insert("UV_NO_PROGRESS", "1");
         env
     }
+
+    /// `uv sync` is exact: it removes what the selected groups do not have.
+    const DESELECTED_GROUPS: DeselectedGroups = DeselectedGroups::RemovedInPlace;
 
     /// `uv sync` keeps a local package whose name, version and path are unchanged (its cache
     /// keys are the package's `pyproject.toml`/`setup.*` only): `--reinstall-package` makes it

@@ -131,6 +131,22 @@ pub(crate) fn site_packages_dirs(venv_dir: &Path) -> std::io::Result<Vec<PathBuf
     Ok(dirs)
 }
 
+/// The names of the distributions installed in `site_packages`, from their `*.dist-info` and
+/// `*.egg-info` entries' names (`Flask-3.1.3.dist-info` → `Flask`; a name's own `-` is written
+/// `_` there), without reading their metadata.
+pub(crate) fn installed_names(site_packages: &Path) -> std::io::Result<Vec<String>> {
+    Ok(read_dir_if_exists(site_packages)?
+        .into_iter()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let stem = name
+                .strip_suffix(".dist-info")
+                .or_else(|| name.strip_suffix(".egg-info"))?;
+            Some(stem.split('-').next().unwrap_or(stem).to_string())
+        })
+        .collect())
+}
+
 /// A distribution whose metadata could not be read.
 #[derive(Debug)]
 pub(crate) struct ReadError {
@@ -192,6 +208,19 @@ mod tests {
         assert_eq!(normalize_name("Django"), "django");
         assert_eq!(normalize_name("zope.interface"), "zope-interface");
         assert_eq!(normalize_name("Foo__Bar-.baz"), "foo-bar-baz");
+    }
+
+    #[test]
+    fn installed_names_come_from_the_metadata_folders() {
+        let site_packages = crate::test_support::tree(&[
+            ("Flask-3.1.3.dist-info/METADATA", ""),
+            ("fastapi_cli-0.0.34.dist-info/METADATA", ""),
+            ("legacy-1.0-py3.13.egg-info", ""),
+            ("flask/__init__.py", ""),
+        ]);
+        let mut names = installed_names(site_packages.path()).unwrap();
+        names.sort();
+        assert_eq!(names, ["Flask", "fastapi_cli", "legacy"]);
     }
 
     #[test]

@@ -144,10 +144,13 @@ fn streamlit_scripts_at_the_root() {
         ("dashboard.py", "import streamlit as st\n"),
         ("helpers.py", "import pandas\n"),
     ]);
-    assert_eq!(streamlit_scripts(dir.path()), ["dashboard.py"]);
+    assert_eq!(streamlit_scripts(&sources(dir.path())), ["dashboard.py"]);
     let dir = tree(&[
         ("streamlit_app.py", "import streamlit as st\n"),
         ("other.py", "from streamlit import title\n"),
     ]);
-    assert_eq!(streamlit_scripts(dir.path()), ["streamlit_app.py"]);
+    assert_eq!(
+        streamlit_scripts(&sources(dir.path())),
+        ["streamlit_app.py"]
+    );
 }

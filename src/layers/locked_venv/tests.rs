@@ -25,14 +25,24 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
     with_dev.dependency_groups = vec!["dev".to_string()];
     let reason = "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)";
     assert_eq!(
-        decide(&metadata(), &with_dev, &SettingsChange::Unchanged),
+        decide(
+            &metadata(),
+            &with_dev,
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Update {
             reasons: vec![reason.to_string()],
             reinstall: Vec::new()
         }
     );
     assert!(matches!(
-        decide(&with_dev, &metadata(), &SettingsChange::Unchanged),
+        decide(
+            &with_dev,
+            &metadata(),
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Update { .. }
     ));
     let pipenv = |groups: &[&str]| LockedVenvMetadata {
@@ -41,11 +51,21 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
         ..metadata()
     };
     assert!(matches!(
-        decide(&pipenv(&[]), &pipenv(&["dev"]), &SettingsChange::Unchanged),
+        decide(
+            &pipenv(&[]),
+            &pipenv(&["dev"]),
+            &SettingsChange::Unchanged,
+            DeselectedGroups::KeptByTheTool
+        ),
         VenvAction::Update { .. }
     ));
     assert_eq!(
-        decide(&pipenv(&["dev"]), &pipenv(&[]), &SettingsChange::Unchanged),
+        decide(
+            &pipenv(&["dev"]),
+            &pipenv(&[]),
+            &SettingsChange::Unchanged,
+            DeselectedGroups::KeptByTheTool
+        ),
         VenvAction::Recreate(vec![
             "the dependency groups changed (dev to none, from BP_PYTHON_DEPENDENCY_GROUPS)"
                 .to_string()
@@ -56,7 +76,12 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
 #[test]
 fn nothing_changed_is_reused() {
     assert_eq!(
-        decide(&metadata(), &metadata(), &SettingsChange::Unchanged),
+        decide(
+            &metadata(),
+            &metadata(),
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Reuse
     );
     assert_eq!(
@@ -70,7 +95,12 @@ fn changed_lock_manifest_or_settings_update_in_place() {
     let mut new = metadata();
     new.files.insert("uv.lock".to_string(), "d".repeat(64));
     assert_eq!(
-        decide(&metadata(), &new, &SettingsChange::Unchanged),
+        decide(
+            &metadata(),
+            &new,
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Update {
             reasons: vec!["uv.lock changed".to_string()],
             reinstall: vec![]
@@ -84,7 +114,8 @@ fn changed_lock_manifest_or_settings_update_in_place() {
         decide(
             &metadata(),
             &new,
-            &SettingsChange::Changed(vec!["UV_EXTRA_INDEX_URL".to_string()])
+            &SettingsChange::Changed(vec!["UV_EXTRA_INDEX_URL".to_string()]),
+            DeselectedGroups::RemovedInPlace,
         ),
         VenvAction::Update {
             reasons: vec![
@@ -105,7 +136,12 @@ fn changed_local_sources_update_in_place_and_are_reinstalled() {
     new.local_sources
         .insert("other".to_string(), "0".repeat(64));
     assert_eq!(
-        decide(&metadata(), &new, &SettingsChange::Unchanged),
+        decide(
+            &metadata(),
+            &new,
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Update {
             reasons: vec!["the local package mylib changed".to_string()],
             reinstall: vec!["mylib".to_string()]
@@ -123,7 +159,12 @@ fn python_tool_or_distro_changes_recreate() {
     // Together with a lock change: recreating covers it.
     new.files.insert("uv.lock".to_string(), "d".repeat(64));
     assert_eq!(
-        decide(&metadata(), &new, &SettingsChange::Unchanged),
+        decide(
+            &metadata(),
+            &new,
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Recreate(vec![
             "the Python version changed (3.13.5 to 3.11.2)".to_string(),
             "the uv version changed (0.13.9 to 0.14.0)".to_string(),
@@ -134,7 +175,12 @@ fn python_tool_or_distro_changes_recreate() {
         ..metadata()
     };
     assert_eq!(
-        decide(&metadata(), &new, &SettingsChange::Unchanged),
+        decide(
+            &metadata(),
+            &new,
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Recreate(vec![
             "the base image changed (ubuntu 24.04 to ubuntu 22.04)".to_string()
         ])
@@ -150,7 +196,12 @@ fn another_package_manager_recreates() {
         ..metadata()
     };
     assert_eq!(
-        decide(&metadata(), &new, &SettingsChange::Unchanged),
+        decide(
+            &metadata(),
+            &new,
+            &SettingsChange::Unchanged,
+            DeselectedGroups::RemovedInPlace
+        ),
         VenvAction::Recreate(vec![
             "the package manager changed (uv to Poetry)".to_string()
         ])
