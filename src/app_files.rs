@@ -1,20 +1,17 @@
 //! Facts about the app's files that explain what is missing or out of place: which lock file an
 //! app without one probably needs, and virtual environments committed with the app.
 
+use crate::package_managers::PackageManager;
+use crate::package_managers::declaration::{Recognised, Sign, lookup};
 use std::io;
 use std::path::Path;
 
 /// What an app without any package manager file most likely needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MissingLockHint {
-    /// A `Pipfile` without `Pipfile.lock`: `pipenv lock`.
-    PipenvLock,
-    /// `pyproject.toml` with `[tool.poetry]`: `poetry lock`.
-    PoetryLock,
-    /// `pyproject.toml` with `[tool.pdm]`: `pdm lock`.
-    PdmLock,
-    /// `pyproject.toml` with `[project]` or `[tool.uv]`: `uv lock`.
-    UvLock,
+    /// The project of this package manager, recognised by a sign its declaration names (a
+    /// `Pipfile`, a `[tool.poetry]` table), without its lock file.
+    Lock(PackageManager),
     /// An installable package (`setup.py`, `setup.cfg` or a `[build-system]`) without a
     /// requirements file: a requirements.txt containing `-e .`.
     InstallProject,
@@ -32,32 +29,49 @@ pub(crate) fn missing_lock_hint(app_dir: &Path) -> io::Result<MissingLockHint> {
         Err(error) if error.kind() == io::ErrorKind::InvalidData => None,
         Err(error) => return Err(error),
     };
+    let mut files = Vec::new();
+    for package_manager in PackageManager::ALL {
+        if let Some(Recognised {
+            sign: Sign::File(file),
+            ..
+        }) = package_manager.declaration().missing_lock.recognised_by
+            && exists(file)?
+        {
+            files.push(file);
+        }
+    }
     Ok(lock_hint(
-        exists("Pipfile")?,
+        &files,
         pyproject.as_deref(),
         exists("setup.py")? || exists("setup.cfg")?,
     ))
 }
 
-fn lock_hint(has_pipfile: bool, pyproject: Option<&str>, has_setup: bool) -> MissingLockHint {
+/// The hint for an app root with these sign `files` (of the package managers' declarations)
+/// and this `pyproject.toml`. The most specific sign wins (a file, then a tool's own table, then
+/// a generic table), then the package managers' order.
+fn lock_hint(files: &[&str], pyproject: Option<&str>, has_setup: bool) -> MissingLockHint {
     let table: Option<toml::Table> = pyproject.and_then(|text| toml::from_str(text).ok());
-    let has = |path: &[&str]| {
-        table.as_ref().is_some_and(|table| {
-            let mut value = table.get(path[0]);
-            for key in &path[1..] {
-                value = value.and_then(|v| v.get(key));
-            }
-            value.is_some()
-        })
+    let has = |path: &[&str]| table.as_ref().is_some_and(|t| lookup(t, path).is_some());
+    let specificity = |sign: Sign| match sign {
+        Sign::File(file) => files.contains(&file).then_some(0),
+        Sign::Table(path) => has(path).then_some(1),
+        Sign::GenericTables(paths) => paths.iter().any(|path| has(path)).then_some(2),
     };
-    if has_pipfile {
-        MissingLockHint::PipenvLock
-    } else if has(&["tool", "poetry"]) {
-        MissingLockHint::PoetryLock
-    } else if has(&["tool", "pdm"]) {
-        MissingLockHint::PdmLock
-    } else if has(&["project"]) || has(&["tool", "uv"]) {
-        MissingLockHint::UvLock
+    let recognised = PackageManager::ALL
+        .into_iter()
+        .filter_map(|package_manager| {
+            let sign = package_manager
+                .declaration()
+                .missing_lock
+                .recognised_by
+                .as_ref()?
+                .sign;
+            Some((specificity(sign)?, package_manager))
+        })
+        .min_by_key(|(specificity, _)| *specificity);
+    if let Some((_, package_manager)) = recognised {
+        MissingLockHint::Lock(package_manager)
     } else if has_setup || has(&["build-system"]) {
         MissingLockHint::InstallProject
     } else {
@@ -94,50 +108,46 @@ mod tests {
     fn hints_follow_the_project_files() {
         let poetry = "[tool.poetry]\nname = \"app\"\n[project]\nname = \"app\"\n";
         assert_eq!(
-            lock_hint(true, Some(poetry), true),
-            MissingLockHint::PipenvLock
+            lock_hint(&["Pipfile"], Some(poetry), true),
+            MissingLockHint::Lock(PackageManager::Pipenv)
         );
         assert_eq!(
-            lock_hint(false, Some(poetry), false),
-            MissingLockHint::PoetryLock
+            lock_hint(&[], Some(poetry), false),
+            MissingLockHint::Lock(PackageManager::Poetry)
         );
         assert_eq!(
-            lock_hint(false, Some("[project]\nname = \"app\"\n"), false),
-            MissingLockHint::UvLock
+            lock_hint(&[], Some("[project]\nname = \"app\"\n"), false),
+            MissingLockHint::Lock(PackageManager::Uv)
         );
         assert_eq!(
-            lock_hint(
-                false,
-                Some("[project]\nname = \"app\"\n[tool.pdm]\n"),
-                false
-            ),
-            MissingLockHint::PdmLock
+            lock_hint(&[], Some("[project]\nname = \"app\"\n[tool.pdm]\n"), false),
+            MissingLockHint::Lock(PackageManager::Pdm)
         );
         assert_eq!(
-            lock_hint(false, Some("[tool.uv]\ndev-dependencies = []\n"), false),
-            MissingLockHint::UvLock
+            lock_hint(&[], Some("[tool.uv]\ndev-dependencies = []\n"), false),
+            MissingLockHint::Lock(PackageManager::Uv)
         );
         assert_eq!(
-            lock_hint(false, Some("[tool.black]\nline-length = 99\n"), true),
+            lock_hint(&[], Some("[tool.black]\nline-length = 99\n"), true),
             MissingLockHint::InstallProject
         );
         assert_eq!(
             lock_hint(
-                false,
+                &[],
                 Some("[build-system]\nrequires = [\"hatchling\"]\n"),
                 false
             ),
             MissingLockHint::InstallProject
         );
         assert_eq!(
-            lock_hint(false, Some("[tool.black]\n"), false),
+            lock_hint(&[], Some("[tool.black]\n"), false),
             MissingLockHint::None
         );
         assert_eq!(
-            lock_hint(false, Some("not toml ["), false),
+            lock_hint(&[], Some("not toml ["), false),
             MissingLockHint::None
         );
-        assert_eq!(lock_hint(false, None, false), MissingLockHint::None);
+        assert_eq!(lock_hint(&[], None, false), MissingLockHint::None);
     }
 
     #[test]
@@ -151,7 +161,12 @@ mod tests {
         std::fs::write(app.path().join("pyproject.toml"), "[tool.poetry]\n").unwrap();
         assert_eq!(
             missing_lock_hint(app.path()).unwrap(),
-            MissingLockHint::PoetryLock
+            MissingLockHint::Lock(PackageManager::Poetry)
+        );
+        std::fs::write(app.path().join("Pipfile"), "").unwrap();
+        assert_eq!(
+            missing_lock_hint(app.path()).unwrap(),
+            MissingLockHint::Lock(PackageManager::Pipenv)
         );
     }
 

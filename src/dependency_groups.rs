@@ -1,8 +1,7 @@
 //! Dependency groups to install besides the production dependencies
-//! (`BP_PYTHON_DEPENDENCY_GROUPS`), and the groups each package manager's files define:
-//! PEP 735 `[dependency-groups]` (pip, uv, Poetry), uv's `[tool.uv] dev-dependencies` and
-//! Poetry's `[tool.poetry.group.<name>]`/`dev-dependencies` (as `dev`), and Pipfile categories
-//! (`dev-packages` as `dev`). Names compare PEP 735-normalised.
+//! (`BP_PYTHON_DEPENDENCY_GROUPS`), checked against the groups the app's files define, as each
+//! package manager's declaration reads them (PEP 735 `[dependency-groups]`, Poetry's
+//! `[tool.poetry.group.<name>]`, Pipfile categories, ...). Names compare PEP 735-normalised.
 
 use crate::package_managers::PackageManager;
 use crate::package_name::normalize_name;
@@ -69,10 +68,7 @@ pub(crate) struct UnknownGroups {
 
 /// The file that defines a package manager's groups.
 pub(crate) fn groups_file(package_manager: PackageManager) -> &'static str {
-    match package_manager {
-        PackageManager::Pipenv => "Pipfile",
-        _ => "pyproject.toml",
-    }
+    package_manager.declaration().groups.file
 }
 
 /// Checks `requested` against the groups the app defines for `package_manager`.
@@ -109,51 +105,10 @@ pub(crate) fn check(
 
 /// The groups a parsed `pyproject.toml` or `Pipfile` defines, normalised and sorted.
 fn defined(package_manager: PackageManager, table: &toml::Table) -> Vec<String> {
-    let keys = |value: Option<&toml::Value>| -> Vec<String> {
-        value
-            .and_then(toml::Value::as_table)
-            .map(|table| table.keys().cloned().collect())
-            .unwrap_or_default()
-    };
-    let get = |path: &[&str]| -> Option<&toml::Value> {
-        let mut value = table.get(path[0])?;
-        for key in &path[1..] {
-            value = value.get(key)?;
-        }
-        Some(value)
-    };
-    let mut names: Vec<String> = match package_manager {
-        PackageManager::Pip => keys(get(&["dependency-groups"])),
-        PackageManager::Uv => {
-            let mut names = keys(get(&["dependency-groups"]));
-            if get(&["tool", "uv", "dev-dependencies"]).is_some() {
-                names.push("dev".to_string());
-            }
-            names
-        }
-        PackageManager::Poetry => {
-            let mut names = keys(get(&["dependency-groups"]));
-            names.extend(keys(get(&["tool", "poetry", "group"])));
-            if get(&["tool", "poetry", "dev-dependencies"]).is_some() {
-                names.push("dev".to_string());
-            }
-            names
-        }
-        PackageManager::Pdm => {
-            let mut names = keys(get(&["dependency-groups"]));
-            names.extend(keys(get(&["tool", "pdm", "dev-dependencies"])));
-            names.extend(keys(get(&["project", "optional-dependencies"])));
-            names
-        }
-        PackageManager::Pipenv => table
-            .iter()
-            .filter(|(_, value)| value.is_table())
-            .map(|(name, _)| name.as_str())
-            .filter(|name| !["packages", "source", "requires", "pipenv", "scripts"].contains(name))
-            .map(|name| if name == "dev-packages" { "dev" } else { name }.to_string())
-            .collect(),
-    };
-    names = names.iter().map(|name| normalize_name(name)).collect();
+    let mut names: Vec<String> = (package_manager.declaration().groups.defined)(table)
+        .iter()
+        .map(|name| normalize_name(name))
+        .collect();
     names.sort();
     names.dedup();
     names

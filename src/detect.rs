@@ -1,16 +1,11 @@
 //! Which files make an app a Python app.
 
+use crate::package_managers::{MARKER_FILES, PackageManager};
 use std::io;
 use std::path::Path;
 
 /// Files that name a package manager: an app with one of these can be built as it is.
-pub(crate) const PACKAGE_MANAGER_FILES: [&str; 5] = [
-    "requirements.txt",
-    "poetry.lock",
-    "uv.lock",
-    "Pipfile.lock",
-    "pdm.lock",
-];
+pub(crate) const PACKAGE_MANAGER_FILES: [&str; PackageManager::ALL.len()] = MARKER_FILES;
 
 /// Other clear signs of a Python app. Detect passes on these too, so that build can say what is
 /// missing (for example a lock file) instead of the app silently failing detection.

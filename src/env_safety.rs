@@ -1,8 +1,10 @@
 //! User env (`pack build --env`) that would break the build's isolation: where Python, the
 //! virtual environment and the installed packages live is the buildpack's business. Most such
 //! variables are refused; a few that users set for good reasons elsewhere are left out of the
-//! build's subprocess env instead. What each one breaks is explained in `crate::errors`.
+//! build's subprocess env instead. What each one breaks is explained in `crate::errors`, or, for a
+//! package manager's own settings, in its declaration.
 
+use crate::package_managers::PackageManager;
 use libcnb::Env;
 
 /// What a variable would break.
@@ -14,41 +16,22 @@ pub(crate) enum EnvHazard {
     VirtualEnv,
     /// `CONDA_PREFIX`, `CONDA_DEFAULT_ENV`: a conda environment.
     Conda,
-    /// `PIP_TARGET`, `PIP_PREFIX`, `PIP_ROOT`, `PIP_USER`: pip installs outside the venv.
-    PipInstallLocation,
-    /// `UV_PROJECT_ENVIRONMENT`: uv syncs into another directory.
-    UvProjectEnvironment,
-    /// `UV_PYTHON*`, `UV_SYSTEM_PYTHON`: uv picks or downloads another Python.
-    UvPython,
-    /// `POETRY_VIRTUALENVS_*`: Poetry creates its environment elsewhere, or none.
-    PoetryVirtualenvs,
-    /// `PIPENV_VENV_IN_PROJECT`: Pipenv creates `.venv` in the app.
-    PipenvVenvInProject,
-    /// `PIPENV_PYTHON`, `PIPENV_DEFAULT_PYTHON_VERSION`: Pipenv uses another Python.
-    PipenvPython,
+    /// A package manager's setting that its declaration refuses (`UV_PYTHON*`, `PIP_TARGET`):
+    /// what it breaks.
+    PackageManagerSetting(&'static str),
     /// `PYTHONPATH`: packages from outside the venv shadow the installed ones during the build.
     PythonPath,
     /// `PIP_REQUIRE_VIRTUALENV`: the buildpack installs pip itself outside any venv.
     PipRequireVirtualenv,
 }
 
-/// Names matched exactly, or as a prefix when they end with `*`.
-const REFUSED: [(&str, EnvHazard); 15] = [
+/// Names matched exactly, or as a prefix when they end with `*`; the package managers'
+/// declarations add their own (see [`refused`]).
+const REFUSED: [(&str, EnvHazard); 4] = [
     ("PYTHONHOME", EnvHazard::PythonHome),
     ("VIRTUAL_ENV", EnvHazard::VirtualEnv),
     ("CONDA_PREFIX", EnvHazard::Conda),
     ("CONDA_DEFAULT_ENV", EnvHazard::Conda),
-    ("PIP_TARGET", EnvHazard::PipInstallLocation),
-    ("PIP_PREFIX", EnvHazard::PipInstallLocation),
-    ("PIP_ROOT", EnvHazard::PipInstallLocation),
-    ("PIP_USER", EnvHazard::PipInstallLocation),
-    ("UV_PROJECT_ENVIRONMENT", EnvHazard::UvProjectEnvironment),
-    ("UV_PYTHON*", EnvHazard::UvPython),
-    ("UV_SYSTEM_PYTHON", EnvHazard::UvPython),
-    ("POETRY_VIRTUALENVS_*", EnvHazard::PoetryVirtualenvs),
-    ("PIPENV_VENV_IN_PROJECT", EnvHazard::PipenvVenvInProject),
-    ("PIPENV_PYTHON", EnvHazard::PipenvPython),
-    ("PIPENV_DEFAULT_PYTHON_VERSION", EnvHazard::PipenvPython),
 ];
 
 /// Left out of every subprocess of the build (with a warning), see [`crate::build_env`].
@@ -57,8 +40,31 @@ pub(crate) const NEUTRALISED: [(&str, EnvHazard); 2] = [
     ("PIP_REQUIRE_VIRTUALENV", EnvHazard::PipRequireVirtualenv),
 ];
 
-/// Switches that are harmless when off: `PIP_USER=0` does not make pip install elsewhere.
-const HARMLESS_WHEN_OFF: [&str; 2] = ["PIP_USER", "UV_SYSTEM_PYTHON"];
+/// Every refused pattern: the general ones, then every package manager's (whichever the app
+/// uses: the check runs before the package manager is known, and none of these belongs in any
+/// build).
+fn refused() -> impl Iterator<Item = (&'static str, EnvHazard)> {
+    REFUSED.into_iter().chain(
+        PackageManager::ALL
+            .into_iter()
+            .flat_map(|package_manager| package_manager.declaration().refused_settings)
+            .map(|setting| {
+                (
+                    setting.pattern,
+                    EnvHazard::PackageManagerSetting(setting.breaks),
+                )
+            }),
+    )
+}
+
+/// Whether `name` is a switch that is harmless when off: `PIP_USER=0` does not make pip install
+/// elsewhere.
+fn harmless_when_off(name: &str) -> bool {
+    PackageManager::ALL
+        .into_iter()
+        .flat_map(|package_manager| package_manager.declaration().refused_settings)
+        .any(|setting| setting.harmless_when_off && setting.pattern == name)
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct EnvVarProblem {
@@ -80,16 +86,15 @@ pub(crate) fn check(platform_env: &Env) -> EnvCheck {
     for (name, value) in platform_env {
         let name = name.to_string_lossy();
         let value = value.to_string_lossy();
-        if value.trim().is_empty() || (HARMLESS_WHEN_OFF.contains(&name.as_ref()) && is_off(&value))
-        {
+        if value.trim().is_empty() || (harmless_when_off(&name) && is_off(&value)) {
             continue;
         }
         let problem = |hazard| EnvVarProblem {
             name: name.to_string(),
             hazard,
         };
-        if let Some((_, hazard)) = REFUSED.iter().find(|(pattern, _)| matches(pattern, &name)) {
-            result.refused.push(problem(*hazard));
+        if let Some((_, hazard)) = refused().find(|(pattern, _)| matches(pattern, &name)) {
+            result.refused.push(problem(hazard));
         } else if let Some((_, hazard)) = NEUTRALISED.iter().find(|(n, _)| *n == name) {
             result.neutralised.push(problem(*hazard));
         }
@@ -151,7 +156,10 @@ mod tests {
             ]
         );
         assert_eq!(result.refused[2].hazard, EnvHazard::PythonHome);
-        assert_eq!(result.refused[4].hazard, EnvHazard::UvPython);
+        assert!(matches!(
+            result.refused[4].hazard,
+            EnvHazard::PackageManagerSetting(breaks) if breaks.contains("uv choose")
+        ));
         assert!(result.neutralised.is_empty());
     }
 

@@ -2,76 +2,19 @@
 //! dependencies with the tool. Headlines are plain text, easy to search for.
 
 use crate::package_managers::PackageManager;
+use crate::package_managers::declaration::LockWords;
 use crate::package_managers::locked::{LockedFailure, LockedInstallError};
 use bullet_stream::style;
 use indoc::formatdoc;
 
-/// What differs between the package managers in the messages.
-struct Words {
-    tool: &'static str,
-    lock: &'static str,
-    manifest: &'static str,
-    lock_command: &'static str,
-    /// With `NAME` for the package.
-    upgrade_command: &'static str,
-    /// Where the manifest says which Python versions the project supports.
-    python_setting: &'static str,
-    /// How a private index and its credentials reach the tool.
-    index_settings: &'static str,
-    /// The variable that gives the tool a CA bundle.
-    ca_bundle: &'static str,
-}
-
-fn words(package_manager: PackageManager) -> Words {
-    match package_manager {
-        PackageManager::Uv => Words {
-            tool: "uv",
-            lock: "uv.lock",
-            manifest: "pyproject.toml",
-            lock_command: "uv lock",
-            upgrade_command: "uv lock --upgrade-package NAME",
-            python_setting: "requires-python",
-            index_settings: "the indexes in pyproject.toml or uv.toml, UV_INDEX_URL,\n\
-                             UV_EXTRA_INDEX_URL, and UV_INDEX_<NAME>_USERNAME and\n\
-                             UV_INDEX_<NAME>_PASSWORD for credentials",
-            ca_bundle: "SSL_CERT_FILE",
-        },
-        PackageManager::Poetry => Words {
-            tool: "Poetry",
-            lock: "poetry.lock",
-            manifest: "pyproject.toml",
-            lock_command: "poetry lock",
-            upgrade_command: "poetry update --lock NAME",
-            python_setting: "requires-python (or the python dependency)",
-            index_settings: "the [[tool.poetry.source]] tables of pyproject.toml, and\n\
-                             POETRY_HTTP_BASIC_<SOURCE>_USERNAME and\n\
-                             POETRY_HTTP_BASIC_<SOURCE>_PASSWORD for credentials",
-            ca_bundle: "REQUESTS_CA_BUNDLE",
-        },
-        PackageManager::Pdm => Words {
-            tool: "PDM",
-            lock: "pdm.lock",
-            manifest: "pyproject.toml",
-            lock_command: "pdm lock",
-            upgrade_command: "pdm update NAME",
-            python_setting: "requires-python",
-            index_settings: "the [[tool.pdm.source]] tables of pyproject.toml (credentials\n\
-                             as ${env:VARIABLE} from the build env), or PDM_PYPI_URL,\n\
-                             PDM_PYPI_USERNAME and PDM_PYPI_PASSWORD",
-            ca_bundle: "SSL_CERT_FILE",
-        },
-        PackageManager::Pipenv | PackageManager::Pip => Words {
-            tool: "Pipenv",
-            lock: "Pipfile.lock",
-            manifest: "Pipfile",
-            lock_command: "pipenv lock",
-            upgrade_command: "pipenv upgrade NAME",
-            python_setting: "python_version under [requires]",
-            index_settings: "the [[source]] URLs of the Pipfile, with ${VARIABLES}\n\
-                             from the build env for credentials",
-            ca_bundle: "PIP_CERT",
-        },
-    }
+/// What differs between the package managers in the messages: the tool's name and the words of
+/// its declaration.
+fn words(package_manager: PackageManager) -> (&'static str, &'static LockWords) {
+    let declaration = package_manager.declaration();
+    let locked = declaration
+        .locked()
+        .expect("only lock-based package managers fail a locked install");
+    (declaration.name, &locked.words)
 }
 
 /// The name of a package as the tools show it: `six==1.17.99`, `six (1.17.99)`.
@@ -113,16 +56,18 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
             status,
         } => (*package_manager, command, failure, status),
     };
-    let Words {
+    let (
         tool,
-        lock,
-        manifest,
-        lock_command,
-        upgrade_command,
-        python_setting,
-        index_settings,
-        ..
-    } = words(package_manager);
+        LockWords {
+            lock,
+            manifest,
+            lock_command,
+            upgrade_command,
+            python_setting,
+            index_settings,
+            ..
+        },
+    ) = words(package_manager);
     match failure {
         LockedFailure::LockOutdated => formatdoc! {"
             {lock} is out of date
@@ -226,13 +171,16 @@ fn credentials_message(tool: &str, index_settings: &str, packages: &[String]) ->
 }
 
 fn unreachable_message(package_manager: PackageManager, certificate: bool) -> String {
-    let Words {
+    let (
         tool,
-        lock,
-        index_settings,
-        ca_bundle,
-        ..
-    } = words(package_manager);
+        LockWords {
+            lock,
+            index_settings,
+            ca_bundle,
+            certificate_errors_recognised,
+            ..
+        },
+    ) = words(package_manager);
     let certificate_hint = formatdoc! {"
         If the build reaches the index through a TLS-intercepting proxy, or the index
         has its own certificate authority, pass that CA bundle to the build as
@@ -243,10 +191,9 @@ fn unreachable_message(package_manager: PackageManager, certificate: bool) -> St
         settings:
         {index_settings}.
     "};
-    // Poetry does not tell an untrusted certificate from other connection errors.
     let hint = if certificate {
         certificate_hint
-    } else if package_manager == PackageManager::Poetry {
+    } else if !certificate_errors_recognised {
         format!("{network_hint}\n{certificate_hint}")
     } else {
         network_hint

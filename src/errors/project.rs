@@ -18,24 +18,7 @@ fn hazard(hazard: EnvHazard) -> &'static str {
             "points pip, uv, Poetry and Pipenv at a virtual environment other than the buildpack's"
         }
         EnvHazard::Conda => "refers to a conda environment, which this buildpack does not use",
-        EnvHazard::PipInstallLocation => {
-            "makes pip install packages outside the virtual environment, where the app does not find them"
-        }
-        EnvHazard::UvProjectEnvironment => {
-            "makes uv sync into a directory other than the buildpack's virtual environment"
-        }
-        EnvHazard::UvPython => {
-            "makes uv choose (or download) a Python other than the one the buildpack installs"
-        }
-        EnvHazard::PoetryVirtualenvs => {
-            "changes where, or whether, Poetry creates its virtual environment"
-        }
-        EnvHazard::PipenvVenvInProject => {
-            "makes Pipenv create .venv in the app instead of using the buildpack's virtual environment"
-        }
-        EnvHazard::PipenvPython => {
-            "makes Pipenv use a Python other than the one the buildpack installs"
-        }
+        EnvHazard::PackageManagerSetting(breaks) => breaks,
         EnvHazard::PythonPath => {
             "would let modules from outside the virtual environment shadow the installed packages"
         }
@@ -86,38 +69,20 @@ pub(super) fn no_package_manager_message(
 ) -> String {
     let found = style::value(python_files.join(", "));
     match hint {
-        MissingLockHint::PipenvLock => formatdoc! {"
-            Missing Pipfile.lock
-
-            The app has a Pipfile but no Pipfile.lock. The buildpack installs the exact
-            versions of a lock file or a requirements file, so it needs one of these (create
-            the one for the tool you use, and commit it):
-            {options}
-        ", options = lock_options(hint)},
-        MissingLockHint::PoetryLock => formatdoc! {"
-            Missing poetry.lock
-
-            pyproject.toml has a [tool.poetry] table, so this looks like a Poetry project, but
-            there is no poetry.lock to install the dependencies from. The buildpack needs one of
-            these (create the one for the tool you use, and commit it):
-            {options}
-        ", options = lock_options(hint)},
-        MissingLockHint::PdmLock => formatdoc! {"
-            Missing pdm.lock
-
-            pyproject.toml has a [tool.pdm] table, so this looks like a PDM project, but there
-            is no pdm.lock to install the dependencies from. The buildpack needs one of these
-            (create the one for the tool you use, and commit it):
-            {options}
-        ", options = lock_options(hint)},
-        MissingLockHint::UvLock => formatdoc! {"
-            No lock file for the project
-
-            pyproject.toml describes the project ([project] or [tool.uv]), but the buildpack
-            installs from a lock file or a requirements file, and the app has none. Create the
-            one for the tool you use, and commit it:
-            {options}
-        ", options = lock_options(hint)},
+        MissingLockHint::Lock(package_manager) => {
+            let recognised = package_manager
+                .declaration()
+                .missing_lock
+                .recognised_by
+                .as_ref()
+                .expect("a hint names a package manager recognised by a sign");
+            format!(
+                "{}\n\n{}\n{}\n",
+                recognised.header,
+                recognised.explanation,
+                lock_options(Some(package_manager))
+            )
+        }
         MissingLockHint::InstallProject => formatdoc! {"
             No requirements.txt for this package
 
@@ -151,19 +116,7 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
                 .join(", ")
         }
     };
-    let where_ = match error.package_manager {
-        PackageManager::Pipenv => "Pipfile categories ([dev-packages] is `dev`)",
-        PackageManager::Poetry => {
-            "[tool.poetry.group.<name>] tables and [dependency-groups] of pyproject.toml"
-        }
-        PackageManager::Uv => {
-            "[dependency-groups] of pyproject.toml ([tool.uv] dev-dependencies is `dev`)"
-        }
-        PackageManager::Pip => "[dependency-groups] of pyproject.toml (PEP 735)",
-        PackageManager::Pdm => {
-            "[dependency-groups], [tool.pdm.dev-dependencies] and [project.optional-dependencies] of pyproject.toml"
-        }
-    };
+    let where_ = error.package_manager.declaration().groups.described_as;
     formatdoc! {"
         Unknown dependency group
 
@@ -175,20 +128,27 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
     ", unknown = list(&error.unknown), file = error.file, defined = list(&error.defined)}
 }
 
-/// Every file the buildpack installs from and the command that creates it, likeliest first.
-fn lock_options(hint: MissingLockHint) -> String {
-    let uv = "- uv.lock: run `uv lock`";
-    let pip = "- requirements.txt: run `pip freeze > requirements.txt` in the app's virtual environment, or list the dependencies in it";
-    let poetry = "- poetry.lock: run `poetry lock`";
-    let pipenv = "- Pipfile.lock: run `pipenv lock` (with a Pipfile)";
-    let pdm = "- pdm.lock: run `pdm lock`";
-    let order = match hint {
-        MissingLockHint::PoetryLock => [poetry, uv, pip, pipenv, pdm],
-        MissingLockHint::PipenvLock => [pipenv, pip, uv, poetry, pdm],
-        MissingLockHint::PdmLock => [pdm, uv, pip, poetry, pipenv],
-        _ => [uv, pip, poetry, pipenv, pdm],
-    };
-    order.join("\n")
+/// Every file the buildpack installs from and the command that creates it, likeliest first:
+/// the recognised package manager and the one closest to it, then the others by their
+/// declarations' rank.
+fn lock_options(recognised: Option<PackageManager>) -> String {
+    let mut order: Vec<PackageManager> = PackageManager::ALL.to_vec();
+    order.sort_by_key(|package_manager| {
+        let rank = package_manager.declaration().missing_lock.suggestion_rank;
+        let closest = recognised.and_then(|r| r.declaration().missing_lock.closest);
+        if Some(*package_manager) == recognised {
+            (0, rank)
+        } else if Some(*package_manager) == closest {
+            (1, rank)
+        } else {
+            (2, rank)
+        }
+    });
+    order
+        .iter()
+        .map(|package_manager| package_manager.declaration().missing_lock.create)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub(crate) fn committed_venv_warning(dirs: &[String]) -> String {

@@ -1,14 +1,12 @@
-//! The package managers' download and build caches (`pip-cache`, `uv-cache`, `poetry-cache`,
-//! `pipenv-cache`): kept between builds but in neither the build env of later buildpacks nor the
+//! The package managers' download and build caches (`<tool>-cache`, named by each package
+//! manager's declaration): kept between builds but in neither the build env of later buildpacks nor the
 //! app image. Beside the `venv` layer on the same file system, so that uv can hard-link from it.
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
-use crate::layers::tool::Tool;
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 use libcnb::data::layer::LayerName;
-use libcnb::data::layer_name;
 use libcnb::layer::{
     CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
 };
@@ -18,29 +16,21 @@ use std::path::PathBuf;
 /// Bump to discard every cached package cache layer.
 const LAYER_FORMAT: u32 = 1;
 
-/// Whose cache a layer holds.
+/// A package manager's cache layer, as its declaration (`crate::package_managers::declaration`)
+/// names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum PackageCache {
-    Pip,
-    Tool(Tool),
+pub(crate) struct PackageCache {
+    /// The layer's name: `pip-cache`, `uv-cache`.
+    pub(crate) layer: &'static str,
+    /// Whose cache it is, as shown: `pip`, `Poetry`.
+    pub(crate) label: &'static str,
 }
 
 impl PackageCache {
     fn layer_name(self) -> LayerName {
-        match self {
-            PackageCache::Pip => layer_name!("pip-cache"),
-            PackageCache::Tool(Tool::Uv) => layer_name!("uv-cache"),
-            PackageCache::Tool(Tool::Poetry) => layer_name!("poetry-cache"),
-            PackageCache::Tool(Tool::Pipenv) => layer_name!("pipenv-cache"),
-            PackageCache::Tool(Tool::Pdm) => layer_name!("pdm-cache"),
-        }
-    }
-
-    fn label(self) -> String {
-        match self {
-            PackageCache::Pip => "pip".to_string(),
-            PackageCache::Tool(tool) => tool.to_string(),
-        }
+        self.layer
+            .parse()
+            .expect("a cache layer's name is a valid layer name (unit tested)")
     }
 }
 
@@ -103,7 +93,7 @@ pub(crate) fn prepare_package_cache_layer(
         {
             print::sub_bullet(format!(
                 "Discarding the {} cache because {reason}",
-                cache.label()
+                cache.label
             ));
         }
         layer.write_metadata(metadata.clone())?;
@@ -133,30 +123,6 @@ mod tests {
         assert_eq!(
             reason_to_discard(&metadata(), &new).as_deref(),
             Some("the base image changed (ubuntu 24.04 to ubuntu 22.04)")
-        );
-    }
-
-    #[test]
-    fn every_package_manager_has_its_own_cache_layer() {
-        let names: Vec<String> = [
-            PackageCache::Pip,
-            PackageCache::Tool(Tool::Uv),
-            PackageCache::Tool(Tool::Poetry),
-            PackageCache::Tool(Tool::Pipenv),
-            PackageCache::Tool(Tool::Pdm),
-        ]
-        .into_iter()
-        .map(|cache| cache.layer_name().to_string())
-        .collect();
-        assert_eq!(
-            names,
-            [
-                "pip-cache",
-                "uv-cache",
-                "poetry-cache",
-                "pipenv-cache",
-                "pdm-cache"
-            ]
         );
     }
 }

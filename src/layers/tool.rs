@@ -8,7 +8,7 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
-use crate::layers::installer::{Installer, Uv};
+use crate::layers::installer::Uv;
 use crate::package_managers::locked::LockedFailure;
 use crate::runtime::PythonRuntime;
 use crate::wheels::index::{PackageIndex, ca_bundle};
@@ -16,7 +16,6 @@ use bullet_stream::global::print;
 use libcnb::Env;
 use libcnb::build::BuildContext;
 use libcnb::data::layer::LayerName;
-use libcnb::data::layer_name;
 use libcnb::layer::{
     CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
     RestoredLayerAction,
@@ -34,40 +33,36 @@ const LAYER_FORMAT: u32 = 1;
 /// `PATH`.
 const VENV_DIR: &str = "venv";
 
-/// A package manager that installs from a lock file.
+/// The command-line tool of a package manager that installs from a lock file, as its
+/// declaration (`crate::package_managers::declaration`) describes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Tool {
-    Uv,
-    Poetry,
-    Pipenv,
-    Pdm,
+pub(crate) struct Tool {
+    /// As shown: `uv`, `Poetry`.
+    pub(crate) name: &'static str,
+    /// The project name on PyPI, which is also the name of its command and of its layer.
+    pub(crate) command: &'static str,
+    /// `requirements/<tool>.txt`: `name==version --hash=…` lines for the tool and every
+    /// dependency.
+    pub(crate) requirements: &'static str,
+    /// Whether the tool runs from a virtual environment of its own, in a layer of its own
+    /// (Poetry, Pipenv, PDM), or is the `uv` layer's binary (uv).
+    pub(crate) own_venv: bool,
 }
 
 impl Tool {
     /// The project name on PyPI, which is also the name of its command.
     pub(crate) fn command_name(self) -> &'static str {
-        match self {
-            Tool::Uv => "uv",
-            Tool::Poetry => "poetry",
-            Tool::Pipenv => "pipenv",
-            Tool::Pdm => "pdm",
-        }
+        self.command
     }
 
     /// `name==version --hash=…` lines for the tool and every dependency.
     pub(crate) fn requirements(self) -> &'static str {
-        match self {
-            Tool::Uv => Installer::Uv.requirements(),
-            Tool::Poetry => include_str!("../../requirements/poetry.txt"),
-            Tool::Pipenv => include_str!("../../requirements/pipenv.txt"),
-            Tool::Pdm => include_str!("../../requirements/pdm.txt"),
-        }
+        self.requirements
     }
 
-    /// Whether the tool runs from a virtual environment of its own, in a layer of its own:
-    /// Poetry and Pipenv do; uv is the `uv` layer's binary.
+    /// Whether the tool runs from a virtual environment of its own, in a layer of its own.
     pub(crate) fn has_own_venv(self) -> bool {
-        !matches!(self, Tool::Uv)
+        self.own_venv
     }
 
     /// The version pinned in `requirements/<tool>.txt`.
@@ -77,23 +72,15 @@ impl Tool {
     }
 
     fn layer_name(self) -> LayerName {
-        match self {
-            Tool::Uv => layer_name!("uv"),
-            Tool::Poetry => layer_name!("poetry"),
-            Tool::Pipenv => layer_name!("pipenv"),
-            Tool::Pdm => layer_name!("pdm"),
-        }
+        self.command
+            .parse()
+            .expect("a tool's command is a valid layer name (unit tested)")
     }
 }
 
 impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Tool::Uv => "uv",
-            Tool::Poetry => "Poetry",
-            Tool::Pipenv => "Pipenv",
-            Tool::Pdm => "PDM",
-        })
+        f.write_str(self.name)
     }
 }
 

@@ -10,7 +10,7 @@ use crate::layers::installer::Uv;
 use crate::layers::locked_venv::{
     DeselectedGroups, InstallMode, LAYER_FORMAT, LockedVenvMetadata, install_locked_venv,
 };
-use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
+use crate::layers::package_cache::prepare_package_cache_layer;
 use crate::layers::tool::{Tool, restore_tool_layer};
 use crate::layers::venv::Venv;
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
@@ -88,7 +88,6 @@ pub(crate) enum LockedInstallError {
 /// A package manager that installs from a lock file.
 pub(crate) trait LockedManager {
     const PACKAGE_MANAGER: PackageManager;
-    const TOOL: Tool;
     /// The lock file first, then its manifest and the tool's config files: inputs when they exist.
     const FILES: &'static [&'static str];
 
@@ -129,6 +128,15 @@ pub(crate) trait LockedManager {
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>>;
 }
 
+/// The tool that `M`'s declaration names.
+fn tool_of<M: LockedManager>() -> Tool {
+    M::PACKAGE_MANAGER
+        .declaration()
+        .locked()
+        .expect("a LockedManager's declaration is lock-based")
+        .tool
+}
+
 /// Installs the app's locked dependencies into the `venv` layer, or reuses it. `uv` is the
 /// package manager (for uv apps) or what installs it (Poetry, Pipenv).
 pub(crate) fn install<M: LockedManager>(
@@ -137,11 +145,13 @@ pub(crate) fn install<M: LockedManager>(
     uv: &Uv,
     groups: &[String],
 ) -> libcnb::Result<Venv, BuildpackError> {
+    let declaration = M::PACKAGE_MANAGER.declaration();
+    let tool = tool_of::<M>();
     print::bullet(format!("Dependencies ({})", M::PACKAGE_MANAGER));
     crate::dependency_groups::announce(groups);
-    let cache_dir = prepare_package_cache_layer(context, PackageCache::Tool(M::TOOL))?;
-    let tool_layer = if M::TOOL.has_own_venv() {
-        Some(restore_tool_layer(context, runtime, M::TOOL)?)
+    let cache_dir = prepare_package_cache_layer(context, declaration.cache)?;
+    let tool_layer = if tool.has_own_venv() {
+        Some(restore_tool_layer(context, runtime, tool)?)
     } else {
         None
     };
@@ -158,7 +168,7 @@ pub(crate) fn install<M: LockedManager>(
     let metadata = LockedVenvMetadata {
         layer_format: LAYER_FORMAT,
         package_manager: M::PACKAGE_MANAGER.to_string(),
-        tool_version: M::TOOL.version().to_string(),
+        tool_version: tool.version().to_string(),
         python_version: runtime.version.to_string(),
         bytecode_level: runtime.bytecode_level.as_number(),
         distro_name: context.target.distro_name.clone(),
@@ -249,7 +259,7 @@ fn run<M: LockedManager>(
     app_dir: &Path,
     env: &Env,
 ) -> libcnb::Result<(), BuildpackError> {
-    let shown = format!("{} {}", M::TOOL.command_name(), args.join(" "));
+    let shown = format!("{} {}", tool_of::<M>().command_name(), args.join(" "));
     let mut command = Command::new(tool);
     command
         .args(args)

@@ -1,5 +1,6 @@
 //! Which package manager an app uses, and installing its dependencies with it.
 
+pub(crate) mod declaration;
 pub(crate) mod local_sources;
 pub(crate) mod lock_files;
 pub(crate) mod locked;
@@ -14,6 +15,7 @@ use crate::errors::BuildpackError;
 use crate::layers::installer::{InstalledInstaller, Installer};
 use crate::layers::venv::Venv;
 use crate::runtime::PythonRuntime;
+use declaration::{Declaration, Installs};
 use libcnb::build::BuildContext;
 use std::fmt;
 use std::path::Path;
@@ -28,6 +30,7 @@ pub(crate) enum PackageManager {
 }
 
 impl PackageManager {
+    /// In the order the output lists them.
     pub(crate) const ALL: [PackageManager; 5] = [
         PackageManager::Pip,
         PackageManager::Poetry,
@@ -36,27 +39,43 @@ impl PackageManager {
         PackageManager::Pdm,
     ];
 
-    /// The file whose presence selects this package manager.
-    pub(crate) fn marker_file(self) -> &'static str {
+    /// Everything the buildpack knows about it.
+    pub(crate) const fn declaration(self) -> &'static Declaration {
         match self {
-            PackageManager::Pip => "requirements.txt",
-            PackageManager::Poetry => "poetry.lock",
-            PackageManager::Uv => "uv.lock",
-            PackageManager::Pipenv => "Pipfile.lock",
-            PackageManager::Pdm => "pdm.lock",
+            PackageManager::Pip => &pip::DECLARATION,
+            PackageManager::Poetry => &poetry::DECLARATION,
+            PackageManager::Uv => &uv::DECLARATION,
+            PackageManager::Pipenv => &pipenv::DECLARATION,
+            PackageManager::Pdm => &pdm::DECLARATION,
         }
+    }
+
+    /// The file whose presence selects this package manager.
+    pub(crate) const fn marker_file(self) -> &'static str {
+        self.declaration().marker_file
+    }
+
+    /// What installs the app's dependencies (pip), or installs the package manager and runs the
+    /// install (uv, for itself and for the other lock-based ones).
+    pub(crate) fn installer(self) -> Installer {
+        self.declaration().installer()
     }
 }
 
+/// The marker files of every package manager, in [`PackageManager::ALL`]'s order.
+pub(crate) const MARKER_FILES: [&str; PackageManager::ALL.len()] = {
+    let mut files = [""; PackageManager::ALL.len()];
+    let mut i = 0;
+    while i < files.len() {
+        files[i] = PackageManager::ALL[i].marker_file();
+        i += 1;
+    }
+    files
+};
+
 impl fmt::Display for PackageManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PackageManager::Pip => "pip",
-            PackageManager::Poetry => "Poetry",
-            PackageManager::Uv => "uv",
-            PackageManager::Pipenv => "Pipenv",
-            PackageManager::Pdm => "PDM",
-        })
+        f.write_str(self.declaration().name)
     }
 }
 
@@ -82,20 +101,6 @@ pub(crate) fn determine(app_dir: &Path) -> Result<PackageManager, BuildpackError
     }
 }
 
-impl PackageManager {
-    /// What installs the app's dependencies (pip), or installs the package manager and runs the
-    /// install (uv, for itself and for Poetry and Pipenv).
-    pub(crate) fn installer(self) -> Installer {
-        match self {
-            PackageManager::Pip => Installer::Pip,
-            PackageManager::Uv
-            | PackageManager::Poetry
-            | PackageManager::Pipenv
-            | PackageManager::Pdm => Installer::Uv,
-        }
-    }
-}
-
 /// Installs the app's dependencies with `installer` (from [`PackageManager::installer`]) into the
 /// virtual environment.
 pub(crate) fn install_dependencies(
@@ -105,25 +110,15 @@ pub(crate) fn install_dependencies(
     runtime: &PythonRuntime,
     installer: &InstalledInstaller,
 ) -> libcnb::Result<Venv, BuildpackError> {
-    let venv = match (package_manager, installer) {
-        (PackageManager::Pip, InstalledInstaller::Pip(pip)) => {
-            pip::install(context, runtime, pip, groups)?
+    match (&package_manager.declaration().installs, installer) {
+        (Installs::Requirements, InstalledInstaller::Pip(pip)) => {
+            pip::install(context, runtime, pip, groups)
         }
-        (PackageManager::Uv, InstalledInstaller::Uv(uv)) => {
-            locked::install::<uv::Uv>(context, runtime, uv, groups)?
-        }
-        (PackageManager::Poetry, InstalledInstaller::Uv(uv)) => {
-            locked::install::<poetry::Poetry>(context, runtime, uv, groups)?
-        }
-        (PackageManager::Pdm, InstalledInstaller::Uv(uv)) => {
-            locked::install::<pdm::Pdm>(context, runtime, uv, groups)?
-        }
-        (PackageManager::Pipenv, InstalledInstaller::Uv(uv)) => {
-            locked::install::<pipenv::Pipenv>(context, runtime, uv, groups)?
+        (Installs::Locked(locked), InstalledInstaller::Uv(uv)) => {
+            (locked.install)(context, runtime, uv, groups)
         }
         _ => unreachable!("the installer comes from PackageManager::installer"),
-    };
-    Ok(venv)
+    }
 }
 
 #[cfg(test)]
@@ -168,5 +163,68 @@ mod tests {
             BuildpackError::NoPackageManager { ref python_files, hint: crate::app_files::MissingLockHint::None }
                 if python_files == &["pyproject.toml"]
         ));
+    }
+
+    #[test]
+    fn every_package_manager_has_its_own_files_and_layers() {
+        let unique = |names: Vec<&str>| {
+            let mut sorted = names.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            sorted.len() == names.len()
+        };
+        let declarations = PackageManager::ALL.map(PackageManager::declaration);
+        assert!(unique(declarations.iter().map(|d| d.marker_file).collect()));
+        assert!(unique(declarations.iter().map(|d| d.name).collect()));
+        assert!(unique(declarations.iter().map(|d| d.cache.layer).collect()));
+        assert!(unique(
+            declarations.iter().map(|d| d.missing_lock.create).collect()
+        ));
+        let mut ranks: Vec<u8> = declarations
+            .iter()
+            .map(|d| d.missing_lock.suggestion_rank)
+            .collect();
+        ranks.sort_unstable();
+        assert_eq!(ranks, [0, 1, 2, 3, 4]);
+        for declaration in declarations {
+            assert!(
+                declaration
+                    .cache
+                    .layer
+                    .parse::<libcnb::data::layer::LayerName>()
+                    .is_ok()
+            );
+            assert!(declaration.cache.layer.ends_with("-cache"));
+            assert_eq!(declaration.cache.label, declaration.name);
+        }
+    }
+
+    #[test]
+    fn every_lock_based_tool_is_pinned_with_hashes_in_a_layer_of_its_own() {
+        let tools: Vec<_> = PackageManager::ALL
+            .into_iter()
+            .filter_map(|pm| pm.declaration().locked().map(|locked| locked.tool))
+            .collect();
+        assert_eq!(tools.len(), 4);
+        for tool in tools {
+            let version = tool.version();
+            assert!(
+                version.chars().next().is_some_and(|c| c.is_ascii_digit()),
+                "{tool}: {version}"
+            );
+            assert!(tool.requirements().contains("--hash=sha256:"), "{tool}");
+            assert!(
+                tool.command_name()
+                    .parse::<libcnb::data::layer::LayerName>()
+                    .is_ok()
+            );
+            // Every requirement line is pinned, and followed by hashes.
+            for line in tool.requirements().lines() {
+                if line.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                    assert!(line.contains("=="), "{tool}: {line}");
+                    assert!(line.ends_with('\\'), "{tool}: no hashes for {line}");
+                }
+            }
+        }
     }
 }

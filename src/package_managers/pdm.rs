@@ -8,8 +8,12 @@
 //! distribution. PDM's saved interpreter (`.pdm-python`) is ignored.
 
 use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
+use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
+use crate::package_managers::declaration::{
+    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, Sign, table_keys,
+};
 use crate::package_managers::locked::{
     LocalSource, LockedFailure, LockedManager, files_hashes, is_credential, toml_local_sources,
     toml_lock_hashes, without,
@@ -33,11 +37,66 @@ const NEUTRAL_SETTINGS: [&str; 7] = [
 /// Settings that would make PDM leave the buildpack's virtual environment or Python.
 const UNSUPPORTED_SETTINGS: [&str; 3] = ["PDM_IGNORE_ACTIVE_VENV", "PDM_PYTHON", "PDM_USE_VENV"];
 
+/// PDM: `pdm.lock`; groups from `[dependency-groups]`, `[tool.pdm.dev-dependencies]` and
+/// `[project.optional-dependencies]`.
+pub(crate) const DECLARATION: Declaration = Declaration {
+    name: "PDM",
+    marker_file: "pdm.lock",
+    cache: PackageCache {
+        layer: "pdm-cache",
+        label: "PDM",
+    },
+    // PDM_PYTHON, PDM_USE_VENV and PDM_IGNORE_ACTIVE_VENV are left out of its env instead.
+    refused_settings: &[],
+    groups: Groups {
+        file: "pyproject.toml",
+        described_as: "[dependency-groups], [tool.pdm.dev-dependencies] and [project.optional-dependencies] of pyproject.toml",
+        defined: |table| {
+            let mut names = table_keys(table, &["dependency-groups"]);
+            names.extend(table_keys(table, &["tool", "pdm", "dev-dependencies"]));
+            names.extend(table_keys(table, &["project", "optional-dependencies"]));
+            names
+        },
+    },
+    missing_lock: MissingLock {
+        create: "- pdm.lock: run `pdm lock`",
+        suggestion_rank: 4,
+        closest: None,
+        recognised_by: Some(Recognised {
+            sign: Sign::Table(&["tool", "pdm"]),
+            header: "Missing pdm.lock",
+            explanation: "pyproject.toml has a [tool.pdm] table, so this looks like a PDM project, but there\n\
+                          is no pdm.lock to install the dependencies from. The buildpack needs one of these\n\
+                          (create the one for the tool you use, and commit it):",
+        }),
+    },
+    installs: Installs::Locked(Locked {
+        tool: Tool {
+            name: "PDM",
+            command: "pdm",
+            requirements: include_str!("../../requirements/pdm.txt"),
+            own_venv: true,
+        },
+        words: LockWords {
+            lock: "pdm.lock",
+            manifest: "pyproject.toml",
+            lock_command: "pdm lock",
+            upgrade_command: "pdm update NAME",
+            python_setting: "requires-python",
+            index_settings: "the [[tool.pdm.source]] tables of pyproject.toml (credentials\n\
+                             as ${env:VARIABLE} from the build env), or PDM_PYPI_URL,\n\
+                             PDM_PYPI_USERNAME and PDM_PYPI_PASSWORD",
+            ca_bundle: "SSL_CERT_FILE",
+            certificate_errors_recognised: true,
+        },
+        install: crate::package_managers::locked::install::<Pdm>,
+    }),
+};
+
 pub(crate) struct Pdm;
 
 impl LockedManager for Pdm {
     const PACKAGE_MANAGER: PackageManager = PackageManager::Pdm;
-    const TOOL: Tool = Tool::Pdm;
     const FILES: &'static [&'static str] = &["pdm.lock", "pyproject.toml", "pdm.toml"];
 
     fn is_setting(name: &str) -> bool {

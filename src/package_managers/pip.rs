@@ -12,6 +12,9 @@ use crate::layers::venv::{
     LAYER_FORMAT as VENV_LAYER_FORMAT, Venv, VenvLayerMetadata, install_venv_layer,
 };
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
+use crate::package_managers::declaration::{
+    Declaration, Groups, Installs, MissingLock, RefusedSetting, table_keys,
+};
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use bullet_stream::style;
@@ -24,6 +27,50 @@ use settings::{pip_env, pip_settings};
 
 use sha2::Digest;
 use std::path::Path;
+
+/// pip: `requirements.txt`; groups from the PEP 735 `[dependency-groups]` of `pyproject.toml`.
+pub(crate) const DECLARATION: Declaration = Declaration {
+    name: "pip",
+    marker_file: "requirements.txt",
+    cache: PackageCache {
+        layer: "pip-cache",
+        label: "pip",
+    },
+    refused_settings: &[
+        RefusedSetting {
+            pattern: "PIP_TARGET",
+            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            harmless_when_off: false,
+        },
+        RefusedSetting {
+            pattern: "PIP_PREFIX",
+            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            harmless_when_off: false,
+        },
+        RefusedSetting {
+            pattern: "PIP_ROOT",
+            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            harmless_when_off: false,
+        },
+        RefusedSetting {
+            pattern: "PIP_USER",
+            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            harmless_when_off: true,
+        },
+    ],
+    groups: Groups {
+        file: "pyproject.toml",
+        described_as: "[dependency-groups] of pyproject.toml (PEP 735)",
+        defined: |table| table_keys(table, &["dependency-groups"]),
+    },
+    missing_lock: MissingLock {
+        create: "- requirements.txt: run `pip freeze > requirements.txt` in the app's virtual environment, or list the dependencies in it",
+        suggestion_rank: 1,
+        closest: None,
+        recognised_by: None,
+    },
+    installs: Installs::Requirements,
+};
 
 #[derive(Debug)]
 pub(crate) enum PipInstallError {
@@ -44,7 +91,7 @@ pub(crate) fn install(
 ) -> libcnb::Result<Venv, BuildpackError> {
     print::bullet("Dependencies (pip)");
     crate::dependency_groups::announce(groups);
-    let cache_dir = prepare_package_cache_layer(context, PackageCache::Pip)?;
+    let cache_dir = prepare_package_cache_layer(context, DECLARATION.cache)?;
     let env = pip_env(&runtime.build_env, &cache_dir);
 
     let lookup = |name: &str| env.get_string_lossy(name);

@@ -8,8 +8,12 @@
 //! `pipenv clean`, which removes what Pipfile.lock no longer has.
 
 use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
+use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
+use crate::package_managers::declaration::{
+    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting, Sign,
+};
 use crate::package_managers::local_sources;
 use crate::package_managers::locked::{
     LocalSource, LockedFailure, LockedManager, is_credential, normalize_name, without,
@@ -48,11 +52,85 @@ const UNSUPPORTED_SETTINGS: [&str; 3] = [
     "PIPENV_SYSTEM",
 ];
 
+/// Pipenv: `Pipfile.lock`; groups are the Pipfile's package categories (`dev-packages` as `dev`).
+pub(crate) const DECLARATION: Declaration = Declaration {
+    name: "Pipenv",
+    marker_file: "Pipfile.lock",
+    cache: PackageCache {
+        layer: "pipenv-cache",
+        label: "Pipenv",
+    },
+    refused_settings: &[
+        RefusedSetting {
+            pattern: "PIPENV_VENV_IN_PROJECT",
+            breaks: "makes Pipenv create .venv in the app instead of using the buildpack's virtual environment",
+            harmless_when_off: false,
+        },
+        RefusedSetting {
+            pattern: "PIPENV_PYTHON",
+            breaks: "makes Pipenv use a Python other than the one the buildpack installs",
+            harmless_when_off: false,
+        },
+        RefusedSetting {
+            pattern: "PIPENV_DEFAULT_PYTHON_VERSION",
+            breaks: "makes Pipenv use a Python other than the one the buildpack installs",
+            harmless_when_off: false,
+        },
+    ],
+    groups: Groups {
+        file: "Pipfile",
+        described_as: "Pipfile categories ([dev-packages] is `dev`)",
+        defined: |table| {
+            table
+                .iter()
+                .filter(|(_, value)| value.is_table())
+                .map(|(name, _)| name.as_str())
+                .filter(|name| {
+                    !["packages", "source", "requires", "pipenv", "scripts"].contains(name)
+                })
+                .map(|name| if name == "dev-packages" { "dev" } else { name }.to_string())
+                .collect()
+        },
+    },
+    missing_lock: MissingLock {
+        create: "- Pipfile.lock: run `pipenv lock` (with a Pipfile)",
+        suggestion_rank: 3,
+        // A Pipfile lists requirements much as requirements.txt does.
+        closest: Some(crate::package_managers::PackageManager::Pip),
+        recognised_by: Some(Recognised {
+            sign: Sign::File("Pipfile"),
+            header: "Missing Pipfile.lock",
+            explanation: "The app has a Pipfile but no Pipfile.lock. The buildpack installs the exact\n\
+                          versions of a lock file or a requirements file, so it needs one of these (create\n\
+                          the one for the tool you use, and commit it):",
+        }),
+    },
+    installs: Installs::Locked(Locked {
+        tool: Tool {
+            name: "Pipenv",
+            command: "pipenv",
+            requirements: include_str!("../../requirements/pipenv.txt"),
+            own_venv: true,
+        },
+        words: LockWords {
+            lock: "Pipfile.lock",
+            manifest: "Pipfile",
+            lock_command: "pipenv lock",
+            upgrade_command: "pipenv upgrade NAME",
+            python_setting: "python_version under [requires]",
+            index_settings: "the [[source]] URLs of the Pipfile, with ${VARIABLES}\n\
+                             from the build env for credentials",
+            ca_bundle: "PIP_CERT",
+            certificate_errors_recognised: true,
+        },
+        install: crate::package_managers::locked::install::<Pipenv>,
+    }),
+};
+
 pub(crate) struct Pipenv;
 
 impl LockedManager for Pipenv {
     const PACKAGE_MANAGER: PackageManager = PackageManager::Pipenv;
-    const TOOL: Tool = Tool::Pipenv;
     const FILES: &'static [&'static str] = &["Pipfile.lock", "Pipfile"];
 
     fn is_setting(name: &str) -> bool {

@@ -6,8 +6,13 @@
 //! installed (editable, as Poetry does) only when it is packaged; see [`installs_root`].
 
 use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
+use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
+use crate::package_managers::declaration::{
+    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting,
+    Sign, lookup, table_keys,
+};
 use crate::package_managers::locked::{
     LocalSource, LockedFailure, LockedManager, files_hashes, is_credential, toml_local_sources,
     toml_lock_hashes,
@@ -27,6 +32,67 @@ const NEUTRAL_SETTINGS: [&str; 7] = [
     "POETRY_INSTALLER_PARALLEL",
     "POETRY_KEYRING_ENABLED",
 ];
+
+/// Poetry: `poetry.lock`; groups from `[tool.poetry.group.<name>]`, `[dependency-groups]` and
+/// `dev-dependencies` (as `dev`).
+pub(crate) const DECLARATION: Declaration = Declaration {
+    name: "Poetry",
+    marker_file: "poetry.lock",
+    cache: PackageCache {
+        layer: "poetry-cache",
+        label: "Poetry",
+    },
+    refused_settings: &[RefusedSetting {
+        pattern: "POETRY_VIRTUALENVS_*",
+        breaks: "changes where, or whether, Poetry creates its virtual environment",
+        harmless_when_off: false,
+    }],
+    groups: Groups {
+        file: "pyproject.toml",
+        described_as: "[tool.poetry.group.<name>] tables and [dependency-groups] of pyproject.toml",
+        defined: |table| {
+            let mut names = table_keys(table, &["dependency-groups"]);
+            names.extend(table_keys(table, &["tool", "poetry", "group"]));
+            if lookup(table, &["tool", "poetry", "dev-dependencies"]).is_some() {
+                names.push("dev".to_string());
+            }
+            names
+        },
+    },
+    missing_lock: MissingLock {
+        create: "- poetry.lock: run `poetry lock`",
+        suggestion_rank: 2,
+        closest: None,
+        recognised_by: Some(Recognised {
+            sign: Sign::Table(&["tool", "poetry"]),
+            header: "Missing poetry.lock",
+            explanation: "pyproject.toml has a [tool.poetry] table, so this looks like a Poetry project, but\n\
+                          there is no poetry.lock to install the dependencies from. The buildpack needs one of\n\
+                          these (create the one for the tool you use, and commit it):",
+        }),
+    },
+    installs: Installs::Locked(Locked {
+        tool: Tool {
+            name: "Poetry",
+            command: "poetry",
+            requirements: include_str!("../../requirements/poetry.txt"),
+            own_venv: true,
+        },
+        words: LockWords {
+            lock: "poetry.lock",
+            manifest: "pyproject.toml",
+            lock_command: "poetry lock",
+            upgrade_command: "poetry update --lock NAME",
+            python_setting: "requires-python (or the python dependency)",
+            index_settings: "the [[tool.poetry.source]] tables of pyproject.toml, and\n\
+                             POETRY_HTTP_BASIC_<SOURCE>_USERNAME and\n\
+                             POETRY_HTTP_BASIC_<SOURCE>_PASSWORD for credentials",
+            ca_bundle: "REQUESTS_CA_BUNDLE",
+            certificate_errors_recognised: false,
+        },
+        install: crate::package_managers::locked::install::<Poetry>,
+    }),
+};
 
 pub(crate) struct Poetry;
 
@@ -50,7 +116,6 @@ pub(crate) fn installs_root(pyproject: Option<&str>) -> bool {
 
 impl LockedManager for Poetry {
     const PACKAGE_MANAGER: PackageManager = PackageManager::Poetry;
-    const TOOL: Tool = Tool::Poetry;
     const FILES: &'static [&'static str] = &["poetry.lock", "pyproject.toml", "poetry.toml"];
 
     fn is_setting(name: &str) -> bool {

@@ -7,8 +7,13 @@
 //! environment, so packages are hard-linked from it.
 
 use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
+use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
 use crate::package_managers::PackageManager;
+use crate::package_managers::declaration::{
+    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting,
+    Sign, lookup, table_keys,
+};
 use crate::package_managers::locked::{
     LocalSource, LockedFailure, LockedManager, is_credential, quoted_after, toml_local_sources,
     toml_lock_hashes, without,
@@ -37,11 +42,81 @@ const NEUTRAL_SETTINGS: [&str; 15] = [
     "UV_LOG_CONTEXT",
 ];
 
+/// uv: `uv.lock`; groups from `[dependency-groups]` (and `[tool.uv] dev-dependencies` as `dev`).
+pub(crate) const DECLARATION: Declaration = Declaration {
+    name: "uv",
+    marker_file: "uv.lock",
+    cache: PackageCache {
+        layer: "uv-cache",
+        label: "uv",
+    },
+    refused_settings: &[
+        RefusedSetting {
+            pattern: "UV_PROJECT_ENVIRONMENT",
+            breaks: "makes uv sync into a directory other than the buildpack's virtual environment",
+            harmless_when_off: false,
+        },
+        RefusedSetting {
+            pattern: "UV_PYTHON*",
+            breaks: "makes uv choose (or download) a Python other than the one the buildpack installs",
+            harmless_when_off: false,
+        },
+        RefusedSetting {
+            pattern: "UV_SYSTEM_PYTHON",
+            breaks: "makes uv choose (or download) a Python other than the one the buildpack installs",
+            harmless_when_off: true,
+        },
+    ],
+    groups: Groups {
+        file: "pyproject.toml",
+        described_as: "[dependency-groups] of pyproject.toml ([tool.uv] dev-dependencies is `dev`)",
+        defined: |table| {
+            let mut names = table_keys(table, &["dependency-groups"]);
+            if lookup(table, &["tool", "uv", "dev-dependencies"]).is_some() {
+                names.push("dev".to_string());
+            }
+            names
+        },
+    },
+    missing_lock: MissingLock {
+        create: "- uv.lock: run `uv lock`",
+        suggestion_rank: 0,
+        closest: None,
+        recognised_by: Some(Recognised {
+            sign: Sign::GenericTables(&[&["project"], &["tool", "uv"]]),
+            header: "No lock file for the project",
+            explanation: "pyproject.toml describes the project ([project] or [tool.uv]), but the buildpack\n\
+                          installs from a lock file or a requirements file, and the app has none. Create the\n\
+                          one for the tool you use, and commit it:",
+        }),
+    },
+    installs: Installs::Locked(Locked {
+        tool: Tool {
+            name: "uv",
+            command: "uv",
+            requirements: include_str!("../../requirements/uv.txt"),
+            own_venv: false,
+        },
+        words: LockWords {
+            lock: "uv.lock",
+            manifest: "pyproject.toml",
+            lock_command: "uv lock",
+            upgrade_command: "uv lock --upgrade-package NAME",
+            python_setting: "requires-python",
+            index_settings: "the indexes in pyproject.toml or uv.toml, UV_INDEX_URL,\n\
+                             UV_EXTRA_INDEX_URL, and UV_INDEX_<NAME>_USERNAME and\n\
+                             UV_INDEX_<NAME>_PASSWORD for credentials",
+            ca_bundle: "SSL_CERT_FILE",
+            certificate_errors_recognised: true,
+        },
+        install: crate::package_managers::locked::install::<Uv>,
+    }),
+};
+
 pub(crate) struct Uv;
 
 impl LockedManager for Uv {
     const PACKAGE_MANAGER: PackageManager = PackageManager::Uv;
-    const TOOL: Tool = Tool::Uv;
     const FILES: &'static [&'static str] = &["uv.lock", "pyproject.toml", "uv.toml"];
 
     fn is_setting(name: &str) -> bool {
