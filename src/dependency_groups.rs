@@ -10,7 +10,8 @@ use bullet_stream::style;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-pub(crate) const VARIABLE: &str = "BP_PYTHON_DEPENDENCY_GROUPS";
+/// `BP_PYTHON_DEPENDENCY_GROUPS`.
+pub(crate) use crate::layers::venv::GROUPS_VARIABLE as VARIABLE;
 
 /// The groups requested, normalised, deduplicated and sorted (empty: production only).
 pub(crate) fn parse(value: &str) -> Vec<String> {
@@ -36,24 +37,6 @@ pub(crate) fn announce(groups: &[String]) {
             style::value(VARIABLE)
         ));
     }
-}
-
-/// Why a cached environment installed with `old` groups does not match `new` ones.
-pub(crate) fn change_reason(old: &[String], new: &[String]) -> Option<String> {
-    let list = |groups: &[String]| {
-        if groups.is_empty() {
-            "none".to_string()
-        } else {
-            groups.join(", ")
-        }
-    };
-    (old != new).then(|| {
-        format!(
-            "the dependency groups changed ({} to {}, from {VARIABLE})",
-            list(old),
-            list(new)
-        )
-    })
 }
 
 /// Requested groups the app does not define.

@@ -1,9 +1,28 @@
-//! One module per layer.
+//! One module per layer, and the one way every layer is filled ([`fill_layer`]).
 
 pub(crate) mod installer;
-pub(crate) mod locked_venv;
 pub(crate) mod package_cache;
 pub(crate) mod python;
 pub(crate) mod tool;
 pub(crate) mod venv;
 pub(crate) mod venv_settings;
+
+use crate::PythonBuildpack;
+use crate::errors::BuildpackError;
+use libcnb::layer::LayerRef;
+use serde::Serialize;
+
+/// Fills a layer so that a later build can trust it: runs `fill`; if that fails, empties the
+/// layer, so that nothing half-done is taken for its contents, and returns the error; if it
+/// succeeds, writes `metadata`, last, so that only a complete layer carries metadata.
+pub(crate) fn fill_layer<M: Serialize, MAC, RAC>(
+    layer: &LayerRef<PythonBuildpack, MAC, RAC>,
+    metadata: &M,
+    fill: impl FnOnce() -> libcnb::Result<(), BuildpackError>,
+) -> libcnb::Result<(), BuildpackError> {
+    if let Err(error) = fill() {
+        let _ = crate::fsutil::empty_dir(&layer.path());
+        return Err(error);
+    }
+    layer.write_metadata(metadata)
+}

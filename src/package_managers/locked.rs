@@ -1,18 +1,19 @@
 //! What uv, Poetry, Pipenv and PDM installs have in common: the tool in its own cached build-only
 //! layer, its cache in another, and the app's locked dependencies in the `venv` layer, which is
-//! reused, updated in place or created afresh (see `crate::layers::locked_venv`). Each package
+//! reused, updated in place or created afresh (see `crate::layers::venv`). Each package
 //! manager says which files and settings are inputs, which commands to run and how to read their
 //! output.
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
-use crate::layers::locked_venv::{
-    DeselectedGroups, InstallMode, LAYER_FORMAT, LockedVenvMetadata, install_locked_venv,
-};
 use crate::layers::package_cache::prepare_package_cache_layer;
 use crate::layers::tool::{Tool, restore_tool_layer};
 use crate::layers::venv::Venv;
+use crate::layers::venv::{
+    DeselectedGroups, InstallMode, LAYER_FORMAT, Policy, VenvLayerMetadata, VenvRequest,
+    install_venv_layer, unchanged_inputs,
+};
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::package_managers::PackageManager;
 use crate::package_managers::local_sources;
@@ -165,7 +166,7 @@ pub(crate) fn install<M: LockedManager>(
         .get(M::FILES[0])
         .map(|lock| String::from_utf8_lossy(lock).to_string())
         .unwrap_or_default();
-    let metadata = LockedVenvMetadata {
+    let metadata = VenvLayerMetadata {
         layer_format: LAYER_FORMAT,
         package_manager: M::PACKAGE_MANAGER.to_string(),
         tool_version: tool.version().to_string(),
@@ -183,13 +184,22 @@ pub(crate) fn install<M: LockedManager>(
     };
     let lock_hashes = M::lock_hashes(&lock);
 
-    install_locked_venv(
+    let request = VenvRequest {
+        unchanged: unchanged_inputs(&metadata),
+        metadata,
+        policy: Policy {
+            updates_in_place: true,
+            deselected_groups: M::DESELECTED_GROUPS,
+            not_reusable: None,
+        },
+        settings: &settings_layer,
+        base_env: &runtime.build_env,
+        lock_hashes: &lock_hashes,
+    };
+    install_venv_layer(
         context,
         runtime,
-        &metadata,
-        &settings_layer,
-        &lock_hashes,
-        M::DESELECTED_GROUPS,
+        &request,
         |venv_dir, venv_env, mode, reinstall| {
             let tool = match &tool_layer {
                 Some(tool_layer) => tool_layer.install(runtime, uv, &runtime.build_env)?,

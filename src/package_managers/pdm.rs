@@ -7,9 +7,9 @@
 //! whatever else is installed. The project itself is installed non-editable when it is a
 //! distribution. PDM's saved interpreter (`.pdm-python`) is ignored.
 
-use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
+use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
     Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, Sign, table_keys,

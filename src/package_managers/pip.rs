@@ -9,7 +9,8 @@ use crate::errors::BuildpackError;
 use crate::layers::installer::{Pip, pinned_pip_version};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::venv::{
-    LAYER_FORMAT as VENV_LAYER_FORMAT, Venv, VenvLayerMetadata, install_venv_layer,
+    DeselectedGroups, LAYER_FORMAT as VENV_LAYER_FORMAT, Policy, Venv, VenvLayerMetadata,
+    VenvRequest, install_venv_layer, not_reusable_reason,
 };
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::package_managers::declaration::{
@@ -130,33 +131,39 @@ pub(crate) fn install(
         restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
     let metadata = VenvLayerMetadata {
         layer_format: VENV_LAYER_FORMAT,
+        package_manager: DECLARATION.name.to_string(),
+        tool_version: pinned_pip_version().to_string(),
         python_version: runtime.version.to_string(),
         bytecode_level: runtime.bytecode_level.as_number(),
-        pip_version: pinned_pip_version().to_string(),
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
-        requirements_files,
+        files: requirements_files,
         env_names: settings.union(&scan.variables).cloned().collect(),
+        local_sources: std::collections::BTreeMap::new(),
         dependency_groups: groups.to_vec(),
     };
-
-    install_venv_layer(
-        context,
-        runtime,
-        &metadata,
-        &settings_layer,
-        &not_reusable,
-        &env,
-        |venv_dir, venv_env| {
-            if scan.requirement_count == 0 && groups.is_empty() {
-                print::sub_bullet(format!(
-                    "No packages in {REQUIREMENTS_TXT}, so nothing to install"
-                ));
-                return Ok(());
-            }
-            run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups)
+    let request = VenvRequest {
+        metadata,
+        // pip installs what it is given and removes nothing: any change starts afresh.
+        policy: Policy {
+            updates_in_place: false,
+            deselected_groups: DeselectedGroups::KeptByTheTool,
+            not_reusable: not_reusable_reason(&not_reusable),
         },
-    )
+        settings: &settings_layer,
+        base_env: &env,
+        unchanged: "requirements and Python".to_string(),
+        lock_hashes: &std::collections::HashMap::new(),
+    };
+    install_venv_layer(context, runtime, &request, |venv_dir, venv_env, _, _| {
+        if scan.requirement_count == 0 && groups.is_empty() {
+            print::sub_bullet(format!(
+                "No packages in {REQUIREMENTS_TXT}, so nothing to install"
+            ));
+            return Ok(());
+        }
+        run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups)
+    })
 }
 
 /// `pip install -r requirements.txt` into the virtual environment, streamed with credentials

@@ -7,9 +7,9 @@
 //! `pipenv install` never uninstalls, so an existing environment is then cleaned with
 //! `pipenv clean`, which removes what Pipfile.lock no longer has.
 
-use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
+use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
     Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting, Sign,

@@ -5,9 +5,9 @@
 //! virtual environment creation off). Only the main group is installed. The project itself is
 //! installed (editable, as Poetry does) only when it is packaged; see [`installs_root`].
 
-use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
+use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
     Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting,

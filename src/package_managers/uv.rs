@@ -6,9 +6,9 @@
 //! `uv sync` does anywhere. Its cache is a cached layer on the same file system as the
 //! environment, so packages are hard-linked from it.
 
-use crate::layers::locked_venv::{DeselectedGroups, InstallMode};
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
+use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
     Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting,

@@ -1,7 +1,21 @@
 use super::*;
+use crate::layers::venv_settings::SettingsChange;
+use libcnb::generic::GenericMetadata;
+use libcnb::layer::InvalidMetadataAction;
+use metadata::migrate_or_discard;
+use std::collections::BTreeMap;
 
-fn metadata() -> LockedVenvMetadata {
-    LockedVenvMetadata {
+/// A lock-based package manager's policy.
+fn locked(deselected_groups: DeselectedGroups) -> Policy {
+    Policy {
+        updates_in_place: true,
+        deselected_groups,
+        not_reusable: None,
+    }
+}
+
+fn metadata() -> VenvLayerMetadata {
+    VenvLayerMetadata {
         layer_format: LAYER_FORMAT,
         package_manager: "uv".to_string(),
         tool_version: "0.13.9".to_string(),
@@ -29,7 +43,7 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
             &metadata(),
             &with_dev,
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Update {
             reasons: vec![reason.to_string()],
@@ -41,11 +55,11 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
             &with_dev,
             &metadata(),
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Update { .. }
     ));
-    let pipenv = |groups: &[&str]| LockedVenvMetadata {
+    let pipenv = |groups: &[&str]| VenvLayerMetadata {
         package_manager: "Pipenv".to_string(),
         dependency_groups: groups.iter().map(ToString::to_string).collect(),
         ..metadata()
@@ -55,7 +69,7 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
             &pipenv(&[]),
             &pipenv(&["dev"]),
             &SettingsChange::Unchanged,
-            DeselectedGroups::KeptByTheTool
+            &locked(DeselectedGroups::KeptByTheTool)
         ),
         VenvAction::Update { .. }
     ));
@@ -64,7 +78,7 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
             &pipenv(&["dev"]),
             &pipenv(&[]),
             &SettingsChange::Unchanged,
-            DeselectedGroups::KeptByTheTool
+            &locked(DeselectedGroups::KeptByTheTool)
         ),
         VenvAction::Recreate(vec![
             "the dependency groups changed (dev to none, from BP_PYTHON_DEPENDENCY_GROUPS)"
@@ -80,7 +94,7 @@ fn nothing_changed_is_reused() {
             &metadata(),
             &metadata(),
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Reuse
     );
@@ -99,7 +113,7 @@ fn changed_lock_manifest_or_settings_update_in_place() {
             &metadata(),
             &new,
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Update {
             reasons: vec!["uv.lock changed".to_string()],
@@ -115,7 +129,7 @@ fn changed_lock_manifest_or_settings_update_in_place() {
             &metadata(),
             &new,
             &SettingsChange::Changed(vec!["UV_EXTRA_INDEX_URL".to_string()]),
-            DeselectedGroups::RemovedInPlace,
+            &locked(DeselectedGroups::RemovedInPlace),
         ),
         VenvAction::Update {
             reasons: vec![
@@ -140,7 +154,7 @@ fn changed_local_sources_update_in_place_and_are_reinstalled() {
             &metadata(),
             &new,
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Update {
             reasons: vec!["the local package mylib changed".to_string()],
@@ -151,7 +165,7 @@ fn changed_local_sources_update_in_place_and_are_reinstalled() {
 
 #[test]
 fn python_tool_or_distro_changes_recreate() {
-    let mut new = LockedVenvMetadata {
+    let mut new = VenvLayerMetadata {
         python_version: "3.11.2".to_string(),
         tool_version: "0.14.0".to_string(),
         ..metadata()
@@ -163,14 +177,14 @@ fn python_tool_or_distro_changes_recreate() {
             &metadata(),
             &new,
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Recreate(vec![
             "the Python version changed (3.13.5 to 3.11.2)".to_string(),
             "the uv version changed (0.13.9 to 0.14.0)".to_string(),
         ])
     );
-    let new = LockedVenvMetadata {
+    let new = VenvLayerMetadata {
         distro_version: "22.04".to_string(),
         ..metadata()
     };
@@ -179,7 +193,7 @@ fn python_tool_or_distro_changes_recreate() {
             &metadata(),
             &new,
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Recreate(vec![
             "the base image changed (ubuntu 24.04 to ubuntu 22.04)".to_string()
@@ -189,7 +203,7 @@ fn python_tool_or_distro_changes_recreate() {
 
 #[test]
 fn another_package_manager_recreates() {
-    let new = LockedVenvMetadata {
+    let new = VenvLayerMetadata {
         package_manager: "Poetry".to_string(),
         tool_version: "2.5.1".to_string(),
         files: BTreeMap::from([("poetry.lock".to_string(), "d".repeat(64))]),
@@ -200,24 +214,135 @@ fn another_package_manager_recreates() {
             &metadata(),
             &new,
             &SettingsChange::Unchanged,
-            DeselectedGroups::RemovedInPlace
+            &locked(DeselectedGroups::RemovedInPlace)
         ),
         VenvAction::Recreate(vec![
             "the package manager changed (uv to Poetry)".to_string()
         ])
     );
-    let pips: GenericMetadata = Some(toml::toml! { pip_version = "26.3" });
-    assert_eq!(
-        invalid_metadata_reason(&pips, "uv"),
-        "the package manager changed (pip to uv)"
-    );
-    assert_eq!(
-        invalid_metadata_reason(&None, "uv"),
-        "it is from an unknown or incomplete build"
-    );
     let interrupted: GenericMetadata = Some(toml::toml! { update_in_progress = true });
+    assert!(matches!(
+        migrate_or_discard(&interrupted),
+        (InvalidMetadataAction::DeleteLayer, reason)
+            if reason == "an earlier build stopped while updating it"
+    ));
+    assert!(matches!(
+        migrate_or_discard(&None),
+        (InvalidMetadataAction::DeleteLayer, reason)
+            if reason == "it is from an unknown or incomplete build"
+    ));
+}
+
+/// pip's metadata before every package manager shared one format.
+fn pip_metadata_v2() -> toml::Table {
+    toml::toml! {
+        layer_format = 2
+        python_version = "3.13.5"
+        bytecode_level = 0
+        pip_version = "26.3"
+        distro_name = "ubuntu"
+        distro_version = "24.04"
+        env_names = ["PIP_INDEX_URL"]
+        [requirements_files]
+        "requirements.txt" = "aaaa"
+    }
+}
+
+fn pip() -> VenvLayerMetadata {
+    VenvLayerMetadata {
+        package_manager: "pip".to_string(),
+        tool_version: "26.3".to_string(),
+        files: BTreeMap::from([("requirements.txt".to_string(), "aaaa".to_string())]),
+        env_names: vec!["PIP_INDEX_URL".to_string()],
+        local_sources: BTreeMap::new(),
+        ..metadata()
+    }
+}
+
+fn pip_policy(not_reusable: &[String]) -> Policy {
+    Policy {
+        updates_in_place: false,
+        deselected_groups: DeselectedGroups::KeptByTheTool,
+        not_reusable: not_reusable_reason(not_reusable),
+    }
+}
+
+#[test]
+fn pips_earlier_metadata_is_migrated_and_then_compared_as_usual() {
+    let (InvalidMetadataAction::ReplaceMetadata(migrated), _) =
+        migrate_or_discard(&Some(pip_metadata_v2()))
+    else {
+        panic!("not migrated");
+    };
+    assert_eq!(migrated, pip());
+    // The same inputs reuse the environment; another package manager recreates it.
     assert_eq!(
-        invalid_metadata_reason(&interrupted, "uv"),
-        "an earlier build stopped while updating it"
+        decide(
+            &migrated,
+            &pip(),
+            &SettingsChange::Unchanged,
+            &pip_policy(&[])
+        ),
+        VenvAction::Reuse
+    );
+    assert_eq!(
+        decide(
+            &migrated,
+            &metadata(),
+            &SettingsChange::Unchanged,
+            &locked(DeselectedGroups::RemovedInPlace)
+        ),
+        VenvAction::Recreate(vec!["the package manager changed (pip to uv)".to_string()])
+    );
+}
+
+#[test]
+fn pip_recreates_for_any_change_and_for_unpinned_requirements() {
+    let mut new = VenvLayerMetadata {
+        python_version: "3.13.6".to_string(),
+        bytecode_level: 1,
+        tool_version: "26.4".to_string(),
+        dependency_groups: vec!["dev".to_string()],
+        ..pip()
+    };
+    new.files.insert("base.txt".to_string(), "b".repeat(64));
+    new.files
+        .insert("requirements.txt".to_string(), "d".repeat(64));
+    assert_eq!(
+        decide(&pip(), &new, &SettingsChange::Unchanged, &pip_policy(&[])),
+        VenvAction::Recreate(vec![
+            "the Python version changed (3.13.5 to 3.13.6)".to_string(),
+            "the bytecode optimization level changed (0 to 1, from PYTHONOPTIMIZE)".to_string(),
+            "the pip version changed (26.3 to 26.4)".to_string(),
+            "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)"
+                .to_string(),
+            "base.txt and requirements.txt changed".to_string(),
+        ])
+    );
+    assert_eq!(
+        decide(
+            &pip(),
+            &pip(),
+            &SettingsChange::Changed(vec!["PIP_INDEX_URL".to_string()]),
+            &pip_policy(&["flask>=2".to_string()])
+        ),
+        VenvAction::Recreate(vec![
+            "the settings of pip changed (PIP_INDEX_URL)".to_string(),
+            "requirements are not all pinned (flask>=2)".to_string(),
+        ])
+    );
+}
+
+#[test]
+fn unpinned_requirements_are_listed() {
+    assert_eq!(not_reusable_reason(&[]), None);
+    assert_eq!(
+        not_reusable_reason(&["flask>=2".to_string(), "-e .".to_string()]).as_deref(),
+        Some("requirements are not all pinned (flask>=2, -e .)")
+    );
+    let many: Vec<String> = (1..=7).map(|i| format!("p{i}")).collect();
+    assert_eq!(
+        not_reusable_reason(&many).as_deref(),
+        Some("requirements are not all pinned (p1, p2, p3, p4, p5 and 2 more)")
     );
 }

@@ -1,0 +1,230 @@
+//! Whether a cached virtual environment is reused, updated in place or created afresh, and why:
+//! one policy for every package manager, told apart by what the package manager can do in an
+//! existing environment ([`Policy`]). A new Python, bytecode level, tool version, base image or
+//! package manager always recreates it; changed input files, settings, local packages or
+//! dependency groups update it in place when the package manager removes what is no longer
+//! wanted, and recreate it otherwise.
+
+use super::metadata::VenvLayerMetadata;
+use crate::layers::venv_settings::{self, SettingsChange};
+use std::collections::BTreeSet;
+
+/// The variable whose dependency groups are installed (`crate::dependency_groups`).
+pub(crate) const GROUPS_VARIABLE: &str = "BP_PYTHON_DEPENDENCY_GROUPS";
+
+/// What a package manager's install does with the packages of a dependency group that is no
+/// longer selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DeselectedGroups {
+    /// Removes them (an exact sync): the environment is updated in place.
+    RemovedInPlace,
+    /// Keeps them: the environment is created afresh when a group is dropped.
+    KeptByTheTool,
+}
+
+/// What the package manager can do in an existing environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Policy {
+    /// Whether it brings an existing environment in line with changed inputs, removing what they
+    /// no longer have (the lock-based ones). pip does not: any change recreates the environment.
+    pub(crate) updates_in_place: bool,
+    pub(crate) deselected_groups: DeselectedGroups,
+    /// Why the environment cannot be reused even with unchanged inputs (requirements that are
+    /// not pinned can install something else from the same files).
+    pub(crate) not_reusable: Option<String>,
+}
+
+/// What to do with a cached environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum VenvAction {
+    Reuse,
+    /// Run the package manager in it, for these reasons, reinstalling these local packages.
+    Update {
+        reasons: Vec<String>,
+        reinstall: Vec<String>,
+    },
+    /// Delete it and start afresh, for these reasons.
+    Recreate(Vec<String>),
+}
+
+/// How the install step finds the environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InstallMode {
+    /// Just created, empty.
+    New,
+    /// From an earlier build, to be brought in line with the inputs.
+    Existing,
+}
+
+/// Compares a cached environment's metadata with this build's, and the settings it was installed
+/// with with this build's.
+pub(crate) fn decide(
+    old: &VenvLayerMetadata,
+    new: &VenvLayerMetadata,
+    settings: &SettingsChange,
+    policy: &Policy,
+) -> VenvAction {
+    let mut recreate = Vec::new();
+    if old.layer_format != new.layer_format {
+        recreate.push("the buildpack's virtual environment format changed".to_string());
+    }
+    if old.package_manager != new.package_manager {
+        recreate.push(format!(
+            "the package manager changed ({} to {})",
+            old.package_manager, new.package_manager
+        ));
+    }
+    if old.python_version != new.python_version {
+        recreate.push(format!(
+            "the Python version changed ({} to {})",
+            old.python_version, new.python_version
+        ));
+    }
+    if old.bytecode_level != new.bytecode_level {
+        recreate.push(bytecode_level_reason(
+            old.bytecode_level,
+            new.bytecode_level,
+        ));
+    }
+    if old.package_manager == new.package_manager && old.tool_version != new.tool_version {
+        recreate.push(format!(
+            "the {} version changed ({} to {})",
+            new.package_manager, old.tool_version, new.tool_version
+        ));
+    }
+    if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
+        recreate.push(format!(
+            "the base image changed ({} {} to {} {})",
+            old.distro_name, old.distro_version, new.distro_name, new.distro_version
+        ));
+    }
+    let group_removed = old
+        .dependency_groups
+        .iter()
+        .any(|group| !new.dependency_groups.contains(group));
+    let mut update = Vec::new();
+    match groups_change_reason(&old.dependency_groups, &new.dependency_groups) {
+        Some(reason)
+            if group_removed && policy.deselected_groups == DeselectedGroups::KeptByTheTool =>
+        {
+            recreate.push(reason);
+        }
+        Some(reason) => update.push(reason),
+        None => {}
+    }
+    if !recreate.is_empty() && policy.updates_in_place {
+        return VenvAction::Recreate(recreate);
+    }
+    let changed: BTreeSet<&str> = old
+        .files
+        .keys()
+        .chain(new.files.keys())
+        .filter(|file| old.files.get(*file) != new.files.get(*file))
+        .map(String::as_str)
+        .collect();
+    if !changed.is_empty() {
+        let changed: Vec<&str> = changed.into_iter().collect();
+        update.push(format!("{} changed", join_and(&changed)));
+    }
+    update.extend(venv_settings::reason(settings, &new.package_manager));
+    // Local packages whose sources changed (new ones are installed anyway, being new in the lock).
+    let reinstall: Vec<String> = new
+        .local_sources
+        .iter()
+        .filter(|(name, fingerprint)| {
+            old.local_sources
+                .get(*name)
+                .is_some_and(|old| old != *fingerprint)
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    if !reinstall.is_empty() {
+        let names: Vec<&str> = reinstall.iter().map(String::as_str).collect();
+        let what = if names.len() == 1 {
+            "package"
+        } else {
+            "packages"
+        };
+        update.push(format!("the local {what} {} changed", join_and(&names)));
+    }
+    if !policy.updates_in_place {
+        recreate.extend(update);
+        recreate.extend(policy.not_reusable.clone());
+        return if recreate.is_empty() {
+            VenvAction::Reuse
+        } else {
+            VenvAction::Recreate(recreate)
+        };
+    }
+    if update.is_empty() {
+        VenvAction::Reuse
+    } else {
+        VenvAction::Update {
+            reasons: update,
+            reinstall,
+        }
+    }
+}
+
+/// Why an environment compiled at another optimization level is recreated.
+pub(crate) fn bytecode_level_reason(old: u8, new: u8) -> String {
+    format!("the bytecode optimization level changed ({old} to {new}, from PYTHONOPTIMIZE)")
+}
+
+/// Why a cached environment installed with `old` groups does not match `new` ones.
+pub(crate) fn groups_change_reason(old: &[String], new: &[String]) -> Option<String> {
+    let list = |groups: &[String]| {
+        if groups.is_empty() {
+            "none".to_string()
+        } else {
+            groups.join(", ")
+        }
+    };
+    (old != new).then(|| {
+        format!(
+            "the dependency groups changed ({} to {}, from {GROUPS_VARIABLE})",
+            list(old),
+            list(new)
+        )
+    })
+}
+
+/// The reason never to reuse an environment installed from `not_reusable` requirements, which can
+/// install something else from the same files.
+pub(crate) fn not_reusable_reason(not_reusable: &[String]) -> Option<String> {
+    const SHOWN: usize = 5;
+    if not_reusable.is_empty() {
+        return None;
+    }
+    let shown = not_reusable
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = match not_reusable.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!(" and {more} more"),
+        _ => String::new(),
+    };
+    Some(format!("requirements are not all pinned ({shown}{more})"))
+}
+
+/// What a reused environment is: `uv.lock, pyproject.toml, Python 3.13.5 and uv 0.13.9`.
+pub(crate) fn unchanged_inputs(metadata: &VenvLayerMetadata) -> String {
+    let mut items: Vec<String> = metadata.files.keys().cloned().collect();
+    items.push(format!("Python {}", metadata.python_version));
+    items.push(format!(
+        "{} {}",
+        metadata.package_manager, metadata.tool_version
+    ));
+    let items: Vec<&str> = items.iter().map(String::as_str).collect();
+    join_and(&items)
+}
+
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
