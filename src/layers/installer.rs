@@ -9,6 +9,7 @@
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
 use crate::fsutil::empty_dir;
+use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::parallel::Download;
 use crate::python_version::PythonVersion;
 use crate::runtime::manifest::Arch;
@@ -20,7 +21,6 @@ use libcnb::data::layer::LayerName;
 use libcnb::data::layer_name;
 use libcnb::layer::{
     CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
-    RestoredLayerAction,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -116,19 +116,22 @@ pub(crate) fn reasons_to_discard(
     old: &InstallerLayerMetadata,
     new: &InstallerLayerMetadata,
 ) -> Vec<String> {
-    let mut reasons = Vec::new();
-    if old.layer_format != new.layer_format {
-        reasons.push(format!("the buildpack's {installer} layer format changed"));
-    }
-    if old.version != new.version {
-        reasons.push(format!(
-            "the {installer} version changed ({} to {})",
-            old.version, new.version
-        ));
-    } else if old.wheel_sha256 != new.wheel_sha256 {
-        reasons.push(format!("the pinned {installer} wheel changed"));
-    }
-    reasons
+    Diff::new(old, new)
+        .field_with(
+            |m| m.layer_format,
+            |_, _| format!("the buildpack's {installer} layer format changed"),
+        )
+        .field_with(
+            |m| (&m.version, &m.wheel_sha256),
+            |(old_version, _), (new_version, _)| {
+                if old_version == new_version {
+                    format!("the pinned {installer} wheel changed")
+                } else {
+                    format!("the {installer} version changed ({old_version} to {new_version})")
+                }
+            },
+        )
+        .reasons()
 }
 
 /// The installer's layer, restored from the cache when it still matches.
@@ -170,12 +173,7 @@ pub(crate) fn restore_installer_layer(
                 )
             },
             restored_layer_action: &|old: &InstallerLayerMetadata, _| {
-                let reasons = reasons_to_discard(installer, old, &metadata);
-                if reasons.is_empty() {
-                    (RestoredLayerAction::KeepLayer, reasons)
-                } else {
-                    (RestoredLayerAction::DeleteLayer, reasons)
-                }
+                keep_or_delete(reasons_to_discard(installer, old, &metadata))
             },
         },
     )?;

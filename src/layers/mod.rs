@@ -1,5 +1,6 @@
 //! One module per layer, and the one way every layer is filled ([`fill_layer`]).
 
+pub(crate) mod cache_diff;
 pub(crate) mod installer;
 pub(crate) mod package_cache;
 pub(crate) mod python;

@@ -4,12 +4,11 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 use libcnb::data::layer::LayerName;
-use libcnb::layer::{
-    CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState, RestoredLayerAction,
-};
+use libcnb::layer::{CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerState};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -44,21 +43,20 @@ pub(crate) struct PackageCacheLayerMetadata {
     pub(crate) distro_version: String,
 }
 
-/// Why the cache cannot be kept, if it cannot.
-pub(crate) fn reason_to_discard(
+/// Why the cache cannot be kept, one reason per changed field.
+pub(crate) fn reasons_to_discard(
     old: &PackageCacheLayerMetadata,
     new: &PackageCacheLayerMetadata,
-) -> Option<String> {
-    if old.layer_format != new.layer_format {
-        Some("the buildpack's cache format changed".to_string())
-    } else if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
-        Some(format!(
-            "the base image changed ({} {} to {} {})",
-            old.distro_name, old.distro_version, new.distro_name, new.distro_version
-        ))
-    } else {
-        None
-    }
+) -> Vec<String> {
+    Diff::new(old, new)
+        .field_with(
+            |m| m.layer_format,
+            |_, _| "the buildpack's cache format changed".to_string(),
+        )
+        .field("base image", |m| {
+            base_image(&m.distro_name, &m.distro_version)
+        })
+        .reasons()
 }
 
 /// The cache directory, restored from the previous build when still valid. Called on every
@@ -78,22 +76,17 @@ pub(crate) fn prepare_package_cache_layer(
             build: false,
             launch: false,
             invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
-            restored_layer_action: &|old: &PackageCacheLayerMetadata, _| match reason_to_discard(
-                old, &metadata,
-            ) {
-                None => (RestoredLayerAction::KeepLayer, None),
-                Some(reason) => (RestoredLayerAction::DeleteLayer, Some(reason)),
+            restored_layer_action: &|old: &PackageCacheLayerMetadata, _| {
+                keep_or_delete(reasons_to_discard(old, &metadata))
             },
         },
     )?;
     if let LayerState::Empty { cause } = &layer.state {
-        if let EmptyLayerCause::RestoredLayerAction {
-            cause: Some(reason),
-        } = cause
-        {
+        if let EmptyLayerCause::RestoredLayerAction { cause: reasons } = cause {
             print::sub_bullet(format!(
-                "Discarding the {} cache because {reason}",
-                cache.label
+                "Discarding the {} cache because {}",
+                cache.label,
+                reasons.join(", and ")
             ));
         }
         layer.write_metadata(metadata.clone())?;
@@ -115,14 +108,14 @@ mod tests {
 
     #[test]
     fn kept_on_the_same_distro_and_discarded_on_another() {
-        assert_eq!(reason_to_discard(&metadata(), &metadata()), None);
+        assert!(reasons_to_discard(&metadata(), &metadata()).is_empty());
         let new = PackageCacheLayerMetadata {
             distro_version: "22.04".to_string(),
             ..metadata()
         };
         assert_eq!(
-            reason_to_discard(&metadata(), &new).as_deref(),
-            Some("the base image changed (ubuntu 24.04 to ubuntu 22.04)")
+            reasons_to_discard(&metadata(), &new),
+            ["the base image changed (ubuntu 24.04 to ubuntu 22.04)"]
         );
     }
 }

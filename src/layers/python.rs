@@ -4,6 +4,8 @@
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::errors::BuildpackError;
+use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
+use crate::layers::venv::bytecode_level_reason;
 use crate::parallel::Download;
 use crate::redact::redact_url;
 use crate::runtime::PythonRuntime;
@@ -16,7 +18,6 @@ use libcnb::build::BuildContext;
 use libcnb::data::layer_name;
 use libcnb::layer::{
     CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
-    RestoredLayerAction,
 };
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
@@ -45,41 +46,27 @@ pub(crate) fn reasons_to_discard(
     old: &PythonLayerMetadata,
     new: &PythonLayerMetadata,
 ) -> Vec<String> {
-    let mut reasons = Vec::new();
-    if old.layer_format != new.layer_format {
-        reasons.push("the buildpack's runtime layer format changed".to_string());
-    }
-    if old.python_version != new.python_version || old.variant != new.variant {
-        reasons.push(format!(
-            "the Python version changed ({} to {})",
-            describe(&old.python_version, &old.variant),
-            describe(&new.python_version, &new.variant)
-        ));
-    } else if old.sha256 != new.sha256 {
-        reasons.push(format!(
-            "the runtime archive changed (SHA-256 {} to {})",
-            old.sha256, new.sha256
-        ));
-    }
-    if old.arch != new.arch {
-        reasons.push(format!(
-            "the architecture changed ({} to {})",
-            old.arch, new.arch
-        ));
-    }
-    if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
-        reasons.push(format!(
-            "the base image changed ({} {} to {} {})",
-            old.distro_name, old.distro_version, new.distro_name, new.distro_version
-        ));
-    }
-    if old.bytecode_level != new.bytecode_level {
-        reasons.push(format!(
-            "the bytecode optimization level changed ({} to {}, from PYTHONOPTIMIZE)",
-            old.bytecode_level, new.bytecode_level
-        ));
-    }
-    reasons
+    Diff::new(old, new)
+        .field_with(
+            |m| m.layer_format,
+            |_, _| "the buildpack's runtime layer format changed".to_string(),
+        )
+        .field_with(
+            |m| (describe(&m.python_version, &m.variant), &m.sha256),
+            |(old_version, old_sha256), (new_version, new_sha256)| {
+                if old_version == new_version {
+                    format!("the runtime archive changed (SHA-256 {old_sha256} to {new_sha256})")
+                } else {
+                    format!("the Python version changed ({old_version} to {new_version})")
+                }
+            },
+        )
+        .field("architecture", |m| &m.arch)
+        .field("base image", |m| {
+            base_image(&m.distro_name, &m.distro_version)
+        })
+        .field_with(|m| m.bytecode_level, bytecode_level_reason)
+        .reasons()
 }
 
 fn describe(version: &str, variant: &str) -> String {
@@ -133,12 +120,7 @@ pub(crate) fn restore_python_layer<'e>(
                 )
             },
             restored_layer_action: &|old: &PythonLayerMetadata, _| {
-                let reasons = reasons_to_discard(old, &metadata);
-                if reasons.is_empty() {
-                    (RestoredLayerAction::KeepLayer, reasons)
-                } else {
-                    (RestoredLayerAction::DeleteLayer, reasons)
-                }
+                keep_or_delete(reasons_to_discard(old, &metadata))
             },
         },
     )?;

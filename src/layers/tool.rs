@@ -8,6 +8,7 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::layers::installer::Uv;
 use crate::package_managers::locked::LockedFailure;
 use crate::runtime::PythonRuntime;
@@ -18,7 +19,6 @@ use libcnb::build::BuildContext;
 use libcnb::data::layer::LayerName;
 use libcnb::layer::{
     CachedLayerDefinition, EmptyLayerCause, InvalidMetadataAction, LayerRef, LayerState,
-    RestoredLayerAction,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -132,25 +132,23 @@ pub(crate) fn reasons_to_discard(
     old: &ToolLayerMetadata,
     new: &ToolLayerMetadata,
 ) -> Vec<String> {
-    let mut reasons = Vec::new();
-    if old.layer_format != new.layer_format {
-        reasons.push(format!("the buildpack's {tool} layer format changed"));
-    }
-    if old.tool_version != new.tool_version {
-        reasons.push(format!(
-            "the {tool} version changed ({} to {})",
-            old.tool_version, new.tool_version
-        ));
-    } else if old.requirements_sha256 != new.requirements_sha256 {
-        reasons.push(format!("the pinned dependencies of {tool} changed"));
-    }
-    if old.python_version != new.python_version {
-        reasons.push(format!(
-            "the Python version changed ({} to {})",
-            old.python_version, new.python_version
-        ));
-    }
-    reasons
+    Diff::new(old, new)
+        .field_with(
+            |m| m.layer_format,
+            |_, _| format!("the buildpack's {tool} layer format changed"),
+        )
+        .field_with(
+            |m| (&m.tool_version, &m.requirements_sha256),
+            |(old_version, _), (new_version, _)| {
+                if old_version == new_version {
+                    format!("the pinned dependencies of {tool} changed")
+                } else {
+                    format!("the {tool} version changed ({old_version} to {new_version})")
+                }
+            },
+        )
+        .field("Python version", |m| &m.python_version)
+        .reasons()
 }
 
 /// The tool layer, restored from the cache when it still matches.
@@ -181,12 +179,7 @@ pub(crate) fn restore_tool_layer(
             launch: false,
             invalid_metadata_action: &|_| InvalidMetadataAction::DeleteLayer,
             restored_layer_action: &|old: &ToolLayerMetadata, _| {
-                let reasons = reasons_to_discard(tool, old, &metadata);
-                if reasons.is_empty() {
-                    (RestoredLayerAction::KeepLayer, reasons)
-                } else {
-                    (RestoredLayerAction::DeleteLayer, reasons)
-                }
+                keep_or_delete(reasons_to_discard(tool, old, &metadata))
             },
         },
     )?;

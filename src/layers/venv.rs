@@ -9,7 +9,8 @@ mod decide;
 mod metadata;
 
 pub(crate) use decide::{
-    DeselectedGroups, GROUPS_VARIABLE, InstallMode, Policy, not_reusable_reason, unchanged_inputs,
+    DeselectedGroups, GROUPS_VARIABLE, InstallMode, Policy, bytecode_level_reason,
+    not_reusable_reason, unchanged_inputs,
 };
 use decide::{VenvAction, decide};
 pub(crate) use metadata::{LAYER_FORMAT, VenvLayerMetadata};

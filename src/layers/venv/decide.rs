@@ -6,6 +6,7 @@
 //! wanted, and recreate it otherwise.
 
 use super::metadata::VenvLayerMetadata;
+use crate::layers::cache_diff::{Diff, base_image};
 use crate::layers::venv_settings::{self, SettingsChange};
 use std::collections::BTreeSet;
 
@@ -64,40 +65,31 @@ pub(crate) fn decide(
     settings: &SettingsChange,
     policy: &Policy,
 ) -> VenvAction {
-    let mut recreate = Vec::new();
-    if old.layer_format != new.layer_format {
-        recreate.push("the buildpack's virtual environment format changed".to_string());
+    let mut recreate = Diff::new(old, new)
+        .field_with(
+            |m| m.layer_format,
+            |_, _| "the buildpack's virtual environment format changed".to_string(),
+        )
+        .field("package manager", |m| &m.package_manager)
+        .field("Python version", |m| &m.python_version)
+        .field_with(|m| m.bytecode_level, bytecode_level_reason)
+        .reasons();
+    if old.package_manager == new.package_manager {
+        recreate.extend(
+            Diff::new(old, new)
+                .field(&format!("{} version", new.package_manager), |m| {
+                    &m.tool_version
+                })
+                .reasons(),
+        );
     }
-    if old.package_manager != new.package_manager {
-        recreate.push(format!(
-            "the package manager changed ({} to {})",
-            old.package_manager, new.package_manager
-        ));
-    }
-    if old.python_version != new.python_version {
-        recreate.push(format!(
-            "the Python version changed ({} to {})",
-            old.python_version, new.python_version
-        ));
-    }
-    if old.bytecode_level != new.bytecode_level {
-        recreate.push(bytecode_level_reason(
-            old.bytecode_level,
-            new.bytecode_level,
-        ));
-    }
-    if old.package_manager == new.package_manager && old.tool_version != new.tool_version {
-        recreate.push(format!(
-            "the {} version changed ({} to {})",
-            new.package_manager, old.tool_version, new.tool_version
-        ));
-    }
-    if (&old.distro_name, &old.distro_version) != (&new.distro_name, &new.distro_version) {
-        recreate.push(format!(
-            "the base image changed ({} {} to {} {})",
-            old.distro_name, old.distro_version, new.distro_name, new.distro_version
-        ));
-    }
+    recreate.extend(
+        Diff::new(old, new)
+            .field("base image", |m| {
+                base_image(&m.distro_name, &m.distro_version)
+            })
+            .reasons(),
+    );
     let group_removed = old
         .dependency_groups
         .iter()

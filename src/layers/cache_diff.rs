@@ -1,0 +1,114 @@
+//! The one way a layer compares its cached metadata with this build's: a [`Diff`] lists the
+//! fields that count, each with the words that explain its change, and yields one reason per
+//! changed field (`the Python version changed (3.13.5 to 3.13.6)`); [`keep_or_delete`] turns the
+//! reasons into the layer's action. The output then says exactly why a cache was not used.
+
+use libcnb::layer::RestoredLayerAction;
+use std::fmt::Display;
+
+/// The reasons why cached metadata `old` does not match this build's `new`.
+pub(crate) struct Diff<'a, M> {
+    old: &'a M,
+    new: &'a M,
+    reasons: Vec<String>,
+}
+
+impl<'a, M> Diff<'a, M> {
+    pub(crate) fn new(old: &'a M, new: &'a M) -> Self {
+        Diff {
+            old,
+            new,
+            reasons: Vec::new(),
+        }
+    }
+
+    /// When the value `field` reads differs: `the {what} changed ({old} to {new})`.
+    #[must_use]
+    pub(crate) fn field<T: PartialEq + Display>(
+        self,
+        what: &str,
+        field: impl Fn(&'a M) -> T,
+    ) -> Self {
+        self.field_with(field, |old, new| {
+            format!("the {what} changed ({old} to {new})")
+        })
+    }
+
+    /// When the value `field` reads differs: `reason(old, new)`.
+    #[must_use]
+    pub(crate) fn field_with<T: PartialEq>(
+        mut self,
+        field: impl Fn(&'a M) -> T,
+        reason: impl FnOnce(T, T) -> String,
+    ) -> Self {
+        let (old, new) = (field(self.old), field(self.new));
+        if old != new {
+            self.reasons.push(reason(old, new));
+        }
+        self
+    }
+
+    /// One reason per changed field, in the order they were listed; empty when nothing changed.
+    pub(crate) fn reasons(self) -> Vec<String> {
+        self.reasons
+    }
+}
+
+/// `name version` of a base image, as the reasons show it.
+pub(crate) fn base_image(name: &str, version: &str) -> String {
+    format!("{name} {version}")
+}
+
+/// A cached layer is kept when there is no reason not to, and deleted with the reasons otherwise.
+pub(crate) fn keep_or_delete(reasons: Vec<String>) -> (RestoredLayerAction, Vec<String>) {
+    if reasons.is_empty() {
+        (RestoredLayerAction::KeepLayer, reasons)
+    } else {
+        (RestoredLayerAction::DeleteLayer, reasons)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Metadata {
+        version: &'static str,
+        format: u32,
+    }
+
+    fn diff(old: &Metadata, new: &Metadata) -> Vec<String> {
+        Diff::new(old, new)
+            .field_with(|m| m.format, |_, _| "the layer format changed".to_string())
+            .field("version", |m| m.version)
+            .reasons()
+    }
+
+    #[test]
+    fn one_reason_per_changed_field_in_order() {
+        let old = Metadata {
+            version: "1.0",
+            format: 1,
+        };
+        assert!(diff(&old, &old).is_empty());
+        let new = Metadata {
+            version: "1.1",
+            format: 2,
+        };
+        assert_eq!(
+            diff(&old, &new),
+            [
+                "the layer format changed",
+                "the version changed (1.0 to 1.1)"
+            ]
+        );
+        assert!(matches!(
+            keep_or_delete(diff(&old, &new)).0,
+            RestoredLayerAction::DeleteLayer
+        ));
+        assert!(matches!(
+            keep_or_delete(Vec::new()).0,
+            RestoredLayerAction::KeepLayer
+        ));
+    }
+}
