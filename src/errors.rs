@@ -10,6 +10,9 @@ mod sbom;
 mod tools;
 mod web_process;
 
+#[cfg(test)]
+mod tests;
+
 pub(crate) use project::{committed_venv_warning, neutralised_env_warning};
 pub(crate) use python_version::{Notice, version_notice};
 pub(crate) use runtime_choice::{
@@ -134,8 +137,12 @@ pub(crate) fn detect_fail_message() -> String {
 }
 
 pub(crate) fn on_error(error: libcnb::Error<BuildpackError>) {
+    print::error(error_text(&error));
+}
+
+fn error_text(error: &libcnb::Error<BuildpackError>) -> String {
     let message = match error {
-        libcnb::Error::BuildpackError(error) => buildpack_error_message(&error),
+        libcnb::Error::BuildpackError(error) => buildpack_error_message(error),
         other => formatdoc! {"
             Internal buildpack error
 
@@ -145,7 +152,7 @@ pub(crate) fn on_error(error: libcnb::Error<BuildpackError>) {
             again, open an issue with the build output.
         "},
     };
-    print::error(redact_urls(&message));
+    redact_urls(&message)
 }
 
 fn buildpack_error_message(error: &BuildpackError) -> String {

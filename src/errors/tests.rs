@@ -1,0 +1,61 @@
+//! Snapshot tests of every message of the buildpack: each error (as `on_error` prints it, URLs
+//! redacted), warning and notice, with its kind, in `snapshots/`. A wording change shows up as a
+//! snapshot diff: record with `INSTA_UPDATE=always cargo test --bin python-buildpack errors`,
+//! review the `.snap` files, and commit them.
+
+mod buildpack;
+mod locked;
+mod pip;
+mod project;
+mod tools;
+mod version;
+
+use super::BuildpackError;
+use crate::python_version::{PythonVersion, PythonVersionRequest};
+use std::fmt::Display;
+use url::Url;
+
+/// Records `text` under `name`, after its kind. The end marker keeps the trailing newlines, which
+/// insta would trim.
+fn check(name: &str, kind: &str, text: impl Display) {
+    insta::assert_snapshot!(name, format!("kind: {kind}\n\n{}[end]", visible(text)));
+}
+
+/// Records a fragment of a message (a one-line description), which has no kind.
+fn check_text(name: &str, text: &str) {
+    insta::assert_snapshot!(name, format!("{}[end]", visible(text)));
+}
+
+/// The text with its escape characters (of the colours of `style::value`) shown as `␛`.
+fn visible(text: impl Display) -> String {
+    text.to_string().replace('\u{1b}', "␛")
+}
+
+/// Records the text `on_error` prints for `error`.
+fn check_error(name: &str, kind: &str, error: BuildpackError) {
+    check(
+        name,
+        kind,
+        super::error_text(&libcnb::Error::BuildpackError(error)),
+    );
+}
+
+fn io_error(message: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::PermissionDenied, message)
+}
+
+fn url(url: &str) -> Url {
+    Url::parse(url).unwrap()
+}
+
+fn request(request: &str) -> PythonVersionRequest {
+    request.parse().unwrap()
+}
+
+fn version(version: &str) -> PythonVersion {
+    version.parse().unwrap()
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(ToString::to_string).collect()
+}

@@ -1,0 +1,196 @@
+//! Snapshots of the messages about the app's setup: the build environment, missing lock files
+//! per package manager, unknown dependency groups per package manager, committed virtual
+//! environments, the web process, Django's collectstatic and the SBOM.
+
+use super::{BuildpackError, check, check_error, io_error, strings};
+use crate::app_files::MissingLockHint;
+use crate::dependency_groups::{UnknownGroups, groups_file};
+use crate::django::DjangoError;
+use crate::env_safety::{EnvHazard, EnvVarProblem};
+use crate::errors::{
+    ambiguous_warning, committed_venv_warning, django_without_application_warning,
+    neutralised_env_warning, no_server_warning,
+};
+use crate::launch::decide::Candidate;
+use crate::launch::process::Server;
+use crate::package_managers::PackageManager;
+use std::path::PathBuf;
+
+fn every_hazard() -> Vec<EnvVarProblem> {
+    [
+        ("PYTHONHOME", EnvHazard::PythonHome),
+        ("VIRTUAL_ENV", EnvHazard::VirtualEnv),
+        ("CONDA_PREFIX", EnvHazard::Conda),
+        ("PIP_TARGET", EnvHazard::PipInstallLocation),
+        ("UV_PROJECT_ENVIRONMENT", EnvHazard::UvProjectEnvironment),
+        ("UV_PYTHON", EnvHazard::UvPython),
+        ("POETRY_VIRTUALENVS_CREATE", EnvHazard::PoetryVirtualenvs),
+        ("PIPENV_VENV_IN_PROJECT", EnvHazard::PipenvVenvInProject),
+        ("PIPENV_PYTHON", EnvHazard::PipenvPython),
+        ("PYTHONPATH", EnvHazard::PythonPath),
+        ("PIP_REQUIRE_VIRTUALENV", EnvHazard::PipRequireVirtualenv),
+    ]
+    .into_iter()
+    .map(|(name, hazard)| EnvVarProblem {
+        name: name.to_string(),
+        hazard,
+    })
+    .collect()
+}
+
+#[test]
+fn environment() {
+    check_error(
+        "unsafe_env",
+        "UserError",
+        BuildpackError::UnsafeEnv(every_hazard()),
+    );
+    check(
+        "warning_neutralised_env",
+        "Warning",
+        neutralised_env_warning(&every_hazard()[9..]),
+    );
+}
+
+#[test]
+fn missing_package_manager_files() {
+    let cases = [
+        ("pipenv_lock", MissingLockHint::PipenvLock, vec!["Pipfile"]),
+        ("poetry_lock", MissingLockHint::PoetryLock, vec!["pyproject.toml"]),
+        ("pdm_lock", MissingLockHint::PdmLock, vec!["pyproject.toml"]),
+        ("uv_lock", MissingLockHint::UvLock, vec!["pyproject.toml"]),
+        (
+            "install_project",
+            MissingLockHint::InstallProject,
+            vec!["pyproject.toml", "setup.py"],
+        ),
+        ("none", MissingLockHint::None, vec!["main.py", "runtime.txt"]),
+    ];
+    for (name, hint, python_files) in cases {
+        check_error(
+            &format!("no_package_manager_{name}"),
+            "UserError",
+            BuildpackError::NoPackageManager { python_files, hint },
+        );
+    }
+}
+
+#[test]
+fn unknown_dependency_groups() {
+    for package_manager in PackageManager::ALL {
+        check_error(
+            &format!(
+                "unknown_dependency_groups_{}",
+                package_manager.to_string().to_lowercase()
+            ),
+            "UserError",
+            BuildpackError::UnknownDependencyGroups(UnknownGroups {
+                package_manager,
+                file: groups_file(package_manager),
+                unknown: strings(&["tests", "docs"]),
+                defined: strings(&["dev", "lint"]),
+            }),
+        );
+    }
+    check_error(
+        "unknown_dependency_groups_none_defined",
+        "UserError",
+        BuildpackError::UnknownDependencyGroups(UnknownGroups {
+            package_manager: PackageManager::Uv,
+            file: "pyproject.toml",
+            unknown: strings(&["dev"]),
+            defined: Vec::new(),
+        }),
+    );
+}
+
+#[test]
+fn committed_venv() {
+    check(
+        "warning_committed_venv",
+        "Warning",
+        committed_venv_warning(&strings(&[".venv"])),
+    );
+    check(
+        "warning_committed_venvs",
+        "Warning",
+        committed_venv_warning(&strings(&["venv", "backend/.venv"])),
+    );
+}
+
+#[test]
+fn web_process() {
+    let flask = Candidate {
+        description: "the Flask app `app:app` in app.py".to_string(),
+    };
+    let django = Candidate {
+        description: "the Django project's WSGI application `mysite.wsgi:application`"
+            .to_string(),
+    };
+    check(
+        "warning_no_server",
+        "Warning",
+        no_server_warning(&flask, &[Server::Gunicorn, Server::Waitress], "gunicorn"),
+    );
+    check(
+        "warning_ambiguous",
+        "Warning",
+        ambiguous_warning(&[flask, django]),
+    );
+    check(
+        "warning_django_without_application",
+        "Warning",
+        django_without_application_warning("mysite/settings.py"),
+    );
+}
+
+#[test]
+fn django() {
+    let output = "Traceback (most recent call last):\n  File \"/workspace/manage.py\", line 22, in <module>\n    main()\ndjango.core.exceptions.ImproperlyConfigured: You're using the staticfiles app without having set the required STATIC_URL setting.\n";
+    check_error(
+        "django_spawn",
+        "Bug",
+        BuildpackError::Django(DjangoError::Spawn {
+            command: "python manage.py collectstatic --noinput".to_string(),
+            error: io_error("No such file or directory (os error 2)"),
+        }),
+    );
+    check_error(
+        "django_check",
+        "UserError",
+        BuildpackError::Django(DjangoError::Check {
+            status: Some(1),
+            output: output.to_string(),
+        }),
+    );
+    check_error(
+        "django_collectstatic",
+        "UserError",
+        BuildpackError::Django(DjangoError::Collectstatic {
+            status: Some(1),
+            output: output.to_string(),
+        }),
+    );
+    check_error(
+        "django_collectstatic_killed_without_summary",
+        "UserError",
+        BuildpackError::Django(DjangoError::Collectstatic {
+            status: None,
+            output: String::new(),
+        }),
+    );
+}
+
+#[test]
+fn sbom() {
+    check_error(
+        "venv_sbom",
+        "Bug",
+        BuildpackError::VenvSbom(crate::sbom::ReadError {
+            path: PathBuf::from(
+                "/layers/python/venv/lib/python3.13/site-packages/six-1.17.0.dist-info/METADATA",
+            ),
+            error: io_error("Permission denied (os error 13)"),
+        }),
+    );
+}
