@@ -1,6 +1,7 @@
 //! Messages about the app's setup rather than Python itself: the build environment, missing lock
 //! files and committed virtual environments.
 
+use super::Message;
 use crate::app_files::MissingLockHint;
 use crate::dependency_groups::UnknownGroups;
 use crate::detect::PACKAGE_MANAGER_FILES;
@@ -53,8 +54,8 @@ fn list(problems: &[EnvVarProblem]) -> String {
         .join("\n")
 }
 
-pub(super) fn unsafe_env_message(refused: &[EnvVarProblem]) -> String {
-    formatdoc! {"
+pub(super) fn unsafe_env_message(refused: &[EnvVarProblem]) -> Message {
+    Message::user_error(formatdoc! {"
         Unsupported environment variables for the build
 
         The build's environment sets variables that would put Python, the package manager or
@@ -64,11 +65,11 @@ pub(super) fn unsafe_env_message(refused: &[EnvVarProblem]) -> String {
         Remove them from the build's environment (`pack build --env`, the
         [[io.buildpacks.build.env]] tables of project.toml, or your platform's config). The
         buildpack sets up Python, the virtual environment and the package manager itself.
-    ", list = list(refused)}
+    ", list = list(refused)})
 }
 
-pub(crate) fn neutralised_env_warning(neutralised: &[EnvVarProblem]) -> String {
-    formatdoc! {"
+pub(crate) fn neutralised_env_warning(neutralised: &[EnvVarProblem]) -> Message {
+    Message::warning(formatdoc! {"
         Ignoring environment variables during the build
 
         These variables from the build's environment are left out of every command the
@@ -77,48 +78,48 @@ pub(crate) fn neutralised_env_warning(neutralised: &[EnvVarProblem]) -> String {
 
         Build-time variables (`pack build --env`) do not reach the running app either. If the
         app needs one at runtime, set it in the app's launch configuration instead.
-    ", list = list(neutralised)}
+    ", list = list(neutralised)})
 }
 
 pub(super) fn no_package_manager_message(
     python_files: &[&'static str],
     hint: MissingLockHint,
-) -> String {
+) -> Message {
     let found = style::value(python_files.join(", "));
     match hint {
-        MissingLockHint::PipenvLock => formatdoc! {"
+        MissingLockHint::PipenvLock => Message::user_error(formatdoc! {"
             Missing Pipfile.lock
 
             The app has a Pipfile but no Pipfile.lock. The buildpack installs the exact
             versions of a lock file or a requirements file, so it needs one of these (create
             the one for the tool you use, and commit it):
             {options}
-        ", options = lock_options(hint)},
-        MissingLockHint::PoetryLock => formatdoc! {"
+        ", options = lock_options(hint)}),
+        MissingLockHint::PoetryLock => Message::user_error(formatdoc! {"
             Missing poetry.lock
 
             pyproject.toml has a [tool.poetry] table, so this looks like a Poetry project, but
             there is no poetry.lock to install the dependencies from. The buildpack needs one of
             these (create the one for the tool you use, and commit it):
             {options}
-        ", options = lock_options(hint)},
-        MissingLockHint::PdmLock => formatdoc! {"
+        ", options = lock_options(hint)}),
+        MissingLockHint::PdmLock => Message::user_error(formatdoc! {"
             Missing pdm.lock
 
             pyproject.toml has a [tool.pdm] table, so this looks like a PDM project, but there
             is no pdm.lock to install the dependencies from. The buildpack needs one of these
             (create the one for the tool you use, and commit it):
             {options}
-        ", options = lock_options(hint)},
-        MissingLockHint::UvLock => formatdoc! {"
+        ", options = lock_options(hint)}),
+        MissingLockHint::UvLock => Message::user_error(formatdoc! {"
             No lock file for the project
 
             pyproject.toml describes the project ([project] or [tool.uv]), but the buildpack
             installs from a lock file or a requirements file, and the app has none. Create the
             one for the tool you use, and commit it:
             {options}
-        ", options = lock_options(hint)},
-        MissingLockHint::InstallProject => formatdoc! {"
+        ", options = lock_options(hint)}),
+        MissingLockHint::InstallProject => Message::user_error(formatdoc! {"
             No requirements.txt for this package
 
             The app is an installable Python package ({found}), but the buildpack installs
@@ -126,8 +127,8 @@ pub(super) fn no_package_manager_message(
 
             Add a requirements.txt containing the line `-e .`: pip then installs the app
             and its dependencies.
-        "},
-        MissingLockHint::None => formatdoc! {"
+        "}),
+        MissingLockHint::None => Message::user_error(formatdoc! {"
             No package manager files found
 
             This looks like a Python app ({found}), but it has none of the files that say how
@@ -135,11 +136,11 @@ pub(super) fn no_package_manager_message(
 
             Add one of them, for example a requirements.txt listing your dependencies (it may
             be empty), or a lock file created with `uv lock`, `poetry lock` or `pipenv lock`.
-        ", files = PACKAGE_MANAGER_FILES.join(", ")},
+        ", files = PACKAGE_MANAGER_FILES.join(", ")}),
     }
 }
 
-pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
+pub(super) fn unknown_groups_message(error: &UnknownGroups) -> Message {
     let list = |names: &[String]| {
         if names.is_empty() {
             "none".to_string()
@@ -164,7 +165,7 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
             "[dependency-groups], [tool.pdm.dev-dependencies] and [project.optional-dependencies] of pyproject.toml"
         }
     };
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Unknown dependency group
 
         BP_PYTHON_DEPENDENCY_GROUPS asks for {unknown}, which {file} does not define. The
@@ -172,7 +173,7 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
 
         Set BP_PYTHON_DEPENDENCY_GROUPS to some of those (comma or space separated), define the
         group, or unset the variable to install the production dependencies only.
-    ", unknown = list(&error.unknown), file = error.file, defined = list(&error.defined)}
+    ", unknown = list(&error.unknown), file = error.file, defined = list(&error.defined)})
 }
 
 /// Every file the buildpack installs from and the command that creates it, likeliest first.
@@ -191,14 +192,14 @@ fn lock_options(hint: MissingLockHint) -> String {
     order.join("\n")
 }
 
-pub(crate) fn committed_venv_warning(dirs: &[String]) -> String {
+pub(crate) fn committed_venv_warning(dirs: &[String]) -> Message {
     let shown = dirs
         .iter()
         .map(|dir| style::value(format!("{dir}/")))
         .collect::<Vec<_>>()
         .join(", ");
     let first = dirs.first().map_or(".venv", String::as_str);
-    formatdoc! {"
+    Message::warning(formatdoc! {"
         Virtual environment committed with the app
 
         The app contains a virtual environment: {shown}. The buildpack ignores it and installs
@@ -208,5 +209,5 @@ pub(crate) fn committed_venv_warning(dirs: &[String]) -> String {
 
         Add it to .gitignore and remove it from the repository (`git rm -r --cached {first}`),
         or exclude it from the build in project.toml ([io.buildpacks] exclude).
-    "}
+    "})
 }

@@ -10,15 +10,19 @@ mod project;
 mod tools;
 mod version;
 
-use super::BuildpackError;
+use super::{BuildpackError, Message, MessageKind};
 use crate::python_version::{PythonVersion, PythonVersionRequest};
 use std::fmt::Display;
 use url::Url;
 
-/// Records `text` under `name`, after its kind. The end marker keeps the trailing newlines, which
-/// insta would trim.
-fn check(name: &str, kind: &str, text: impl Display) {
-    insta::assert_snapshot!(name, format!("kind: {kind}\n\n{}[end]", visible(text)));
+/// Records `message` under `name`, after its kind. The end marker keeps the trailing newlines,
+/// which insta would trim.
+fn check(name: &str, message: &Message) {
+    check_kind_and_text(name, message.kind, message);
+}
+
+fn check_kind_and_text(name: &str, kind: MessageKind, text: impl Display) {
+    insta::assert_snapshot!(name, format!("kind: {kind:?}\n\n{}[end]", visible(text)));
 }
 
 /// Records a fragment of a message (a one-line description), which has no kind.
@@ -31,13 +35,14 @@ fn visible(text: impl Display) -> String {
     text.to_string().replace('\u{1b}', "␛")
 }
 
-/// Records the text `on_error` prints for `error`.
-fn check_error(name: &str, kind: &str, error: BuildpackError) {
-    check(
-        name,
-        kind,
-        super::error_text(&libcnb::Error::BuildpackError(error)),
-    );
+/// Records the text `on_error` prints for `error`, after the kind of its message.
+fn check_error(name: &str, error: BuildpackError) {
+    check_libcnb_error(name, &libcnb::Error::BuildpackError(error));
+}
+
+fn check_libcnb_error(name: &str, error: &libcnb::Error<BuildpackError>) {
+    let kind = super::error_message(error).kind;
+    check_kind_and_text(name, kind, super::error_text(error));
 }
 
 fn io_error(message: &str) -> std::io::Error {

@@ -2,7 +2,7 @@
 //! the runtime manifest and download, the package manager choice, libcnb's own errors, and the
 //! detect-fail message.
 
-use super::{BuildpackError, check, check_error, check_text, io_error, url};
+use super::{BuildpackError, check, check_error, check_libcnb_error, check_text, io_error, url};
 use crate::config::ConfigError;
 use crate::http::HttpError;
 use crate::package_managers::PackageManager;
@@ -16,40 +16,33 @@ use std::path::PathBuf;
 fn the_build_itself() {
     check_error(
         "detect",
-        "Bug",
         BuildpackError::Detect(io_error("Permission denied (os error 13)")),
     );
     check_error(
         "unsupported_arch",
-        "UserError",
         BuildpackError::UnsupportedArch {
             arch: "riscv64".to_string(),
         },
     );
     check_error(
         "empty_manifest",
-        "UserError",
         BuildpackError::EmptyManifest {
             arch: Arch::Aarch64,
         },
     );
     check_error(
         "multiple_package_managers",
-        "UserError",
         BuildpackError::MultiplePackageManagers(vec![
             PackageManager::Pip,
             PackageManager::Poetry,
             PackageManager::Uv,
         ]),
     );
-    check(
+    check_libcnb_error(
         "internal",
-        "Bug",
-        super::super::error_text(&libcnb::Error::CannotWriteBuildSbom(io_error(
-            "No space left on device (os error 28)",
-        ))),
+        &libcnb::Error::CannotWriteBuildSbom(io_error("No space left on device (os error 28)")),
     );
-    check("detect_fail", "Notice", super::super::detect_fail_message());
+    check("detect_fail", &super::super::detect_fail_message());
 }
 
 #[test]
@@ -88,7 +81,7 @@ fn config() {
         ),
     ];
     for (name, error) in cases {
-        check_error(name, "UserError", BuildpackError::Config(error));
+        check_error(name, BuildpackError::Config(error));
     }
 }
 
@@ -96,7 +89,6 @@ fn config() {
 fn manifest_load() {
     check_error(
         "manifest_read",
-        "UserError",
         BuildpackError::ManifestLoad(ManifestLoadError::Read {
             path: PathBuf::from("/workspace/runtimes.jsonl"),
             error: io_error("No such file or directory (os error 2)"),
@@ -104,7 +96,6 @@ fn manifest_load() {
     );
     check_error(
         "manifest_fetch",
-        "Retry",
         BuildpackError::ManifestLoad(ManifestLoadError::Fetch(HttpError::Status {
             url: url("https://user:secret@mirror.example.com/runtimes.jsonl"),
             code: 503,
@@ -112,7 +103,6 @@ fn manifest_load() {
     );
     check_error(
         "manifest_parse",
-        "UserError",
         BuildpackError::ManifestLoad(ManifestLoadError::Parse {
             location: "runtimes.jsonl".to_string(),
             error: ManifestParseError::InvalidLine {
@@ -127,10 +117,7 @@ const ARCHIVE: &str = "https://user:secret@mirror.example.com/pbs/20250712/cpyth
 
 fn http_errors() -> [(&'static str, HttpError); 3] {
     [
-        (
-            "not_found",
-            HttpError::NotFound { url: url(ARCHIVE) },
-        ),
+        ("not_found", HttpError::NotFound { url: url(ARCHIVE) }),
         (
             "status",
             HttpError::Status {
@@ -152,7 +139,6 @@ fn http_errors() -> [(&'static str, HttpError); 3] {
 fn download() {
     check_error(
         "download_checksum_mismatch",
-        "UserError",
         BuildpackError::Download(DownloadError::ChecksumMismatch {
             url: url(ARCHIVE),
             expected: "a".repeat(64).parse().unwrap(),
@@ -160,20 +146,13 @@ fn download() {
         }),
     );
     for (name, error) in http_errors() {
-        let kind = if name == "not_found" {
-            "UserError"
-        } else {
-            "Retry"
-        };
         check_error(
             &format!("download_http_{name}"),
-            kind,
             BuildpackError::Download(DownloadError::Http(error)),
         );
     }
     check_error(
         "download_unpack",
-        "Bug",
         BuildpackError::Download(DownloadError::Unpack {
             url: url(ARCHIVE),
             message: "invalid gzip header".to_string(),
@@ -181,7 +160,6 @@ fn download() {
     );
     check_error(
         "download_io",
-        "Bug",
         BuildpackError::Download(DownloadError::Io(io_error(
             "Directory not empty (os error 39)",
         ))),
@@ -193,7 +171,10 @@ fn download() {
 fn descriptions() {
     let mut lines = Vec::new();
     for (name, error) in http_errors() {
-        lines.push(format!("{name}: {}", super::super::describe_http_error(&error)));
+        lines.push(format!(
+            "{name}: {}",
+            super::super::describe_http_error(&error)
+        ));
         let error = DownloadError::Http(error);
         lines.push(format!(
             "download {name}: {}",

@@ -50,7 +50,6 @@ fn requirements_files() {
     for (name, error) in cases {
         check_error(
             &format!("requirements_file_{name}"),
-            "UserError",
             BuildpackError::RequirementsFile(error),
         );
     }
@@ -60,7 +59,6 @@ fn requirements_files() {
 fn venv() {
     check_error(
         "venv_create",
-        "Bug",
         BuildpackError::Venv(VenvError::Create {
             output: "Error: [Errno 28] No space left on device: '/layers/python/venv'\n"
                 .to_string(),
@@ -68,7 +66,6 @@ fn venv() {
     );
     check_error(
         "venv_spawn",
-        "Bug",
         BuildpackError::Venv(VenvError::Spawn(io_error(
             "No such file or directory (os error 2)",
         ))),
@@ -86,7 +83,6 @@ fn failed(failure: PipFailure) -> BuildpackError {
 fn pip_install() {
     check_error(
         "pip_spawn",
-        "Bug",
         BuildpackError::PipInstall(PipInstallError::Spawn(io_error(
             "No such file or directory (os error 2)",
         ))),
@@ -115,7 +111,10 @@ fn pip_install() {
                 ]),
             },
         ),
-        ("conflict_without_causes", PipFailure::Conflict { causes: Vec::new() }),
+        (
+            "conflict_without_causes",
+            PipFailure::Conflict { causes: Vec::new() },
+        ),
         (
             "build_failed",
             PipFailure::BuildFailed {
@@ -141,18 +140,16 @@ fn pip_install() {
         ("other", PipFailure::Other),
     ];
     for (name, failure) in user_errors {
-        check_error(&format!("pip_{name}"), "UserError", failed(failure));
+        check_error(&format!("pip_{name}"), failed(failure));
     }
     for certificate in [true, false] {
         check_error(
             &format!("pip_index_unreachable_certificate_{certificate}"),
-            "Retry",
             failed(PipFailure::IndexUnreachable { certificate }),
         );
     }
     check_error(
         "pip_other_without_status",
-        "UserError",
         BuildpackError::PipInstall(PipInstallError::Failed {
             failure: PipFailure::Other,
             status: None,

@@ -40,15 +40,10 @@ fn every_hazard() -> Vec<EnvVarProblem> {
 
 #[test]
 fn environment() {
-    check_error(
-        "unsafe_env",
-        "UserError",
-        BuildpackError::UnsafeEnv(every_hazard()),
-    );
+    check_error("unsafe_env", BuildpackError::UnsafeEnv(every_hazard()));
     check(
         "warning_neutralised_env",
-        "Warning",
-        neutralised_env_warning(&every_hazard()[9..]),
+        &neutralised_env_warning(&every_hazard()[9..]),
     );
 }
 
@@ -56,7 +51,11 @@ fn environment() {
 fn missing_package_manager_files() {
     let cases = [
         ("pipenv_lock", MissingLockHint::PipenvLock, vec!["Pipfile"]),
-        ("poetry_lock", MissingLockHint::PoetryLock, vec!["pyproject.toml"]),
+        (
+            "poetry_lock",
+            MissingLockHint::PoetryLock,
+            vec!["pyproject.toml"],
+        ),
         ("pdm_lock", MissingLockHint::PdmLock, vec!["pyproject.toml"]),
         ("uv_lock", MissingLockHint::UvLock, vec!["pyproject.toml"]),
         (
@@ -64,12 +63,15 @@ fn missing_package_manager_files() {
             MissingLockHint::InstallProject,
             vec!["pyproject.toml", "setup.py"],
         ),
-        ("none", MissingLockHint::None, vec!["main.py", "runtime.txt"]),
+        (
+            "none",
+            MissingLockHint::None,
+            vec!["main.py", "runtime.txt"],
+        ),
     ];
     for (name, hint, python_files) in cases {
         check_error(
             &format!("no_package_manager_{name}"),
-            "UserError",
             BuildpackError::NoPackageManager { python_files, hint },
         );
     }
@@ -83,7 +85,6 @@ fn unknown_dependency_groups() {
                 "unknown_dependency_groups_{}",
                 package_manager.to_string().to_lowercase()
             ),
-            "UserError",
             BuildpackError::UnknownDependencyGroups(UnknownGroups {
                 package_manager,
                 file: groups_file(package_manager),
@@ -94,7 +95,6 @@ fn unknown_dependency_groups() {
     }
     check_error(
         "unknown_dependency_groups_none_defined",
-        "UserError",
         BuildpackError::UnknownDependencyGroups(UnknownGroups {
             package_manager: PackageManager::Uv,
             file: "pyproject.toml",
@@ -108,13 +108,11 @@ fn unknown_dependency_groups() {
 fn committed_venv() {
     check(
         "warning_committed_venv",
-        "Warning",
-        committed_venv_warning(&strings(&[".venv"])),
+        &committed_venv_warning(&strings(&[".venv"])),
     );
     check(
         "warning_committed_venvs",
-        "Warning",
-        committed_venv_warning(&strings(&["venv", "backend/.venv"])),
+        &committed_venv_warning(&strings(&["venv", "backend/.venv"])),
     );
 }
 
@@ -124,23 +122,16 @@ fn web_process() {
         description: "the Flask app `app:app` in app.py".to_string(),
     };
     let django = Candidate {
-        description: "the Django project's WSGI application `mysite.wsgi:application`"
-            .to_string(),
+        description: "the Django project's WSGI application `mysite.wsgi:application`".to_string(),
     };
     check(
         "warning_no_server",
-        "Warning",
-        no_server_warning(&flask, &[Server::Gunicorn, Server::Waitress], "gunicorn"),
+        &no_server_warning(&flask, &[Server::Gunicorn, Server::Waitress], "gunicorn"),
     );
-    check(
-        "warning_ambiguous",
-        "Warning",
-        ambiguous_warning(&[flask, django]),
-    );
+    check("warning_ambiguous", &ambiguous_warning(&[flask, django]));
     check(
         "warning_django_without_application",
-        "Warning",
-        django_without_application_warning("mysite/settings.py"),
+        &django_without_application_warning("mysite/settings.py"),
     );
 }
 
@@ -149,7 +140,6 @@ fn django() {
     let output = "Traceback (most recent call last):\n  File \"/workspace/manage.py\", line 22, in <module>\n    main()\ndjango.core.exceptions.ImproperlyConfigured: You're using the staticfiles app without having set the required STATIC_URL setting.\n";
     check_error(
         "django_spawn",
-        "Bug",
         BuildpackError::Django(DjangoError::Spawn {
             command: "python manage.py collectstatic --noinput".to_string(),
             error: io_error("No such file or directory (os error 2)"),
@@ -157,7 +147,6 @@ fn django() {
     );
     check_error(
         "django_check",
-        "UserError",
         BuildpackError::Django(DjangoError::Check {
             status: Some(1),
             output: output.to_string(),
@@ -165,7 +154,6 @@ fn django() {
     );
     check_error(
         "django_collectstatic",
-        "UserError",
         BuildpackError::Django(DjangoError::Collectstatic {
             status: Some(1),
             output: output.to_string(),
@@ -173,7 +161,6 @@ fn django() {
     );
     check_error(
         "django_collectstatic_killed_without_summary",
-        "UserError",
         BuildpackError::Django(DjangoError::Collectstatic {
             status: None,
             output: String::new(),
@@ -185,7 +172,6 @@ fn django() {
 fn sbom() {
     check_error(
         "venv_sbom",
-        "Bug",
         BuildpackError::VenvSbom(crate::sbom::ReadError {
             path: PathBuf::from(
                 "/layers/python/venv/lib/python3.13/site-packages/six-1.17.0.dist-info/METADATA",

@@ -3,7 +3,9 @@
 //! Python. The pinned versions are replaced by placeholders, so that bumping a pin changes no
 //! snapshot.
 
-use super::{BuildpackError, check, check_error, check_text, io_error, strings, url, version};
+use super::{
+    BuildpackError, check_error, check_kind_and_text, check_text, io_error, strings, url, version,
+};
 use crate::errors::describe_wheel_fetch_error;
 use crate::http::{CaBundleError, HttpError};
 use crate::layers::installer::Installer;
@@ -29,9 +31,11 @@ fn without_versions(text: &str) -> String {
     })
 }
 
-fn check_tool_error(name: &str, kind: &str, error: BuildpackError) {
-    let text = super::super::error_text(&libcnb::Error::BuildpackError(error));
-    check(name, kind, without_versions(&text));
+fn check_tool_error(name: &str, error: BuildpackError) {
+    let error = libcnb::Error::BuildpackError(error);
+    let kind = super::super::error_message(&error).kind;
+    let text = super::super::error_text(&error);
+    check_kind_and_text(name, kind, without_versions(&text));
 }
 
 const INDEX: &str = "https://***@pypi.example.com/simple/ (PIP_INDEX_URL)";
@@ -40,9 +44,11 @@ fn wheel(installer: Installer) -> String {
     format!("{installer}-{}-py3-none-any.whl", installer.version())
 }
 
-fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelFetchError)> {
+fn fetch_errors(installer: Installer) -> Vec<(&'static str, WheelFetchError)> {
     let file = wheel(installer);
-    let page = url(&format!("https://user:secret@pypi.example.com/simple/{installer}/"));
+    let page = url(&format!(
+        "https://user:secret@pypi.example.com/simple/{installer}/"
+    ));
     let file_url = url(&format!(
         "https://user:secret@pypi.example.com/files/{file}"
     ));
@@ -53,10 +59,9 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         error,
     };
     vec![
-        ("not_on_index", "UserError", not_on_index(None)),
+        ("not_on_index", not_on_index(None)),
         (
             "index_untrusted_certificate",
-            "Retry",
             not_on_index(Some(HttpError::Network {
                 url: page.clone(),
                 message: "invalid peer certificate: UnknownIssuer".to_string(),
@@ -64,7 +69,6 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         ),
         (
             "index_refused",
-            "Retry",
             not_on_index(Some(HttpError::Status {
                 url: page.clone(),
                 code: 401,
@@ -72,7 +76,6 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         ),
         (
             "index_unreachable",
-            "Retry",
             not_on_index(Some(HttpError::Network {
                 url: page.clone(),
                 message: "Connection refused (os error 111)".to_string(),
@@ -80,7 +83,6 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         ),
         (
             "download",
-            "Retry",
             WheelFetchError::Download {
                 file: file.clone(),
                 error: HttpError::Status {
@@ -91,7 +93,6 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         ),
         (
             "checksum_mismatch",
-            "UserError",
             WheelFetchError::ChecksumMismatch {
                 file: file.clone(),
                 url: file_url.clone(),
@@ -102,7 +103,6 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         ),
         (
             "too_large",
-            "UserError",
             WheelFetchError::TooLarge {
                 file: file.clone(),
                 url: file_url,
@@ -110,7 +110,6 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         ),
         (
             "bad_wheel",
-            "Bug",
             WheelFetchError::BadWheel {
                 file: file.clone(),
                 message: "invalid Zip archive: Could not find EOCD".to_string(),
@@ -118,7 +117,6 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
         ),
         (
             "write",
-            "Bug",
             WheelFetchError::Write {
                 path: PathBuf::from(format!("/layers/python/{installer}/{file}")),
                 error: io_error("No space left on device (os error 28)"),
@@ -131,14 +129,13 @@ fn fetch_errors(installer: Installer) -> Vec<(&'static str, &'static str, WheelF
 fn installer_fetch() {
     let mut descriptions = Vec::new();
     for installer in [Installer::Pip, Installer::Uv] {
-        for (name, kind, error) in fetch_errors(installer) {
+        for (name, error) in fetch_errors(installer) {
             descriptions.push(format!(
                 "{installer} {name}: {}",
                 describe_wheel_fetch_error(&error)
             ));
             check_tool_error(
                 &format!("installer_fetch_{installer}_{name}"),
-                kind,
                 BuildpackError::InstallerFetch { installer, error },
             );
         }
@@ -153,7 +150,6 @@ fn installer_fetch() {
 fn settings() {
     check_error(
         "invalid_index_url",
-        "UserError",
         BuildpackError::InvalidIndexUrl(InvalidIndexUrl {
             setting: "PIP_INDEX_URL",
             value: "pypi.example.com/simple".to_string(),
@@ -161,7 +157,6 @@ fn settings() {
     );
     check_error(
         "invalid_index_url_with_credentials",
-        "UserError",
         BuildpackError::InvalidIndexUrl(InvalidIndexUrl {
             setting: "UV_INDEX_URL",
             value: "ftp://user:secret@pypi.example.com/simple".to_string(),
@@ -169,7 +164,6 @@ fn settings() {
     );
     check_error(
         "ca_bundle",
-        "UserError",
         BuildpackError::CaBundle(CaBundleError {
             path: PathBuf::from("/etc/ssl/certs/corporate.pem"),
             message: "No such file or directory (os error 2)".to_string(),
@@ -177,7 +171,6 @@ fn settings() {
     );
     check_tool_error(
         "pip_too_new",
-        "UserError",
         BuildpackError::PipTooNew {
             python_version: version("3.9.23"),
             pip_version: Installer::Pip.version().to_string(),
@@ -185,7 +178,7 @@ fn settings() {
     );
 }
 
-fn install_errors(tool: Tool) -> Vec<(&'static str, &'static str, ToolInstallError)> {
+fn install_errors(tool: Tool) -> Vec<(&'static str, ToolInstallError)> {
     let index = "https://pypi.org/simple/";
     let output = "error: Failed to fetch: `https://pypi.org/simple/virtualenv/`\n  Caused by: Request failed after 3 retries".to_string();
     let failed = |failure| ToolInstallError::Failed {
@@ -196,7 +189,6 @@ fn install_errors(tool: Tool) -> Vec<(&'static str, &'static str, ToolInstallErr
     vec![
         (
             "io",
-            "Bug",
             ToolInstallError::Io {
                 path: PathBuf::from(format!("/layers/python/{}", tool.command_name())),
                 error: io_error("No space left on device (os error 28)"),
@@ -204,44 +196,38 @@ fn install_errors(tool: Tool) -> Vec<(&'static str, &'static str, ToolInstallErr
         ),
         (
             "spawn",
-            "Bug",
             ToolInstallError::Spawn(io_error("No such file or directory (os error 2)")),
         ),
         (
             "index_unreachable_certificate",
-            "Retry",
             failed(LockedFailure::IndexUnreachable { certificate: true }),
         ),
         (
             "index_unreachable",
-            "Retry",
             failed(LockedFailure::IndexUnreachable { certificate: false }),
         ),
         (
             "unavailable",
-            "UserError",
             failed(LockedFailure::Unavailable {
                 packages: strings(&["virtualenv==21.15.11", "distlib==0.4.4"]),
             }),
         ),
         (
             "hash_mismatch",
-            "UserError",
             failed(LockedFailure::HashMismatch {
                 packages: strings(&["virtualenv==21.15.11"]),
             }),
         ),
-        ("other", "Retry", failed(LockedFailure::Other)),
+        ("other", failed(LockedFailure::Other)),
     ]
 }
 
 #[test]
 fn tool_install() {
     for tool in [Tool::Uv, Tool::Poetry, Tool::Pipenv, Tool::Pdm] {
-        for (name, kind, error) in install_errors(tool) {
+        for (name, error) in install_errors(tool) {
             check_tool_error(
                 &format!("tool_install_{}_{name}", tool.command_name()),
-                kind,
                 BuildpackError::ToolInstall { tool, error },
             );
         }

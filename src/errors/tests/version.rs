@@ -4,8 +4,7 @@
 
 use super::{BuildpackError, check, check_error, io_error, request, strings, version};
 use crate::errors::{
-    Notice, end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning,
-    version_notice,
+    end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning, version_notice,
 };
 use crate::python_version::{PythonVersionFileError, RuntimeTxtError};
 use crate::python_version_source::files::{PipfileLockError, PipfileLockKey, PyprojectError};
@@ -28,7 +27,10 @@ fn sources() -> [(&'static str, VersionSource); 8] {
             "requires_python",
             VersionSource::RequiresPython(">=3.8".to_string()),
         ),
-        ("poetry_python", VersionSource::PoetryPython("^3.8".to_string())),
+        (
+            "poetry_python",
+            VersionSource::PoetryPython("^3.8".to_string()),
+        ),
         ("previous_build", VersionSource::PreviousBuild),
         ("default", VersionSource::Default),
     ]
@@ -152,7 +154,6 @@ fn version_source() {
     for (name, error) in cases {
         check_error(
             &format!("version_source_{name}"),
-            "UserError",
             BuildpackError::VersionSource(error),
         );
     }
@@ -215,7 +216,6 @@ fn resolve() {
     for (name, error) in cases {
         check_error(
             &format!("resolve_{name}"),
-            "UserError",
             BuildpackError::Resolve {
                 error,
                 source: VersionSource::PythonVersionFile,
@@ -225,7 +225,6 @@ fn resolve() {
     for (name, source) in sources() {
         check_error(
             &format!("resolve_unknown_minor_from_{name}"),
-            "UserError",
             BuildpackError::Resolve {
                 error: ResolveError::UnknownMinor {
                     requested: request("3.7"),
@@ -242,7 +241,6 @@ fn end_of_life() {
     for (name, source) in sources() {
         check_error(
             &format!("end_of_life_from_{name}"),
-            "UserError",
             BuildpackError::EndOfLife {
                 request: request("3.8"),
                 source,
@@ -253,7 +251,6 @@ fn end_of_life() {
     }
     check_error(
         "end_of_life_long_ago_without_newest",
-        "UserError",
         BuildpackError::EndOfLife {
             request: request("3.6"),
             source: VersionSource::Default,
@@ -268,8 +265,7 @@ fn warnings() {
     for (name, source) in sources() {
         check(
             &format!("warning_end_of_life_from_{name}"),
-            "Warning",
-            end_of_life_warning(
+            &end_of_life_warning(
                 &request("3.9"),
                 &source,
                 month("2025-10"),
@@ -279,8 +275,7 @@ fn warnings() {
         );
         check(
             &format!("warning_outdated_patch_from_{name}"),
-            "Warning",
-            outdated_patch_warning(
+            &outdated_patch_warning(
                 &version("3.13.4"),
                 &version("3.13.5"),
                 &request("3.13.4"),
@@ -290,8 +285,7 @@ fn warnings() {
     }
     check(
         "warning_end_of_life_without_newest",
-        "Warning",
-        end_of_life_warning(
+        &end_of_life_warning(
             &request("3.9"),
             &VersionSource::Env,
             month("2025-10"),
@@ -301,8 +295,7 @@ fn warnings() {
     );
     check(
         "warning_outdated_patch_free_threaded",
-        "Warning",
-        outdated_patch_warning(
+        &outdated_patch_warning(
             &version("3.14.0"),
             &version("3.14.2"),
             &request("3.14.0t"),
@@ -311,16 +304,8 @@ fn warnings() {
     );
     check(
         "warning_requires_python_conflict",
-        "Warning",
-        requires_python_conflict_warning(&version("3.12.11"), ">=3.13", &VersionSource::Env),
+        &requires_python_conflict_warning(&version("3.12.11"), ">=3.13", &VersionSource::Env),
     );
-}
-
-fn check_notice(name: &str, notice: Notice) {
-    match notice {
-        Notice::Info(text) => check(name, "Notice", text),
-        Notice::Warning(text) => check(name, "Warning", text),
-    }
 }
 
 #[test]
@@ -366,14 +351,14 @@ fn notices() {
         ),
     ];
     for (name, notice, source) in cases {
-        check_notice(
+        check(
             &format!("notice_{name}"),
-            version_notice(&notice, &request("3.12"), &source),
+            &version_notice(&notice, &request("3.12"), &source),
         );
     }
-    check_notice(
+    check(
         "notice_runtime_txt_deprecated_free_threaded",
-        version_notice(
+        &version_notice(
             &VersionNotice::RuntimeTxtDeprecated,
             &request("3.14.1t"),
             &VersionSource::RuntimeTxt,
