@@ -138,8 +138,8 @@ pub(crate) fn detect_fail_message() -> Message {
     ))
 }
 
-pub(crate) fn on_error(error: libcnb::Error<BuildpackError>) {
-    print::error(error_text(&error));
+pub(crate) fn on_error(error: &libcnb::Error<BuildpackError>) {
+    print::error(error_text(error));
 }
 
 /// What [`on_error`] prints: the message, with the credentials in its URLs redacted.

@@ -98,7 +98,7 @@ impl Buildpack for PythonBuildpack {
     }
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
-        errors::on_error(error);
+        errors::on_error(&error);
     }
 }
 

@@ -30,22 +30,21 @@ pub(crate) struct Message {
 
 impl Message {
     /// Splits `text` at its first blank line into the header and the body.
-    pub(crate) fn new(kind: MessageKind, text: String) -> Self {
-        let message = match text.split_once("\n\n") {
-            Some((header, body)) => Self {
-                kind,
-                header: header.to_string(),
-                body: body.to_string(),
-            },
-            None => Self {
-                kind,
-                header: text.clone(),
-                body: String::new(),
-            },
+    pub(crate) fn new(kind: MessageKind, mut text: String) -> Self {
+        let body = match text.find("\n\n") {
+            Some(end) => {
+                let body = text.split_off(end)[2..].to_string();
+                debug_assert!(!body.is_empty(), "nothing after the blank line: {text}");
+                body
+            }
+            None => String::new(),
         };
-        debug_assert!(!message.header.contains('\n'), "{text}");
-        debug_assert_eq!(message.to_string(), text);
-        message
+        debug_assert!(!text.contains('\n'), "a header of several lines: {text}");
+        Self {
+            kind,
+            header: text,
+            body,
+        }
     }
 
     pub(crate) fn user_error(text: String) -> Self {

@@ -63,7 +63,7 @@ pub(crate) fn select_runtime<'m>(
 
     print::sub_bullet(format!("Requested Python {request} (from {source})"));
     for notice in &notices {
-        print_notice(errors::version_notice(notice, &request, &source));
+        print_notice(&errors::version_notice(notice, &request, &source));
     }
 
     match eol::status(request.minor_version(), today) {
@@ -115,7 +115,7 @@ pub(crate) fn select_runtime<'m>(
     Ok(entry)
 }
 
-fn print_notice(notice: Message) {
+fn print_notice(notice: &Message) {
     if notice.kind == MessageKind::Notice {
         print::sub_bullet(notice.to_string());
     } else {

@@ -41,7 +41,7 @@ fn month(month: &str) -> YearMonth {
 }
 
 #[test]
-fn version_source() {
+fn version_files() {
     let cases = [
         (
             "read",
@@ -96,6 +96,18 @@ fn version_source() {
                 "python-3.x".to_string(),
             )),
         ),
+    ];
+    for (name, error) in cases {
+        check_error(
+            &format!("version_source_{name}"),
+            BuildpackError::VersionSource(error),
+        );
+    }
+}
+
+#[test]
+fn version_settings() {
+    let cases = [
         (
             "pipfile_lock_invalid_json",
             VersionSourceError::PipfileLock(PipfileLockError::InvalidJson(
