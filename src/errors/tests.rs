@@ -40,6 +40,17 @@ fn check_error(name: &str, error: BuildpackError) {
     check_libcnb_error(name, &libcnb::Error::BuildpackError(error));
 }
 
+/// Records each of `cases` as `<prefix><name>`, wrapped into a [`BuildpackError`] by `wrap`.
+fn check_errors<E>(
+    prefix: &str,
+    cases: impl IntoIterator<Item = (&'static str, E)>,
+    wrap: fn(E) -> BuildpackError,
+) {
+    for (name, error) in cases {
+        check_error(&format!("{prefix}{name}"), wrap(error));
+    }
+}
+
 fn check_libcnb_error(name: &str, error: &libcnb::Error<BuildpackError>) {
     let kind = super::error_message(error).kind;
     check_kind_and_text(name, kind, super::error_text(error));

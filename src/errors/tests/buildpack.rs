@@ -2,7 +2,9 @@
 //! the runtime manifest and download, the package manager choice, libcnb's own errors, and the
 //! detect-fail message.
 
-use super::{BuildpackError, check, check_error, check_libcnb_error, check_text, io_error, url};
+use super::{
+    BuildpackError, check, check_error, check_errors, check_libcnb_error, check_text, io_error, url,
+};
 use crate::config::ConfigError;
 use crate::http::HttpError;
 use crate::package_managers::PackageManager;
@@ -80,9 +82,7 @@ fn config() {
             },
         ),
     ];
-    for (name, error) in cases {
-        check_error(name, BuildpackError::Config(error));
-    }
+    check_errors("", cases, BuildpackError::Config);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Snapshots of the messages of pip installs: requirements files, the virtual environment, and
 //! every failure read from pip's output.
 
-use super::{BuildpackError, check_error, io_error, strings};
+use super::{BuildpackError, check_error, check_errors, io_error, strings};
 use crate::layers::venv::VenvError;
 use crate::package_managers::pip::PipInstallError;
 use crate::package_managers::pip::output::PipFailure;
@@ -47,12 +47,11 @@ fn requirements_files() {
             read(Origin::EnvVar("PIP_CONSTRAINT"), "constraints.txt"),
         ),
     ];
-    for (name, error) in cases {
-        check_error(
-            &format!("requirements_file_{name}"),
-            BuildpackError::RequirementsFile(error),
-        );
-    }
+    check_errors(
+        "requirements_file_",
+        cases,
+        BuildpackError::RequirementsFile,
+    );
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! requires-python, Pipfile.lock), whether a build exists, end of life, and the notices and
 //! warnings printed while choosing it.
 
-use super::{BuildpackError, check, check_error, io_error, request, strings, version};
+use super::{
+    BuildpackError, check, check_error, check_errors, io_error, request, strings, version,
+};
 use crate::errors::{
     end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning, version_notice,
 };
@@ -97,12 +99,7 @@ fn version_files() {
             )),
         ),
     ];
-    for (name, error) in cases {
-        check_error(
-            &format!("version_source_{name}"),
-            BuildpackError::VersionSource(error),
-        );
-    }
+    check_errors("version_source_", cases, BuildpackError::VersionSource);
 }
 
 #[test]
@@ -163,12 +160,7 @@ fn version_settings() {
             },
         ),
     ];
-    for (name, error) in cases {
-        check_error(
-            &format!("version_source_{name}"),
-            BuildpackError::VersionSource(error),
-        );
-    }
+    check_errors("version_source_", cases, BuildpackError::VersionSource);
 }
 
 #[test]
