@@ -1,4 +1,6 @@
-//! Every user-facing error message of the buildpack lives here.
+//! Every user-facing message of the buildpack lives here, as a [`Message`]: its kind (the user's
+//! error, a failure worth retrying, a bug, a warning or a notice), header and body. Errors map to
+//! theirs in one place, [`buildpack_error_message`]; `tests` snapshots each of them.
 
 mod django;
 mod locked;

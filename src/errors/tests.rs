@@ -15,9 +15,10 @@ use crate::python_version::{PythonVersion, PythonVersionRequest};
 use std::fmt::Display;
 use url::Url;
 
-/// Records `message` under `name`, after its kind. The end marker keeps the trailing newlines,
-/// which insta would trim.
+/// Records `message` under `name`, after its kind (its header must be one line). The end marker
+/// keeps the trailing newlines, which insta would trim.
 fn check(name: &str, message: &Message) {
+    assert!(!message.header.contains('\n'), "{message}");
     check_kind_and_text(name, message.kind, message);
 }
 
@@ -52,8 +53,9 @@ fn check_errors<E>(
 }
 
 fn check_libcnb_error(name: &str, error: &libcnb::Error<BuildpackError>) {
-    let kind = super::error_message(error).kind;
-    check_kind_and_text(name, kind, super::error_text(error));
+    let message = super::error_message(error);
+    assert!(!message.header.contains('\n'), "{message}");
+    check_kind_and_text(name, message.kind, super::error_text(error));
 }
 
 fn io_error(message: &str) -> std::io::Error {
