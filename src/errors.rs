@@ -1,7 +1,10 @@
-//! Every user-facing error message of the buildpack lives here.
+//! Every user-facing message of the buildpack lives here, as a [`Message`]: its kind (the user's
+//! error, a failure worth retrying, a bug, a warning or a notice), header and body. Errors map to
+//! theirs in one place, [`buildpack_error_message`]; `tests` snapshots each of them.
 
 mod django;
 mod locked;
+mod message;
 mod pip;
 mod project;
 mod python_version;
@@ -10,8 +13,12 @@ mod sbom;
 mod tools;
 mod web_process;
 
+#[cfg(test)]
+mod tests;
+
+pub(crate) use message::{Message, MessageKind};
 pub(crate) use project::{committed_venv_warning, neutralised_env_warning};
-pub(crate) use python_version::{Notice, version_notice};
+pub(crate) use python_version::version_notice;
 pub(crate) use runtime_choice::{
     end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning,
 };
@@ -125,51 +132,62 @@ impl From<ManifestLoadError> for BuildpackError {
     }
 }
 
-pub(crate) fn detect_fail_message() -> String {
-    format!(
+pub(crate) fn detect_fail_message() -> Message {
+    Message::notice(format!(
         "No Python project files found in the app root (looked for {} and {}).",
         PACKAGE_MANAGER_FILES.join(", "),
         OTHER_PYTHON_FILES.join(", ")
-    )
+    ))
 }
 
-pub(crate) fn on_error(error: libcnb::Error<BuildpackError>) {
-    let message = match error {
-        libcnb::Error::BuildpackError(error) => buildpack_error_message(&error),
-        other => formatdoc! {"
+pub(crate) fn on_error(error: &libcnb::Error<BuildpackError>) {
+    print::error(error_text(error));
+}
+
+/// What [`on_error`] prints: the message, with the credentials in its URLs redacted.
+fn error_text(error: &libcnb::Error<BuildpackError>) -> String {
+    redact_urls(&error_message(error).to_string())
+}
+
+/// The message of any error of the build, through [`buildpack_error_message`] for the
+/// buildpack's own.
+fn error_message(error: &libcnb::Error<BuildpackError>) -> Message {
+    match error {
+        libcnb::Error::BuildpackError(error) => buildpack_error_message(error),
+        other => Message::bug(formatdoc! {"
             Internal buildpack error
 
             {other}
 
             This is a problem with the buildpack, not your app. Retry the build; if it happens
             again, open an issue with the build output.
-        "},
-    };
-    print::error(redact_urls(&message));
+        "}),
+    }
 }
 
-fn buildpack_error_message(error: &BuildpackError) -> String {
+/// The message of each error: the one place that maps them.
+fn buildpack_error_message(error: &BuildpackError) -> Message {
     match error {
-        BuildpackError::Detect(error) => formatdoc! {"
+        BuildpackError::Detect(error) => Message::bug(formatdoc! {"
             Unable to read the app directory
 
             Reading the files in the app root failed: {error}
-        "},
+        "}),
         BuildpackError::UnsafeEnv(refused) => project::unsafe_env_message(refused),
         BuildpackError::Config(error) => config_message(error),
         BuildpackError::ManifestLoad(error) => manifest_load_message(error),
-        BuildpackError::UnsupportedArch { arch } => formatdoc! {"
+        BuildpackError::UnsupportedArch { arch } => Message::user_error(formatdoc! {"
             Unsupported architecture: {arch}
 
             Python builds are available for amd64 (x86_64) and arm64 (aarch64) only.
-        "},
-        BuildpackError::EmptyManifest { arch } => formatdoc! {"
+        "}),
+        BuildpackError::EmptyManifest { arch } => Message::user_error(formatdoc! {"
             No Python builds for {arch} in the runtime manifest
 
             The runtime manifest in use has no stable CPython build for {arch}, so there is no
             default version. Add builds for this architecture to the manifest set in
             BP_PYTHON_RUNTIME_MANIFEST, or unset it to use the built-in manifest.
-        "},
+        "}),
         BuildpackError::VersionSource(error) => python_version::version_source_message(error),
         BuildpackError::Resolve { error, source } => runtime_choice::resolve_message(error, source),
         BuildpackError::EndOfLife {
@@ -189,7 +207,7 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
                 .map(|pm| format!("- {} ({pm})", pm.marker_file()))
                 .collect::<Vec<_>>()
                 .join("\n");
-            formatdoc! {"
+            Message::user_error(formatdoc! {"
                 Multiple package manager files found
 
                 Exactly one package manager must be used, but the app root has files for
@@ -198,7 +216,7 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
 
                 Delete the files of the package managers you do not use, so that only one of
                 them remains.
-            "}
+            "})
         }
         BuildpackError::RequirementsFile(error) => pip::requirements_file_message(error),
         BuildpackError::PipTooNew {
@@ -219,35 +237,35 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
     }
 }
 
-fn config_message(error: &ConfigError) -> String {
+fn config_message(error: &ConfigError) -> Message {
     match error {
-        ConfigError::InvalidMirrorUrl { value } => formatdoc! {"
+        ConfigError::InvalidMirrorUrl { value } => Message::user_error(formatdoc! {"
             Invalid BP_PYTHON_RUNTIME_MIRROR
 
             {value} is not an http(s) URL. Set BP_PYTHON_RUNTIME_MIRROR to the base URL of a
             mirror of the python-build-standalone releases, for example
             https://mirror.example.com/python-build-standalone
-        ", value = style::value(redact_url(value))},
-        ConfigError::InvalidManifestLocation { value } => formatdoc! {"
+        ", value = style::value(redact_url(value))}),
+        ConfigError::InvalidManifestLocation { value } => Message::user_error(formatdoc! {"
             Invalid BP_PYTHON_RUNTIME_MANIFEST
 
             {value} is neither an http(s) URL nor a file path. Set it to the path (relative
             to the app root) or the URL of a JSON-lines runtime manifest.
-        ", value = style::value(redact_url(value))},
-        ConfigError::InvalidEolDate { value } => formatdoc! {"
+        ", value = style::value(redact_url(value))}),
+        ConfigError::InvalidEolDate { value } => Message::user_error(formatdoc! {"
             Invalid BP_PYTHON_EOL_DATE
 
             BP_PYTHON_EOL_DATE is set to {shown}, which is not a month. Set it to the month
             (2026-12) or date (2026-12-01) the Python end-of-life rules apply at, or unset it
             to use the current month.
-        ", shown = style::value(value)},
-        ConfigError::InvalidWebProcess { value } => formatdoc! {"
+        ", shown = style::value(value)}),
+        ConfigError::InvalidWebProcess { value } => Message::user_error(formatdoc! {"
             Invalid BP_PYTHON_WEB_PROCESS
 
             BP_PYTHON_WEB_PROCESS is set to {shown}. Set it to `false` to build the image without
             the default web process the buildpack would add, or unset it.
-        ", shown = style::value(value)},
-        ConfigError::InvalidPythonVersion { value, error } => formatdoc! {"
+        ", shown = style::value(value)}),
+        ConfigError::InvalidPythonVersion { value, error } => Message::user_error(formatdoc! {"
             Invalid BP_PYTHON_VERSION
 
             BP_PYTHON_VERSION is set to {shown}, which is not a Python version this buildpack
@@ -255,43 +273,43 @@ fn config_message(error: &ConfigError) -> String {
 
             Set it to major.minor (3.13) to get the newest patch release, or to an exact
             version (3.13.5). Append t for a free-threaded build (3.14t).
-        ", shown = style::value(value)},
+        ", shown = style::value(value)}),
     }
 }
 
-fn manifest_load_message(error: &ManifestLoadError) -> String {
+fn manifest_load_message(error: &ManifestLoadError) -> Message {
     match error {
-        ManifestLoadError::Read { path, error } => formatdoc! {"
+        ManifestLoadError::Read { path, error } => Message::user_error(formatdoc! {"
             Unable to read the runtime manifest
 
             BP_PYTHON_RUNTIME_MANIFEST names {path}, which could not be read: {error}
-        ", path = style::value(path.display().to_string())},
-        ManifestLoadError::Fetch(error) => formatdoc! {"
+        ", path = style::value(path.display().to_string())}),
+        ManifestLoadError::Fetch(error) => Message::retry(formatdoc! {"
             Unable to download the runtime manifest
 
             {}
 
             Check that BP_PYTHON_RUNTIME_MANIFEST is right and the server is reachable from
             the build.
-        ", describe_http_error(error)},
-        ManifestLoadError::Parse { location, error } => formatdoc! {"
+        ", describe_http_error(error)}),
+        ManifestLoadError::Parse { location, error } => Message::user_error(formatdoc! {"
             Invalid runtime manifest
 
             The runtime manifest at {location} is not valid: {error}
 
             Each line must be a JSON object with version, arch, variant, url and sha256, as
             in the built-in manifest (see the README).
-        ", location = style::value(location)},
+        ", location = style::value(location)}),
     }
 }
 
-fn download_message(error: &DownloadError) -> String {
+fn download_message(error: &DownloadError) -> Message {
     match error {
         DownloadError::ChecksumMismatch {
             url,
             expected,
             actual,
-        } => formatdoc! {"
+        } => Message::user_error(formatdoc! {"
             Python download failed its checksum
 
             The runtime archive downloaded from:
@@ -302,33 +320,33 @@ fn download_message(error: &DownloadError) -> String {
             BP_PYTHON_RUNTIME_MIRROR or BP_PYTHON_RUNTIME_MANIFEST, check that the mirror
             holds the same files and the manifest has their right checksums. Nothing from
             this download was kept.
-        ", url = redact_url(url.as_str())},
-        DownloadError::Http(HttpError::NotFound { url }) => formatdoc! {"
+        ", url = redact_url(url.as_str())}),
+        DownloadError::Http(HttpError::NotFound { url }) => Message::user_error(formatdoc! {"
             Python download not found
 
             The runtime archive at {url} does not exist (HTTP 404).
 
             If you use BP_PYTHON_RUNTIME_MIRROR, check that the mirror has this release; if you
             use BP_PYTHON_RUNTIME_MANIFEST, check the url in it.
-        ", url = redact_url(url.as_str())},
-        DownloadError::Http(error) => formatdoc! {"
+        ", url = redact_url(url.as_str())}),
+        DownloadError::Http(error) => Message::retry(formatdoc! {"
             Python download failed
 
             {}
 
             This is usually a temporary network or server problem: retry the build. If it
             persists, check proxy settings (HTTPS_PROXY) and any BP_PYTHON_RUNTIME_MIRROR.
-        ", describe_http_error(error)},
-        DownloadError::Unpack { url, message } => formatdoc! {"
+        ", describe_http_error(error)}),
+        DownloadError::Unpack { url, message } => Message::bug(formatdoc! {"
             Unable to unpack the Python download
 
             The archive from {url} matched its checksum but could not be unpacked: {message}
-        ", url = redact_url(url.as_str())},
-        DownloadError::Io(error) => formatdoc! {"
+        ", url = redact_url(url.as_str())}),
+        DownloadError::Io(error) => Message::bug(formatdoc! {"
             Unable to prepare the Python layer
 
             Clearing the layer before the download failed: {error}
-        "},
+        "}),
     }
 }
 

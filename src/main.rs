@@ -61,12 +61,12 @@ impl Buildpack for PythonBuildpack {
             return Err(BuildpackError::UnsafeEnv(env_check.refused).into());
         }
         if !env_check.neutralised.is_empty() {
-            print::warning(errors::neutralised_env_warning(&env_check.neutralised));
+            print::warning(errors::neutralised_env_warning(&env_check.neutralised).to_string());
         }
         let config = BuildConfig::from_platform_env(context.platform.env())?;
         let venvs = app_files::committed_venvs(&context.app_dir).map_err(BuildpackError::Detect)?;
         if !venvs.is_empty() {
-            print::warning(errors::committed_venv_warning(&venvs));
+            print::warning(errors::committed_venv_warning(&venvs).to_string());
         }
         let package_manager = package_managers::determine(&context.app_dir)?;
         dependency_groups::check(&context.app_dir, package_manager, &config.dependency_groups)
@@ -98,7 +98,7 @@ impl Buildpack for PythonBuildpack {
     }
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
-        errors::on_error(error);
+        errors::on_error(&error);
     }
 }
 

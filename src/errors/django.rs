@@ -1,5 +1,6 @@
 //! The messages of Django's `manage.py collectstatic`.
 
+use super::Message;
 use crate::django::{DISABLE_COLLECTSTATIC, DjangoError, error_summary};
 use crate::package_managers::pip::output::tail;
 use bullet_stream::style;
@@ -38,17 +39,17 @@ fn status_text(status: Option<i32>) -> String {
     )
 }
 
-pub(super) fn django_message(error: &DjangoError) -> String {
+pub(super) fn django_message(error: &DjangoError) -> Message {
     match error {
-        DjangoError::Spawn { command, error } => formatdoc! {"
+        DjangoError::Spawn { command, error } => Message::bug(formatdoc! {"
             Unable to run Django
 
             Running {command} failed: {error}
 
             This is a problem with the build environment, not your app. Retry the build; if it
             happens again, open an issue with the build output.
-        ", command = style::command(command)},
-        DjangoError::Check { status, output } => formatdoc! {"
+        ", command = style::command(command)}),
+        DjangoError::Check { status, output } => Message::user_error(formatdoc! {"
             Unable to set up Django to generate static files
 
             The buildpack sets Django up (through manage.py, with the app's settings) to find
@@ -58,12 +59,12 @@ pub(super) fn django_message(error: &DjangoError) -> String {
             {output}
 
             {causes}
-        ", status = status_text(*status), output = tail(output, 20), causes = causes(false)},
+        ", status = status_text(*status), output = tail(output, 20), causes = causes(false)}),
         DjangoError::Collectstatic { status, output } => {
             let summary = error_summary(output)
                 .map(|line| format!("Django said:\n{line}\n\n"))
                 .unwrap_or_default();
-            formatdoc! {"
+            Message::user_error(formatdoc! {"
                 Unable to generate Django static files
 
                 {command} failed ({status}); its output is above.
@@ -73,7 +74,7 @@ pub(super) fn django_message(error: &DjangoError) -> String {
                 command = style::command("python manage.py collectstatic --noinput"),
                 status = status_text(*status),
                 causes = causes(true),
-            }
+            })
         }
     }
 }
@@ -89,7 +90,8 @@ mod tests {
             output:
                 "Traceback (most recent call last):\nModuleNotFoundError: No module named 'x'\n"
                     .to_string(),
-        });
+        })
+        .to_string();
         assert!(
             message.contains("(exit status 1). Django's output:"),
             "{message}"
@@ -111,7 +113,8 @@ mod tests {
         let message = django_message(&DjangoError::Collectstatic {
             status: None,
             output: "Traceback\nImproperlyConfigured: no STATIC_ROOT\n\n".to_string(),
-        });
+        })
+        .to_string();
         assert!(message.contains("failed (killed by a signal)"), "{message}");
         assert!(
             message

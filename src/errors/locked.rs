@@ -1,6 +1,7 @@
 //! The messages of lock-based installs (uv, Poetry, Pipenv, PDM): installing the locked
 //! dependencies with the tool. Headlines are plain text, easy to search for.
 
+use super::Message;
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::LockWords;
 use crate::package_managers::locked::{LockedFailure, LockedInstallError};
@@ -33,21 +34,21 @@ fn indented(items: &[String]) -> String {
         .join("\n")
 }
 
-pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
+pub(super) fn locked_install_message(error: &LockedInstallError) -> Message {
     let (package_manager, command, failure, status) = match error {
         LockedInstallError::ReadFile { file, error } => {
-            return formatdoc! {"
+            return Message::user_error(formatdoc! {"
                 Unable to read {file}
 
                 {shown} exists but could not be read: {error}
-            ", shown = style::value(file)};
+            ", shown = style::value(file)});
         }
         LockedInstallError::Spawn { command, error } => {
-            return formatdoc! {"
+            return Message::bug(formatdoc! {"
                 Unable to run {command}
 
                 Starting `{command}` failed: {error}
-            "};
+            "});
         }
         LockedInstallError::Failed {
             package_manager,
@@ -69,7 +70,7 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
         },
     ) = words(package_manager);
     match failure {
-        LockedFailure::LockOutdated => formatdoc! {"
+        LockedFailure::LockOutdated => Message::user_error(formatdoc! {"
             {lock} is out of date
 
             {shown_lock} does not match {manifest}: {manifest} changed after the lock file
@@ -77,8 +78,8 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
             updates it during the build.
 
             Run `{lock_command}`, commit the updated {lock}, and build again.
-        ", shown_lock = style::value(lock)},
-        LockedFailure::PythonMismatch { detail } => formatdoc! {"
+        ", shown_lock = style::value(lock)}),
+        LockedFailure::PythonMismatch { detail } => Message::user_error(formatdoc! {"
             The app's Python version does not match {manifest}
 
             {tool} refused the Python version that the buildpack installed:
@@ -87,8 +88,8 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
 
             Ask for a Python version that {manifest} allows in .python-version (for example
             3.13), or change {python_setting} in {manifest} and run `{lock_command}`.
-        "},
-        LockedFailure::Unavailable { packages } => formatdoc! {"
+        "}),
+        LockedFailure::Unavailable { packages } => Message::user_error(formatdoc! {"
             Locked package not available: {joined}
 
             {shown_lock} pins a version or file that {tool} could not download:
@@ -106,11 +107,11 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
             shown_lock = style::value(lock),
             list = indented(packages),
             upgrade = upgrade_command.replace("NAME", packages.first().map_or("NAME", |p| package_name(p))),
-        },
+        }),
         LockedFailure::CredentialsRejected { packages } => {
             credentials_message(tool, index_settings, packages)
         }
-        LockedFailure::HashMismatch { packages } => formatdoc! {"
+        LockedFailure::HashMismatch { packages } => Message::user_error(formatdoc! {"
             Package hashes do not match {lock}
 
             A downloaded file does not have any of the hashes that {shown_lock} has for it
@@ -121,8 +122,8 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
             The file on the index is not the one that was locked. If the versions did not
             change, check the index or mirror the packages come from. If the package was
             published again on purpose, run `{lock_command}` again and commit {lock}.
-        ", shown_lock = style::value(lock), list = indented(packages)},
-        LockedFailure::BuildFailed { packages } => formatdoc! {"
+        ", shown_lock = style::value(lock), list = indented(packages)}),
+        LockedFailure::BuildFailed { packages } => Message::user_error(formatdoc! {"
             Unable to build {joined}
 
             {tool} had to build this from source (an sdist or a local path), and the build
@@ -131,8 +132,8 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
             Common causes are a missing system library or build tool, or a package version
             that does not support the app's Python version. Lock a version of the package that
             publishes wheels for this Python and Linux, or fix the package's build.
-        ", joined = if packages.is_empty() { "a package".to_string() } else { packages.join(", ") }},
-        LockedFailure::RootNotInstallable => formatdoc! {"
+        ", joined = if packages.is_empty() { "a package".to_string() } else { packages.join(", ") }}),
+        LockedFailure::RootNotInstallable => Message::user_error(formatdoc! {"
             Unable to install the project itself
 
             pyproject.toml has a [build-system], so the buildpack lets Poetry install the
@@ -142,20 +143,20 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
             If the app is not meant to be installed as a package, set `package-mode = false`
             under [tool.poetry] in pyproject.toml. Otherwise tell Poetry where the package is,
             for example with `packages` under [tool.poetry].
-        "},
+        "}),
         LockedFailure::IndexUnreachable { certificate } => {
             unreachable_message(package_manager, *certificate)
         }
-        LockedFailure::Other => formatdoc! {"
+        LockedFailure::Other => Message::user_error(formatdoc! {"
             Unable to install dependencies with {tool}
 
             `{command}` failed (exit status {status}); its output is above.
-        ", status = status.map_or_else(|| "unknown".to_string(), |code| code.to_string())},
+        ", status = status.map_or_else(|| "unknown".to_string(), |code| code.to_string())}),
     }
 }
 
-fn credentials_message(tool: &str, index_settings: &str, packages: &[String]) -> String {
-    formatdoc! {"
+fn credentials_message(tool: &str, index_settings: &str, packages: &[String]) -> Message {
+    Message::user_error(formatdoc! {"
         Package index credentials rejected
 
         The package index answered 401 or 403 (see {tool}'s output above){what}
@@ -167,10 +168,10 @@ fn credentials_message(tool: &str, index_settings: &str, packages: &[String]) ->
         ".".to_string()
     } else {
         format!(" for:\n\n{}\n", indented(packages))
-    }}
+    }})
 }
 
-fn unreachable_message(package_manager: PackageManager, certificate: bool) -> String {
+fn unreachable_message(package_manager: PackageManager, certificate: bool) -> Message {
     let (
         tool,
         LockWords {
@@ -198,13 +199,13 @@ fn unreachable_message(package_manager: PackageManager, certificate: bool) -> St
     } else {
         network_hint
     };
-    formatdoc! {"
+    Message::retry(formatdoc! {"
         Unable to reach the package index
 
         {tool} could not download the packages in {lock}: the index could not be
         reached.
 
-        {hint}"}
+        {hint}"})
 }
 
 #[cfg(test)]
@@ -218,6 +219,7 @@ mod tests {
             failure,
             status: Some(1),
         })
+        .to_string()
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The messages of pip installs: requirements files, pip itself, the virtual environment and
 //! `pip install`. Headlines are plain text (no styling), so that they are easy to search for.
 
+use super::Message;
 use crate::layers::venv::VenvError;
 use crate::package_managers::pip::PipInstallError;
 use crate::package_managers::pip::output::PipFailure;
@@ -11,11 +12,11 @@ use indoc::formatdoc;
 const REQUIREMENTS_FORMAT_URL: &str =
     "https://pip.pypa.io/en/stable/reference/requirements-file-format/";
 
-pub(super) fn requirements_file_message(error: &RequirementsFileError) -> String {
+pub(super) fn requirements_file_message(error: &RequirementsFileError) -> Message {
     match error {
         RequirementsFileError::NotUtf8 {
             file, utf16: true, ..
-        } => formatdoc! {"
+        } => Message::user_error(formatdoc! {"
             Unable to read {file}: UTF-16 text
 
             {shown} is encoded as UTF-16 (it starts with a UTF-16 byte order mark), which is
@@ -24,8 +25,8 @@ pub(super) fn requirements_file_message(error: &RequirementsFileError) -> String
 
             Save {shown} as UTF-8, for example with
             `pip freeze | Out-File -Encoding utf8 {file}`, and build again.
-        ", shown = style::value(file)},
-        RequirementsFileError::NotUtf8 { file, line, .. } => formatdoc! {"
+        ", shown = style::value(file)}),
+        RequirementsFileError::NotUtf8 { file, line, .. } => Message::user_error(formatdoc! {"
             Unable to read {file}: not UTF-8
 
             {shown} is not UTF-8 text: line {line} has bytes that are not valid UTF-8 (for
@@ -34,7 +35,7 @@ pub(super) fn requirements_file_message(error: &RequirementsFileError) -> String
 
             Save {shown} with the UTF-8 encoding (a UTF-8 byte order mark is fine) and build
             again.
-        ", shown = style::value(file)},
+        ", shown = style::value(file)}),
         RequirementsFileError::Read {
             file,
             origin,
@@ -42,12 +43,12 @@ pub(super) fn requirements_file_message(error: &RequirementsFileError) -> String
         } => {
             let shown = style::value(file);
             match origin {
-                Origin::Root => formatdoc! {"
+                Origin::Root => Message::user_error(formatdoc! {"
                     Unable to read {file}
 
                     {shown} exists but could not be read: {error}
-                "},
-                Origin::Included { file: parent, line } => formatdoc! {"
+                "}),
+                Origin::Included { file: parent, line } => Message::user_error(formatdoc! {"
                     Unable to read {file}
 
                     Line {line} of {parent} includes this file (with -r or -c), but it could
@@ -56,45 +57,45 @@ pub(super) fn requirements_file_message(error: &RequirementsFileError) -> String
                     Check the path after -r/-c: it is relative to the folder of the file that
                     has the line. Make sure the file is part of the app source (not left out by
                     .gitignore or similar), or remove the line.
-                ", parent = style::value(parent)},
-                Origin::EnvVar(variable) => formatdoc! {"
+                ", parent = style::value(parent)}),
+                Origin::EnvVar(variable) => Message::user_error(formatdoc! {"
                     Unable to read {file}
 
                     {variable} names {shown}, which could not be read: {error}
 
                     Set {variable} to the path of a file in the app (relative to the app root),
                     or unset it.
-                "},
+                "}),
             }
         }
     }
 }
 
-pub(super) fn venv_message(error: &VenvError) -> String {
+pub(super) fn venv_message(error: &VenvError) -> Message {
     let detail = match error {
         VenvError::Create { output } => {
             format!("`python -m venv` failed:\n\n{}", output.trim_end())
         }
         VenvError::Spawn(error) => format!("Running the runtime's Python failed: {error}"),
     };
-    formatdoc! {"
+    Message::bug(formatdoc! {"
         Unable to create the virtual environment
 
         {detail}
 
         This is a problem with the Python runtime or the build environment rather than the
         app. Retry the build; if it happens again, open an issue with the build output.
-    "}
+    "})
 }
 
-pub(super) fn pip_install_message(error: &PipInstallError) -> String {
+pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
     let (failure, status) = match error {
         PipInstallError::Spawn(error) => {
-            return formatdoc! {"
+            return Message::bug(formatdoc! {"
                 Unable to run pip
 
                 Starting `pip install` failed: {error}
-            "};
+            "});
         }
         PipInstallError::Failed { failure, status } => (failure, status),
     };
@@ -111,7 +112,7 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> String {
             } else {
                 ""
             };
-            formatdoc! {"
+            Message::user_error(formatdoc! {"
                 Package not found: {missing}
 
                 pip could not find a version of this package that can be installed here. It is
@@ -123,10 +124,10 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> String {
                 the package index and supports the app's Python version on Linux. If the
                 package comes from a private index, set PIP_INDEX_URL or PIP_EXTRA_INDEX_URL (or
                 use --extra-index-url in {requirements}).
-            ", missing = missing.join(", "), shown = missing.join("\n    ")}
+            ", missing = missing.join(", "), shown = missing.join("\n    ")})
         }
         PipFailure::Conflict { causes } => conflict_message(causes),
-        PipFailure::BuildFailed { packages } => formatdoc! {"
+        PipFailure::BuildFailed { packages } => Message::user_error(formatdoc! {"
             Unable to build {packages}
 
             pip had to build this from source (an sdist or a local path), and the build
@@ -136,12 +137,12 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> String {
             that does not support the app's Python version. Use a version of the package that
             publishes wheels for this Python and Linux, or fix the package's build (for a
             local path, try `pip install <path>` locally).
-        ", packages = packages.join(", ")},
+        ", packages = packages.join(", ")}),
         PipFailure::InvalidRequirement {
             requirement,
             location,
         } => invalid_requirement_message(requirement, location.as_deref()),
-        PipFailure::Hashes { mismatch: true } => formatdoc! {"
+        PipFailure::Hashes { mismatch: true } => Message::user_error(formatdoc! {"
             Package hashes do not match requirements.txt
 
             A downloaded package does not have any of the hashes given for it in
@@ -150,8 +151,8 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> String {
             If you changed a version, update its hashes too (for example with
             `pip-compile --generate-hashes`). If the versions did not change, check the
             index or mirror the packages come from.
-        "},
-        PipFailure::Hashes { mismatch: false } => formatdoc! {"
+        "}),
+        PipFailure::Hashes { mismatch: false } => Message::user_error(formatdoc! {"
             Missing hashes in requirements.txt
 
             {requirements} uses hashes (hash-checking mode), so every requirement, including
@@ -160,7 +161,7 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> String {
 
             Regenerate the file with all hashes, for example with
             `pip-compile --generate-hashes`, or remove the hashes.
-        "},
+        "}),
         PipFailure::IndexUnreachable { certificate } => {
             let hint = if *certificate {
                 "The index's TLS certificate is not trusted (CERTIFICATE_VERIFY_FAILED). If the \
@@ -170,32 +171,32 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> String {
                 "Check the network and proxy settings of the build (HTTPS_PROXY), and the \
                  index URLs in PIP_INDEX_URL, PIP_EXTRA_INDEX_URL or requirements.txt."
             };
-            formatdoc! {"
+            Message::retry(formatdoc! {"
                 Unable to reach the package index
 
                 pip could not download packages for {requirements}: the index could not be
                 reached.
 
                 {hint}
-            "}
+            "})
         }
-        PipFailure::Other => formatdoc! {"
+        PipFailure::Other => Message::user_error(formatdoc! {"
             Unable to install dependencies with pip
 
             `pip install -r requirements.txt` failed (exit status {status}); its output is
             above.
-        ", status = status.map_or_else(|| "unknown".to_string(), |code| code.to_string())},
+        ", status = status.map_or_else(|| "unknown".to_string(), |code| code.to_string())}),
     }
 }
 
-fn conflict_message(causes: &[String]) -> String {
+fn conflict_message(causes: &[String]) -> Message {
     let requirements = style::value("requirements.txt");
     let causes = if causes.is_empty() {
         String::new()
     } else {
         format!("\nThe conflict is caused by:\n{}\n", bullets(causes))
     };
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Conflicting dependencies in requirements.txt
 
         pip could not find versions of the packages in {requirements} that satisfy all of
@@ -204,11 +205,11 @@ fn conflict_message(causes: &[String]) -> String {
         Change the versions in {requirements} so that they agree: loosen or update the pin
         of one of the packages above, then build again. Running
         `pip install -r requirements.txt` locally shows the same conflict.
-    "}
+    "})
 }
 
 /// `location` is pip's `line 2 of requirements.txt`, when it gave one.
-fn invalid_requirement_message(requirement: &str, location: Option<&str>) -> String {
+fn invalid_requirement_message(requirement: &str, location: Option<&str>) -> Message {
     let file = location
         .and_then(|location| location.split(" of ").nth(1))
         .unwrap_or("requirements.txt");
@@ -216,7 +217,7 @@ fn invalid_requirement_message(requirement: &str, location: Option<&str>) -> Str
         Some(location) => format!("L{}", location.trim_start_matches('l')),
         None => format!("A line of {file}"),
     };
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Invalid requirement in {file}
 
         {place} is not a valid requirement:
@@ -226,7 +227,7 @@ fn invalid_requirement_message(requirement: &str, location: Option<&str>) -> Str
         Each line must be a package with an optional version (flask==3.1.0), a URL, a path,
         or an option such as -r other.txt; comments start with #. See
         {REQUIREMENTS_FORMAT_URL}
-    "}
+    "})
 }
 
 fn bullets(lines: &[String]) -> String {

@@ -1,6 +1,7 @@
 //! Messages about the app's setup rather than Python itself: the build environment, missing lock
 //! files and committed virtual environments.
 
+use super::Message;
 use crate::app_files::MissingLockHint;
 use crate::dependency_groups::UnknownGroups;
 use crate::detect::PACKAGE_MANAGER_FILES;
@@ -36,8 +37,8 @@ fn list(problems: &[EnvVarProblem]) -> String {
         .join("\n")
 }
 
-pub(super) fn unsafe_env_message(refused: &[EnvVarProblem]) -> String {
-    formatdoc! {"
+pub(super) fn unsafe_env_message(refused: &[EnvVarProblem]) -> Message {
+    Message::user_error(formatdoc! {"
         Unsupported environment variables for the build
 
         The build's environment sets variables that would put Python, the package manager or
@@ -47,11 +48,11 @@ pub(super) fn unsafe_env_message(refused: &[EnvVarProblem]) -> String {
         Remove them from the build's environment (`pack build --env`, the
         [[io.buildpacks.build.env]] tables of project.toml, or your platform's config). The
         buildpack sets up Python, the virtual environment and the package manager itself.
-    ", list = list(refused)}
+    ", list = list(refused)})
 }
 
-pub(crate) fn neutralised_env_warning(neutralised: &[EnvVarProblem]) -> String {
-    formatdoc! {"
+pub(crate) fn neutralised_env_warning(neutralised: &[EnvVarProblem]) -> Message {
+    Message::warning(formatdoc! {"
         Ignoring environment variables during the build
 
         These variables from the build's environment are left out of every command the
@@ -60,13 +61,13 @@ pub(crate) fn neutralised_env_warning(neutralised: &[EnvVarProblem]) -> String {
 
         Build-time variables (`pack build --env`) do not reach the running app either. If the
         app needs one at runtime, set it in the app's launch configuration instead.
-    ", list = list(neutralised)}
+    ", list = list(neutralised)})
 }
 
 pub(super) fn no_package_manager_message(
     python_files: &[&'static str],
     hint: MissingLockHint,
-) -> String {
+) -> Message {
     let found = style::value(python_files.join(", "));
     match hint {
         MissingLockHint::Lock(package_manager) => {
@@ -76,14 +77,14 @@ pub(super) fn no_package_manager_message(
                 .recognised_by
                 .as_ref()
                 .expect("a hint names a package manager recognised by a sign");
-            format!(
+            Message::user_error(format!(
                 "{}\n\n{}\n{}\n",
                 recognised.header,
                 recognised.explanation,
                 lock_options(Some(package_manager))
-            )
+            ))
         }
-        MissingLockHint::InstallProject => formatdoc! {"
+        MissingLockHint::InstallProject => Message::user_error(formatdoc! {"
             No requirements.txt for this package
 
             The app is an installable Python package ({found}), but the buildpack installs
@@ -91,8 +92,8 @@ pub(super) fn no_package_manager_message(
 
             Add a requirements.txt containing the line `-e .`: pip then installs the app
             and its dependencies.
-        "},
-        MissingLockHint::None => formatdoc! {"
+        "}),
+        MissingLockHint::None => Message::user_error(formatdoc! {"
             No package manager files found
 
             This looks like a Python app ({found}), but it has none of the files that say how
@@ -100,11 +101,11 @@ pub(super) fn no_package_manager_message(
 
             Add one of them, for example a requirements.txt listing your dependencies (it may
             be empty), or a lock file created with `uv lock`, `poetry lock` or `pipenv lock`.
-        ", files = PACKAGE_MANAGER_FILES.join(", ")},
+        ", files = PACKAGE_MANAGER_FILES.join(", ")}),
     }
 }
 
-pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
+pub(super) fn unknown_groups_message(error: &UnknownGroups) -> Message {
     let list = |names: &[String]| {
         if names.is_empty() {
             "none".to_string()
@@ -117,7 +118,7 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
         }
     };
     let where_ = error.package_manager.declaration().groups.described_as;
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Unknown dependency group
 
         BP_PYTHON_DEPENDENCY_GROUPS asks for {unknown}, which {file} does not define. The
@@ -125,7 +126,7 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> String {
 
         Set BP_PYTHON_DEPENDENCY_GROUPS to some of those (comma or space separated), define the
         group, or unset the variable to install the production dependencies only.
-    ", unknown = list(&error.unknown), file = error.file, defined = list(&error.defined)}
+    ", unknown = list(&error.unknown), file = error.file, defined = list(&error.defined)})
 }
 
 /// Every file the buildpack installs from and the command that creates it, likeliest first:
@@ -151,14 +152,14 @@ fn lock_options(recognised: Option<PackageManager>) -> String {
         .join("\n")
 }
 
-pub(crate) fn committed_venv_warning(dirs: &[String]) -> String {
+pub(crate) fn committed_venv_warning(dirs: &[String]) -> Message {
     let shown = dirs
         .iter()
         .map(|dir| style::value(format!("{dir}/")))
         .collect::<Vec<_>>()
         .join(", ");
     let first = dirs.first().map_or(".venv", String::as_str);
-    formatdoc! {"
+    Message::warning(formatdoc! {"
         Virtual environment committed with the app
 
         The app contains a virtual environment: {shown}. The buildpack ignores it and installs
@@ -168,5 +169,5 @@ pub(crate) fn committed_venv_warning(dirs: &[String]) -> String {
 
         Add it to .gitignore and remove it from the repository (`git rm -r --cached {first}`),
         or exclude it from the build in project.toml ([io.buildpacks] exclude).
-    "}
+    "})
 }

@@ -1,6 +1,7 @@
 //! Messages about the requested Python version itself: whether a build exists, end of life, and
 //! newer patch releases.
 
+use super::Message;
 use super::python_version::{asks_for, where_to_pin};
 use crate::python_version::{PythonVersion, PythonVersionRequest};
 use crate::python_version_source::VersionSource;
@@ -24,7 +25,7 @@ fn versions(versions: &[PythonVersion]) -> String {
         .join(", ")
 }
 
-pub(super) fn resolve_message(error: &ResolveError, source: &VersionSource) -> String {
+pub(super) fn resolve_message(error: &ResolveError, source: &VersionSource) -> Message {
     let (requested, problem, fix) = match error {
         ResolveError::UnreleasedMinor {
             requested,
@@ -88,20 +89,20 @@ pub(super) fn resolve_message(error: &ResolveError, source: &VersionSource) -> S
             ),
         ),
     };
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Requested Python version not available
 
         {asks}. {problem}
 
         {fix}
-    ", asks = asks_for(source, requested)}
+    ", asks = asks_for(source, requested)})
 }
 
 fn unreleased_message(
     requested: &PythonVersionRequest,
     newest_stable: Option<(u16, u16)>,
     source: &VersionSource,
-) -> String {
+) -> Message {
     let (newest, until_then) = match newest_stable {
         Some((major, minor)) => (
             format!(" (the newest stable one is {major}.{minor})"),
@@ -109,7 +110,7 @@ fn unreleased_message(
         ),
         None => (String::new(), String::new()),
     };
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Python {minor} is not available yet
 
         {asks}, which is newer than any Python version this buildpack knows{newest}.
@@ -119,7 +120,7 @@ fn unreleased_message(
     ",
         asks = asks_for(source, requested),
         minor = format_args!("{}.{}", requested.major, requested.minor),
-    }
+    })
 }
 
 /// The fix for an old version: the newest minor, written where it belongs.
@@ -142,9 +143,9 @@ pub(super) fn end_of_life_message(
     source: &VersionSource,
     eol: Option<YearMonth>,
     newest_minor: Option<(u16, u16)>,
-) -> String {
+) -> Message {
     let when = eol.map_or_else(|| "long ago".to_string(), |eol| format!("in {eol}"));
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Python {major}.{minor} is no longer supported
 
         {asks}.
@@ -158,7 +159,7 @@ pub(super) fn end_of_life_message(
         major = request.major,
         minor = request.minor,
         fix = upgrade_hint(newest_minor, source),
-    }
+    })
 }
 
 pub(crate) fn end_of_life_warning(
@@ -167,8 +168,8 @@ pub(crate) fn end_of_life_warning(
     eol: YearMonth,
     refused_from: YearMonth,
     newest_minor: Option<(u16, u16)>,
-) -> String {
-    formatdoc! {"
+) -> Message {
+    Message::warning(formatdoc! {"
         Python {major}.{minor} has reached its end of life
 
         {asks}.
@@ -181,7 +182,7 @@ pub(crate) fn end_of_life_warning(
         major = request.major,
         minor = request.minor,
         fix = upgrade_hint(newest_minor, source),
-    }
+    })
 }
 
 pub(crate) fn outdated_patch_warning(
@@ -189,12 +190,12 @@ pub(crate) fn outdated_patch_warning(
     newest: &PythonVersion,
     request: &PythonVersionRequest,
     source: &VersionSource,
-) -> String {
+) -> Message {
     let minor = PythonVersionRequest {
         patch: None,
         ..*request
     };
-    formatdoc! {"
+    Message::warning(formatdoc! {"
         Python {installed} is not the newest {minor} release ({newest})
 
         {asks} exactly,
@@ -206,15 +207,15 @@ pub(crate) fn outdated_patch_warning(
     ",
         asks = asks_for(source, request),
         place = where_to_pin(source),
-    }
+    })
 }
 
 pub(crate) fn requires_python_conflict_warning(
     installed: &PythonVersion,
     specifiers: &str,
     source: &VersionSource,
-) -> String {
-    formatdoc! {"
+) -> Message {
+    Message::warning(formatdoc! {"
         Python {installed} does not satisfy requires-python
 
         The version from {source} is Python {installed}, but requires-python = \"{specifiers}\"
@@ -222,5 +223,5 @@ pub(crate) fn requires_python_conflict_warning(
         is likely to fail.
 
         Change the version in {source}, or requires-python, so that they agree.
-    "}
+    "})
 }

@@ -1,12 +1,13 @@
 //! The message of a software bill of materials that could not be made.
 
+use super::Message;
 use crate::sbom::ReadError;
 use bullet_stream::style;
 use indoc::formatdoc;
 
-pub(super) fn venv_sbom_message(error: &ReadError) -> String {
+pub(super) fn venv_sbom_message(error: &ReadError) -> Message {
     let ReadError { path, error } = error;
-    formatdoc! {"
+    Message::bug(formatdoc! {"
         Unable to write the software bill of materials of the dependencies
 
         Listing the packages installed in the virtual environment failed: reading {path}
@@ -14,5 +15,5 @@ pub(super) fn venv_sbom_message(error: &ReadError) -> String {
 
         The packages were installed, but the SBOM of the image could not be made. Retry the
         build; if it happens again, open an issue with the build output.
-    ", path = style::value(path.display().to_string())}
+    ", path = style::value(path.display().to_string())})
 }

@@ -2,6 +2,7 @@
 //! package index, installing Poetry and Pipenv with uv, and the settings both read. Headlines are
 //! plain text, easy to search for.
 
+use super::{Message, MessageKind};
 use crate::http::{CaBundleError, HttpError};
 use crate::layers::installer::{Installer, PIP_MINIMUM_PYTHON};
 use crate::layers::tool::{Tool, ToolInstallError};
@@ -18,7 +19,7 @@ fn index_settings() -> String {
     INDEX_SETTINGS.join(", ")
 }
 
-pub(super) fn installer_fetch_message(installer: Installer, error: &WheelFetchError) -> String {
+pub(super) fn installer_fetch_message(installer: Installer, error: &WheelFetchError) -> Message {
     let version = installer.version();
     let pins = format!("requirements/{installer}.txt");
     match error {
@@ -27,7 +28,7 @@ pub(super) fn installer_fetch_message(installer: Installer, error: &WheelFetchEr
             index,
             page,
             error: None,
-        } => formatdoc! {"
+        } => Message::user_error(formatdoc! {"
             Unable to find {installer} {version} on the package index
 
             The buildpack downloads {installer} as the file {file}
@@ -38,13 +39,13 @@ pub(super) fn installer_fetch_message(installer: Installer, error: &WheelFetchEr
 
             If the index is a mirror, add this file to it (PyPI has it), or unset {settings}
             to download from PyPI.
-        ", page = redact_url(page.as_str()), settings = index_settings()},
+        ", page = redact_url(page.as_str()), settings = index_settings()}),
         WheelFetchError::NotOnIndex {
             file,
             index,
             page: _,
             error: Some(error),
-        } => formatdoc! {"
+        } => Message::retry(formatdoc! {"
             Unable to download {installer} {version}
 
             The buildpack downloads {installer} as the file {file}
@@ -53,21 +54,21 @@ pub(super) fn installer_fetch_message(installer: Installer, error: &WheelFetchEr
             but reading the index failed: {reason}
 
             {hint}
-        ", reason = describe_http_error(error), hint = network_hint(error)},
-        WheelFetchError::Download { file, error } => formatdoc! {"
+        ", reason = describe_http_error(error), hint = network_hint(error)}),
+        WheelFetchError::Download { file, error } => Message::retry(formatdoc! {"
             Unable to download {installer} {version}
 
             Downloading {file} failed: {reason}
 
             {hint}
-        ", reason = describe_http_error(error), hint = network_hint(error)},
+        ", reason = describe_http_error(error), hint = network_hint(error)}),
         WheelFetchError::ChecksumMismatch {
             file,
             url,
             index,
             expected,
             actual,
-        } => formatdoc! {"
+        } => Message::user_error(formatdoc! {"
             {installer} {version} download failed its checksum
 
             The file {file}
@@ -77,25 +78,25 @@ pub(super) fn installer_fetch_message(installer: Installer, error: &WheelFetchEr
 
             The index serves another file under this name. If it is a mirror, check that it
             serves PyPI's files unchanged. Nothing from this download was kept.
-        ", url = redact_url(url.as_str())},
-        WheelFetchError::TooLarge { file, url } => formatdoc! {"
+        ", url = redact_url(url.as_str())}),
+        WheelFetchError::TooLarge { file, url } => Message::user_error(formatdoc! {"
             Unable to download {installer} {version}
 
             The file {file} from {url} is far larger than any {installer} wheel, so the
             buildpack stopped downloading it. Check that the package index serves PyPI's files.
-        ", url = redact_url(url.as_str())},
-        WheelFetchError::BadWheel { file, message } => formatdoc! {"
+        ", url = redact_url(url.as_str())}),
+        WheelFetchError::BadWheel { file, message } => Message::bug(formatdoc! {"
             Unable to unpack {installer} {version}
 
             The file {file} matched its pinned checksum but could not be unpacked: {message}
 
             This is a problem with the buildpack: open an issue with the build output.
-        "},
-        WheelFetchError::Write { path, error } => formatdoc! {"
+        "}),
+        WheelFetchError::Write { path, error } => Message::bug(formatdoc! {"
             Unable to install {installer} {version}
 
             Writing {path} failed: {error}
-        ", path = path.display()},
+        ", path = path.display()}),
     }
 }
 
@@ -140,18 +141,18 @@ fn network_hint(error: &HttpError) -> String {
     }
 }
 
-pub(super) fn invalid_index_url_message(error: &InvalidIndexUrl) -> String {
-    formatdoc! {"
+pub(super) fn invalid_index_url_message(error: &InvalidIndexUrl) -> Message {
+    Message::user_error(formatdoc! {"
         Invalid {setting}
 
         {setting} is set to {value}, which is not an http(s) or file URL of a package index.
         Set it to the URL of the index's simple API, for example
         https://pypi.example.com/simple/, or unset it to use PyPI.
-    ", setting = error.setting, value = style::value(redact_url(&error.value))}
+    ", setting = error.setting, value = style::value(redact_url(&error.value))})
 }
 
-pub(super) fn ca_bundle_message(error: &CaBundleError) -> String {
-    formatdoc! {"
+pub(super) fn ca_bundle_message(error: &CaBundleError) -> Message {
+    Message::user_error(formatdoc! {"
         Unable to use the CA bundle {path}
 
         The build env names {path} as the certificate bundle for the package index (PIP_CERT,
@@ -159,38 +160,38 @@ pub(super) fn ca_bundle_message(error: &CaBundleError) -> String {
 
         Set it to a PEM file of the certificate authorities to trust, that exists in the build
         environment, for example /etc/ssl/certs/ca-certificates.crt.
-    ", path = style::value(error.path.display().to_string()), message = error.message}
+    ", path = style::value(error.path.display().to_string()), message = error.message})
 }
 
-pub(super) fn pip_too_new_message(python_version: &PythonVersion, pip_version: &str) -> String {
+pub(super) fn pip_too_new_message(python_version: &PythonVersion, pip_version: &str) -> Message {
     let (major, minor) = PIP_MINIMUM_PYTHON;
-    formatdoc! {"
+    Message::user_error(formatdoc! {"
         Python {python_version} is too old for pip {pip_version}
 
         This buildpack installs requirements.txt with pip {pip_version}, which needs
         Python {major}.{minor} or newer, but the app uses Python {python_version}.
 
         Use a newer Python: put a version such as 3.13 in .python-version.
-    "}
+    "})
 }
 
-pub(super) fn tool_install_message(tool: Tool, error: &ToolInstallError) -> String {
+pub(super) fn tool_install_message(tool: Tool, error: &ToolInstallError) -> Message {
     let version = tool.version();
     let pins = format!("requirements/{}.txt", tool.command_name());
     let (failure, output, index) = match error {
         ToolInstallError::Io { path, error } => {
-            return formatdoc! {"
+            return Message::bug(formatdoc! {"
                 Unable to install {tool} {version}
 
                 Writing {path} failed: {error}
-            ", path = path.display()};
+            ", path = path.display()});
         }
         ToolInstallError::Spawn(error) => {
-            return formatdoc! {"
+            return Message::bug(formatdoc! {"
                 Unable to install {tool} {version}
 
                 Running uv failed: {error}
-            "};
+            "});
         }
         ToolInstallError::Failed {
             failure,
@@ -226,14 +227,24 @@ pub(super) fn tool_install_message(tool: Tool, error: &ToolInstallError) -> Stri
         "},
         _ => "This is often a temporary network or index problem: retry the build.\n".to_string(),
     };
-    formatdoc! {"
+    // A package missing from the index, or a changed file, needs the index fixed.
+    let kind = match failure {
+        LockedFailure::Unavailable { .. } | LockedFailure::HashMismatch { .. } => {
+            MessageKind::UserError
+        }
+        _ => MessageKind::Retry,
+    };
+    Message::new(
+        kind,
+        formatdoc! {"
         Unable to install {tool} {version}
 
         {reason}
         uv's output ended with:
 
         {output}
-    "}
+    "},
+    )
 }
 
 #[cfg(test)]
@@ -253,7 +264,8 @@ mod tests {
                 expected: "a".repeat(64).parse().unwrap(),
                 actual: "b".repeat(64),
             },
-        );
+        )
+        .to_string();
         assert!(message.starts_with(&format!(
             "uv {} download failed its checksum",
             Installer::Uv.version()
@@ -281,7 +293,8 @@ mod tests {
                 page: Url::parse("http://127.0.0.1:9/simple/pip/").unwrap(),
                 error: None,
             },
-        );
+        )
+        .to_string();
         assert!(message.starts_with("Unable to find pip 26.3 on the package index"));
         assert!(message.contains("http://127.0.0.1:9/simple/pip/"));
         assert!(message.contains("unset PIP_INDEX_URL, UV_DEFAULT_INDEX, UV_INDEX_URL"));

@@ -162,15 +162,17 @@ fn report(decision: Decision) -> Option<Launch> {
             servers,
             add,
         } => {
-            print::warning(crate::errors::no_server_warning(&found, &servers, add));
+            print::warning(crate::errors::no_server_warning(&found, &servers, add).to_string());
             None
         }
         Decision::Ambiguous(found) => {
-            print::warning(crate::errors::ambiguous_warning(&found));
+            print::warning(crate::errors::ambiguous_warning(&found).to_string());
             None
         }
         Decision::DjangoWithoutApplication { settings } => {
-            print::warning(crate::errors::django_without_application_warning(&settings));
+            print::warning(
+                crate::errors::django_without_application_warning(&settings).to_string(),
+            );
             None
         }
         Decision::Nothing => {

@@ -5,7 +5,7 @@ use super::eol::{self, EolStatus};
 use super::manifest::{Arch, ResolveError, RuntimeEntry, RuntimeManifest};
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
-use crate::errors::{self, BuildpackError, Notice};
+use crate::errors::{self, BuildpackError, Message, MessageKind};
 use crate::python_version::{PythonVariant, PythonVersion, PythonVersionRequest};
 use crate::python_version_source::{self, Choice, VersionSource};
 use bullet_stream::global::print;
@@ -63,18 +63,15 @@ pub(crate) fn select_runtime<'m>(
 
     print::sub_bullet(format!("Requested Python {request} (from {source})"));
     for notice in &notices {
-        print_notice(errors::version_notice(notice, &request, &source));
+        print_notice(&errors::version_notice(notice, &request, &source));
     }
 
     match eol::status(request.minor_version(), today) {
         EolStatus::Supported => {}
-        EolStatus::EndOfLife { eol, refused_from } => print::warning(errors::end_of_life_warning(
-            &request,
-            &source,
-            eol,
-            refused_from,
-            newest_minor,
-        )),
+        EolStatus::EndOfLife { eol, refused_from } => print::warning(
+            errors::end_of_life_warning(&request, &source, eol, refused_from, newest_minor)
+                .to_string(),
+        ),
         EolStatus::Unsupported { eol } => {
             return Err(BuildpackError::EndOfLife {
                 request,
@@ -104,28 +101,24 @@ pub(crate) fn select_runtime<'m>(
             manifest.newest_stable_patch(request.minor_version(), arch, request.variant)
         && newest > entry.version
     {
-        print::warning(errors::outdated_patch_warning(
-            &entry.version,
-            &newest,
-            &request,
-            &source,
-        ));
+        print::warning(
+            errors::outdated_patch_warning(&entry.version, &newest, &request, &source).to_string(),
+        );
     }
     if let Some((text, specifiers)) = &requires_python
         && !specifiers.contains(&entry.version)
     {
-        print::warning(errors::requires_python_conflict_warning(
-            &entry.version,
-            text,
-            &source,
-        ));
+        print::warning(
+            errors::requires_python_conflict_warning(&entry.version, text, &source).to_string(),
+        );
     }
     Ok(entry)
 }
 
-fn print_notice(notice: Notice) {
-    match notice {
-        Notice::Info(text) => print::sub_bullet(text),
-        Notice::Warning(text) => print::warning(text),
+fn print_notice(notice: &Message) {
+    if notice.kind == MessageKind::Notice {
+        print::sub_bullet(notice.to_string());
+    } else {
+        print::warning(notice.to_string());
     }
 }

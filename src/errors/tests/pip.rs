@@ -1,0 +1,157 @@
+//! Snapshots of the messages of pip installs: requirements files, the virtual environment, and
+//! every failure read from pip's output.
+
+use super::{BuildpackError, check_error, check_errors, io_error, strings};
+use crate::layers::venv::VenvError;
+use crate::package_managers::pip::PipInstallError;
+use crate::package_managers::pip::output::PipFailure;
+use crate::package_managers::pip::requirements::{Origin, RequirementsFileError};
+
+#[test]
+fn requirements_files() {
+    let read = |origin, file: &str| RequirementsFileError::Read {
+        file: file.to_string(),
+        origin,
+        error: io_error("No such file or directory (os error 2)"),
+    };
+    let cases = [
+        (
+            "not_utf16",
+            RequirementsFileError::NotUtf8 {
+                file: "requirements.txt".to_string(),
+                line: 1,
+                utf16: true,
+            },
+        ),
+        (
+            "not_utf8",
+            RequirementsFileError::NotUtf8 {
+                file: "requirements/base.txt".to_string(),
+                line: 7,
+                utf16: false,
+            },
+        ),
+        ("read_root", read(Origin::Root, "requirements.txt")),
+        (
+            "read_included",
+            read(
+                Origin::Included {
+                    file: "requirements.txt".to_string(),
+                    line: 3,
+                },
+                "requirements/prod.txt",
+            ),
+        ),
+        (
+            "read_env_var",
+            read(Origin::EnvVar("PIP_CONSTRAINT"), "constraints.txt"),
+        ),
+    ];
+    check_errors(
+        "requirements_file_",
+        cases,
+        BuildpackError::RequirementsFile,
+    );
+}
+
+#[test]
+fn venv() {
+    check_error(
+        "venv_create",
+        BuildpackError::Venv(VenvError::Create {
+            output: "Error: [Errno 28] No space left on device: '/layers/python/venv'\n"
+                .to_string(),
+        }),
+    );
+    check_error(
+        "venv_spawn",
+        BuildpackError::Venv(VenvError::Spawn(io_error(
+            "No such file or directory (os error 2)",
+        ))),
+    );
+}
+
+fn failed(failure: PipFailure) -> BuildpackError {
+    BuildpackError::PipInstall(PipInstallError::Failed {
+        failure,
+        status: Some(1),
+    })
+}
+
+#[test]
+fn pip_install() {
+    check_error(
+        "pip_spawn",
+        BuildpackError::PipInstall(PipInstallError::Spawn(io_error(
+            "No such file or directory (os error 2)",
+        ))),
+    );
+    let user_errors = [
+        (
+            "not_found",
+            PipFailure::NotFound {
+                requirements: strings(&["flask==9.9.9", "requests==0.0.1"]),
+                credentials_rejected: false,
+            },
+        ),
+        (
+            "not_found_credentials_rejected",
+            PipFailure::NotFound {
+                requirements: strings(&["private-lib==1.2.3"]),
+                credentials_rejected: true,
+            },
+        ),
+        (
+            "conflict",
+            PipFailure::Conflict {
+                causes: strings(&[
+                    "The user requested urllib3==1.26.0",
+                    "requests 2.32.3 depends on urllib3<3 and >=1.21.1",
+                ]),
+            },
+        ),
+        (
+            "conflict_without_causes",
+            PipFailure::Conflict { causes: Vec::new() },
+        ),
+        (
+            "build_failed",
+            PipFailure::BuildFailed {
+                packages: strings(&["psycopg2", "lxml"]),
+            },
+        ),
+        (
+            "invalid_requirement",
+            PipFailure::InvalidRequirement {
+                requirement: "flask=3.1.0".to_string(),
+                location: Some("line 2 of requirements/base.txt".to_string()),
+            },
+        ),
+        (
+            "invalid_requirement_without_location",
+            PipFailure::InvalidRequirement {
+                requirement: "flask=3.1.0".to_string(),
+                location: None,
+            },
+        ),
+        ("hash_mismatch", PipFailure::Hashes { mismatch: true }),
+        ("hashes_missing", PipFailure::Hashes { mismatch: false }),
+        ("other", PipFailure::Other),
+    ];
+    for (name, failure) in user_errors {
+        check_error(&format!("pip_{name}"), failed(failure));
+    }
+    for certificate in [true, false] {
+        check_error(
+            &format!("pip_index_unreachable_certificate_{certificate}"),
+            failed(PipFailure::IndexUnreachable { certificate }),
+        );
+    }
+    check_error(
+        "pip_other_without_status",
+        BuildpackError::PipInstall(PipInstallError::Failed {
+            failure: PipFailure::Other,
+            status: None,
+        }),
+    );
+}
