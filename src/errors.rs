@@ -1,5 +1,6 @@
 //! Every user-facing error message of the buildpack lives here.
 
+mod command;
 mod django;
 mod locked;
 mod pip;
@@ -21,6 +22,7 @@ pub(crate) use web_process::{
 };
 
 use crate::app_files::MissingLockHint;
+use crate::command::CommandError;
 use crate::config::ConfigError;
 use crate::detect::{OTHER_PYTHON_FILES, PACKAGE_MANAGER_FILES};
 use crate::django::DjangoError;
@@ -105,6 +107,8 @@ pub(crate) enum BuildpackError {
     LockedInstall(LockedInstallError),
     VenvSbom(crate::sbom::ReadError),
     Django(DjangoError),
+    /// A program the buildpack runs could not be started.
+    Command(CommandError),
 }
 
 impl From<BuildpackError> for libcnb::Error<BuildpackError> {
@@ -216,6 +220,7 @@ fn buildpack_error_message(error: &BuildpackError) -> String {
         BuildpackError::LockedInstall(error) => locked::locked_install_message(error),
         BuildpackError::VenvSbom(error) => sbom::venv_sbom_message(error),
         BuildpackError::Django(error) => django::django_message(error),
+        BuildpackError::Command(error) => command::command_message(error),
     }
 }
 

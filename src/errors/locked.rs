@@ -99,13 +99,6 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> String {
                 {shown} exists but could not be read: {error}
             ", shown = style::value(file)};
         }
-        LockedInstallError::Spawn { command, error } => {
-            return formatdoc! {"
-                Unable to run {command}
-
-                Starting `{command}` failed: {error}
-            "};
-        }
         LockedInstallError::Failed {
             package_manager,
             command,

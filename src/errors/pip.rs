@@ -75,7 +75,6 @@ pub(super) fn venv_message(error: &VenvError) -> String {
         VenvError::Create { output } => {
             format!("`python -m venv` failed:\n\n{}", output.trim_end())
         }
-        VenvError::Spawn(error) => format!("Running the runtime's Python failed: {error}"),
     };
     formatdoc! {"
         Unable to create the virtual environment
@@ -88,16 +87,7 @@ pub(super) fn venv_message(error: &VenvError) -> String {
 }
 
 pub(super) fn pip_install_message(error: &PipInstallError) -> String {
-    let (failure, status) = match error {
-        PipInstallError::Spawn(error) => {
-            return formatdoc! {"
-                Unable to run pip
-
-                Starting `pip install` failed: {error}
-            "};
-        }
-        PipInstallError::Failed { failure, status } => (failure, status),
-    };
+    let PipInstallError::Failed { failure, status } = error;
     let requirements = style::value("requirements.txt");
     match failure {
         PipFailure::NotFound {

@@ -185,13 +185,6 @@ pub(super) fn tool_install_message(tool: Tool, error: &ToolInstallError) -> Stri
                 Writing {path} failed: {error}
             ", path = path.display()};
         }
-        ToolInstallError::Spawn(error) => {
-            return formatdoc! {"
-                Unable to install {tool} {version}
-
-                Running uv failed: {error}
-            "};
-        }
         ToolInstallError::Failed {
             failure,
             output,

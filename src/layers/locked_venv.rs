@@ -312,9 +312,9 @@ pub(crate) fn install_locked_venv(
     };
     if let Some((mode, reinstall)) = mode {
         let result = match mode {
-            InstallMode::New => create_venv(runtime, &dir, &runtime.build_env)
-                .map_err(BuildpackError::Venv)
-                .map_err(libcnb::Error::from),
+            InstallMode::New => {
+                create_venv(runtime, &dir, &runtime.build_env).map_err(libcnb::Error::from)
+            }
             // From here until the new metadata is written, the environment is neither the old
             // one nor the new one.
             InstallMode::Existing => layer.write_metadata(UpdateInProgress {

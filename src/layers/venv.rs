@@ -5,6 +5,7 @@
 
 use crate::PythonBuildpack;
 use crate::build_env;
+use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::layers::venv_settings::{self, VenvSettingsLayer};
 use crate::runtime::PythonRuntime;
@@ -19,7 +20,6 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Bump to recreate every cached virtual environment, e.g. when the layer's layout or env changes.
 pub(crate) const LAYER_FORMAT: u32 = 2;
@@ -57,7 +57,6 @@ pub(crate) struct Venv {
 #[derive(Debug)]
 pub(crate) enum VenvError {
     Create { output: String },
-    Spawn(std::io::Error),
 }
 
 /// Why a cached virtual environment does not match, one reason per changed input.
@@ -194,7 +193,6 @@ pub(crate) fn install_venv_layer(
             }
         }
         let result = create_venv(runtime, &layer.path(), base_env)
-            .map_err(BuildpackError::Venv)
             .map_err(libcnb::Error::from)
             .and_then(|()| layer.write_env(venv_layer_env(&layer.path())))
             .and_then(|()| layer.read_env())
@@ -222,25 +220,23 @@ pub(crate) fn install_venv_layer(
 }
 
 /// `python -m venv --without-pip`: pip runs from its own build-only layer instead.
-pub(crate) fn create_venv(runtime: &PythonRuntime, dir: &Path, env: &Env) -> Result<(), VenvError> {
-    let output = Command::new(runtime.python())
+pub(crate) fn create_venv(
+    runtime: &PythonRuntime,
+    dir: &Path,
+    env: &Env,
+) -> Result<(), BuildpackError> {
+    Command::new(runtime.python(), env)
         .args(["-m", "venv", "--without-pip"])
         .arg(dir)
-        .env_clear()
-        .envs(env)
-        .output()
-        .map_err(VenvError::Spawn)?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(VenvError::Create {
-            output: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
+        .capture()
+        .map(drop)
+        .map_err(|error| {
+            error.into_buildpack_error(|_, output| {
+                BuildpackError::Venv(VenvError::Create {
+                    output: format!("{}{}", output.stdout, output.stderr),
+                })
+            })
         })
-    }
 }
 
 /// `bin` goes on `PATH` by itself (the lifecycle and libcnb add a layer's `bin`).
