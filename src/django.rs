@@ -3,14 +3,13 @@
 //! as `python manage.py ...` would, so a root `manage.py` that is a symlink into the project's
 //! folder (a monorepo's `backend/`) works: Python puts the resolved script's folder on `sys.path`.
 
+use crate::command::Command;
 use crate::errors::BuildpackError;
 use bullet_stream::global::print;
 use bullet_stream::style;
-use fun_run::{CmdError, CommandWithName};
 use libcnb::Env;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 pub(crate) const MANAGE_PY: &str = "manage.py";
 pub(crate) const DISABLE_COLLECTSTATIC: &str = "DISABLE_COLLECTSTATIC";
@@ -47,10 +46,6 @@ print(MARKER, "not-reached")
 
 #[derive(Debug)]
 pub(crate) enum DjangoError {
-    Spawn {
-        command: String,
-        error: std::io::Error,
-    },
     /// Setting Django up to ask about `django.contrib.staticfiles` failed.
     Check { status: Option<i32>, output: String },
     /// `manage.py collectstatic` failed; its output was streamed.
@@ -185,53 +180,36 @@ fn python(build_env: &Env) -> PathBuf {
 }
 
 fn run_probe(python: &Path, app_dir: &Path, env: &Env) -> Result<Probe, BuildpackError> {
-    let output = Command::new(python)
+    Command::new(python, env)
         .args(["-c", PROBE])
         .current_dir(app_dir)
-        .env_clear()
-        .envs(env)
-        .output()
+        .capture()
+        .map(|output| parse_probe(&output.stdout))
         .map_err(|error| {
-            BuildpackError::Django(DjangoError::Spawn {
-                command: format!("{} -c …", python.display()),
-                error,
+            error.into_buildpack_error(|status, output| {
+                BuildpackError::Django(DjangoError::Check {
+                    status,
+                    output: format!("{}{}", output.stdout, output.stderr),
+                })
             })
-        })?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if output.status.success() {
-        Ok(parse_probe(&stdout))
-    } else {
-        Err(BuildpackError::Django(DjangoError::Check {
-            status: output.status.code(),
-            output: format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)),
-        }))
-    }
+        })
 }
 
 fn run_collectstatic(python: &Path, app_dir: &Path, env: &Env) -> Result<(), BuildpackError> {
-    let mut command = Command::new(python);
-    command
+    Command::new(python, env)
         .args([MANAGE_PY, "collectstatic", "--noinput"])
         .current_dir(app_dir)
-        .env_clear()
-        .envs(env);
-    let result = print::sub_stream_with(
-        format!("Running {}", style::command(COLLECTSTATIC)),
-        |stdout, stderr| command.named(COLLECTSTATIC).stream_output(stdout, stderr),
-    );
-    match result {
-        Ok(_) => Ok(()),
-        Err(CmdError::SystemError(_, error)) => Err(BuildpackError::Django(DjangoError::Spawn {
-            command: COLLECTSTATIC.to_string(),
-            error,
-        })),
-        Err(
-            CmdError::NonZeroExitNotStreamed(output) | CmdError::NonZeroExitAlreadyStreamed(output),
-        ) => Err(BuildpackError::Django(DjangoError::Collectstatic {
-            status: output.status().code(),
-            output: format!("{}\n{}", output.stdout_lossy(), output.stderr_lossy()),
-        })),
-    }
+        .shown_as(COLLECTSTATIC)
+        .stream()
+        .map(drop)
+        .map_err(|error| {
+            error.into_buildpack_error(|status, output| {
+                BuildpackError::Django(DjangoError::Collectstatic {
+                    status,
+                    output: output.combined(),
+                })
+            })
+        })
 }
 
 #[cfg(test)]

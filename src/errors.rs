@@ -2,6 +2,7 @@
 //! error, a failure worth retrying, a bug, a warning or a notice), header and body. Errors map to
 //! theirs in one place, [`buildpack_error_message`]; `tests` snapshots each of them.
 
+mod command;
 mod django;
 mod locked;
 mod message;
@@ -28,6 +29,7 @@ pub(crate) use web_process::{
 };
 
 use crate::app_files::MissingLockHint;
+use crate::command::CommandError;
 use crate::config::ConfigError;
 use crate::detect::{OTHER_PYTHON_FILES, PACKAGE_MANAGER_FILES};
 use crate::django::DjangoError;
@@ -112,6 +114,8 @@ pub(crate) enum BuildpackError {
     LockedInstall(LockedInstallError),
     VenvSbom(crate::sbom::ReadError),
     Django(DjangoError),
+    /// A program the buildpack runs could not be started.
+    Command(CommandError),
 }
 
 impl From<BuildpackError> for libcnb::Error<BuildpackError> {
@@ -234,6 +238,7 @@ fn buildpack_error_message(error: &BuildpackError) -> Message {
         BuildpackError::LockedInstall(error) => locked::locked_install_message(error),
         BuildpackError::VenvSbom(error) => sbom::venv_sbom_message(error),
         BuildpackError::Django(error) => django::django_message(error),
+        BuildpackError::Command(error) => command::command_message(error),
     }
 }
 

@@ -4,6 +4,7 @@
 mod app_files;
 mod bootstrap;
 mod build_env;
+mod command;
 mod config;
 mod dependency_groups;
 mod detect;

@@ -32,7 +32,7 @@ fn causes(static_root: bool) -> String {
     ", disable = style::value(format!("{DISABLE_COLLECTSTATIC}=1"))}
 }
 
-fn status_text(status: Option<i32>) -> String {
+pub(super) fn status_text(status: Option<i32>) -> String {
     status.map_or_else(
         || "killed by a signal".to_string(),
         |code| format!("exit status {code}"),
@@ -41,14 +41,6 @@ fn status_text(status: Option<i32>) -> String {
 
 pub(super) fn django_message(error: &DjangoError) -> Message {
     match error {
-        DjangoError::Spawn { command, error } => Message::bug(formatdoc! {"
-            Unable to run Django
-
-            Running {command} failed: {error}
-
-            This is a problem with the build environment, not your app. Retry the build; if it
-            happens again, open an issue with the build output.
-        ", command = style::command(command)}),
         DjangoError::Check { status, output } => Message::user_error(formatdoc! {"
             Unable to set up Django to generate static files
 

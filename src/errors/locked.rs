@@ -43,13 +43,6 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> Message {
                 {shown} exists but could not be read: {error}
             ", shown = style::value(file)});
         }
-        LockedInstallError::Spawn { command, error } => {
-            return Message::bug(formatdoc! {"
-                Unable to run {command}
-
-                Starting `{command}` failed: {error}
-            "});
-        }
         LockedInstallError::Failed {
             package_manager,
             command,

@@ -76,7 +76,6 @@ pub(super) fn venv_message(error: &VenvError) -> Message {
         VenvError::Create { output } => {
             format!("`python -m venv` failed:\n\n{}", output.trim_end())
         }
-        VenvError::Spawn(error) => format!("Running the runtime's Python failed: {error}"),
     };
     Message::bug(formatdoc! {"
         Unable to create the virtual environment
@@ -89,16 +88,7 @@ pub(super) fn venv_message(error: &VenvError) -> Message {
 }
 
 pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
-    let (failure, status) = match error {
-        PipInstallError::Spawn(error) => {
-            return Message::bug(formatdoc! {"
-                Unable to run pip
-
-                Starting `pip install` failed: {error}
-            "});
-        }
-        PipInstallError::Failed { failure, status } => (failure, status),
-    };
+    let PipInstallError::Failed { failure, status } = error;
     let requirements = style::value("requirements.txt");
     match failure {
         PipFailure::NotFound {

@@ -186,13 +186,6 @@ pub(super) fn tool_install_message(tool: Tool, error: &ToolInstallError) -> Mess
                 Writing {path} failed: {error}
             ", path = path.display()});
         }
-        ToolInstallError::Spawn(error) => {
-            return Message::bug(formatdoc! {"
-                Unable to install {tool} {version}
-
-                Running uv failed: {error}
-            "});
-        }
         ToolInstallError::Failed {
             failure,
             output,

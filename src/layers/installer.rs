@@ -7,6 +7,7 @@
 //! written on first use, per Python version, by Python itself.
 
 use crate::PythonBuildpack;
+use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::fsutil::empty_dir;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
@@ -25,7 +26,6 @@ use libcnb::layer::{
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Bump to discard every cached installer layer, e.g. when the layout of the layers changes.
 const LAYER_FORMAT: u32 = 2;
@@ -293,9 +293,9 @@ pub(crate) struct Pip {
 
 impl Pip {
     /// `python <layer>/packages/pip`: the pip in the layer, run by `python` (which does not need
-    /// to have pip, or to find it on `sys.path`).
-    pub(crate) fn command(&self, python: &Path) -> Command {
-        let mut command = Command::new(python);
+    /// to have pip, or to find it on `sys.path`) with exactly `env`.
+    pub(crate) fn command(&self, python: &Path, env: &libcnb::Env) -> Command {
+        let mut command = Command::new(python, env);
         command.arg(self.package_dir.join("pip"));
         command
     }
@@ -309,9 +309,7 @@ pub(crate) struct Uv {
 impl Uv {
     /// `uv`, run with exactly `env`.
     pub(crate) fn command(&self, env: &libcnb::Env) -> Command {
-        let mut command = Command::new(&self.binary);
-        command.env_clear().envs(env);
-        command
+        Command::new(&self.binary, env)
     }
 }
 

@@ -7,6 +7,7 @@
 //! same. (uv itself is one binary, in the `uv` layer: see `crate::layers::installer`.)
 
 use crate::PythonBuildpack;
+use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::layers::installer::Uv;
@@ -24,7 +25,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Bump to discard every cached tool layer, e.g. when the layout of the layers changes.
 const LAYER_FORMAT: u32 = 1;
@@ -116,7 +116,6 @@ pub(crate) enum ToolInstallError {
         path: PathBuf,
         error: std::io::Error,
     },
-    Spawn(std::io::Error),
     /// `uv venv` or `uv pip install` failed; its output, read as uv's failures are.
     Failed {
         failure: LockedFailure,
@@ -235,6 +234,7 @@ impl ToolLayer {
         let cache_dir = self.layer.path().join("uv-cache");
         let env = uv_env(env);
         let result = run_uv(
+            tool,
             uv.command(&env)
                 .args(["venv", "--no-config", "--quiet", "--python"])
                 .arg(runtime.python())
@@ -257,7 +257,7 @@ impl ToolLayer {
                 Some(bundle) => install.arg("--cert").arg(bundle),
                 None => install.arg("--system-certs"),
             };
-            run_uv(&mut install, &source)
+            run_uv(tool, &install, &source)
         });
         // The packages are hard-linked into the venv: the cache is not needed any more.
         let _ = std::fs::remove_dir_all(&cache_dir);
@@ -265,7 +265,7 @@ impl ToolLayer {
             timer.cancel("failed");
             // Leave nothing that a later build could take for a complete install.
             let _ = std::fs::remove_dir_all(&venv_dir);
-            return Err(failed(error).into());
+            return Err(error.into());
         }
         timer.done();
         // Written last: only a complete install carries metadata that a later build trusts.
@@ -303,20 +303,19 @@ pub(crate) fn uv_env(env: &Env) -> Env {
 }
 
 /// Runs a uv command with its output captured; a failure is read the way uv's failures are.
-fn run_uv(command: &mut Command, source: &ToolSource<'_>) -> Result<(), ToolInstallError> {
-    let output = command.output().map_err(ToolInstallError::Spawn)?;
-    if output.status.success() {
-        return Ok(());
-    }
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Err(ToolInstallError::Failed {
-        failure: <crate::package_managers::uv::Uv as crate::package_managers::locked::LockedManager>::classify(&text),
-        output: crate::package_managers::pip::output::tail(&text, 15),
-        index: source.index.describe(),
+fn run_uv(tool: Tool, command: &Command, source: &ToolSource<'_>) -> Result<(), BuildpackError> {
+    command.capture().map(drop).map_err(|error| {
+        error.into_buildpack_error(|_, output| {
+            let text = output.combined();
+            BuildpackError::ToolInstall {
+                tool,
+                error: ToolInstallError::Failed {
+                    failure: <crate::package_managers::uv::Uv as crate::package_managers::locked::LockedManager>::classify(&text),
+                    output: crate::package_managers::pip::output::tail(&text, 15),
+                    index: source.index.describe(),
+                },
+            }
+        })
     })
 }
 

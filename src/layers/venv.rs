@@ -17,6 +17,7 @@ pub(crate) use metadata::{LAYER_FORMAT, VenvLayerMetadata};
 
 use crate::PythonBuildpack;
 use crate::build_env;
+use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::layers::fill_layer;
 use crate::layers::venv_settings::VenvSettingsLayer;
@@ -30,7 +31,6 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use metadata::{UpdateInProgress, migrate_or_discard};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The virtual environment, and the env that later build steps run with.
 #[allow(dead_code, reason = "for the build steps after the dependency install")]
@@ -43,7 +43,6 @@ pub(crate) struct Venv {
 #[derive(Debug)]
 pub(crate) enum VenvError {
     Create { output: String },
-    Spawn(std::io::Error),
 }
 
 /// What a package manager asks of the `venv` layer.
@@ -130,9 +129,9 @@ pub(crate) fn install_venv_layer(
     };
     fill_layer(&layer, metadata, || {
         match mode {
-            InstallMode::New => create_venv(runtime, &dir, request.base_env)
-                .map_err(BuildpackError::Venv)
-                .map_err(libcnb::Error::from),
+            InstallMode::New => {
+                create_venv(runtime, &dir, request.base_env).map_err(libcnb::Error::from)
+            }
             // From here until the new metadata is written, the environment is neither the old
             // one nor the new one.
             InstallMode::Existing => layer.write_metadata(UpdateInProgress {
@@ -156,25 +155,23 @@ fn venv(runtime: &PythonRuntime, dir: PathBuf, layer_env: &LayerEnv) -> Venv {
 }
 
 /// `python -m venv --without-pip`: pip runs from its own build-only layer instead.
-pub(crate) fn create_venv(runtime: &PythonRuntime, dir: &Path, env: &Env) -> Result<(), VenvError> {
-    let output = Command::new(runtime.python())
+pub(crate) fn create_venv(
+    runtime: &PythonRuntime,
+    dir: &Path,
+    env: &Env,
+) -> Result<(), BuildpackError> {
+    Command::new(runtime.python(), env)
         .args(["-m", "venv", "--without-pip"])
         .arg(dir)
-        .env_clear()
-        .envs(env)
-        .output()
-        .map_err(VenvError::Spawn)?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(VenvError::Create {
-            output: format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
+        .capture()
+        .map(drop)
+        .map_err(|error| {
+            error.into_buildpack_error(|_, output| {
+                BuildpackError::Venv(VenvError::Create {
+                    output: format!("{}{}", output.stdout, output.stderr),
+                })
+            })
         })
-    }
 }
 
 /// `bin` goes on `PATH` by itself (the lifecycle and libcnb add a layer's `bin`).

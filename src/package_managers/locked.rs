@@ -5,6 +5,7 @@
 //! output.
 
 use crate::PythonBuildpack;
+use crate::command::{Command, CommandError, Output};
 use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::prepare_package_cache_layer;
@@ -24,15 +25,12 @@ pub(crate) use crate::package_managers::lock_files::{
 pub(crate) use crate::package_name::normalize_name;
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
-use bullet_stream::style;
-use fun_run::{CmdError, CommandWithName};
 use libcnb::Env;
 use libcnb::build::BuildContext;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::Path;
-use std::process::Command;
 
 /// What a failed package manager run's output says went wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,10 +70,6 @@ pub(crate) enum LockedFailure {
 pub(crate) enum LockedInstallError {
     ReadFile {
         file: String,
-        error: io::Error,
-    },
-    Spawn {
-        command: String,
         error: io::Error,
     },
     Failed {
@@ -240,26 +234,14 @@ fn uninstall<M: LockedManager>(
             "their changed"
         },
     ));
-    let output = uv
-        .command(&crate::layers::tool::uv_env(env))
+    uv.command(&crate::layers::tool::uv_env(env))
         .args(["pip", "uninstall", "--no-config", "--python"])
         .arg(venv_dir.join("bin/python"))
         .args(names)
-        .output();
-    let error = match output {
-        Ok(output) if output.status.success() => return Ok(()),
-        Ok(output) => LockedInstallError::Failed {
-            package_manager: M::PACKAGE_MANAGER,
-            command: shown,
-            failure: LockedFailure::Other,
-            status: output.status.code(),
-        },
-        Err(error) => LockedInstallError::Spawn {
-            command: shown,
-            error,
-        },
-    };
-    Err(BuildpackError::LockedInstall(error).into())
+        .shown_as(shown)
+        .capture()
+        .map(drop)
+        .map_err(|error| failed::<M>(error, |_| LockedFailure::Other).into())
 }
 
 /// Runs the tool, streamed with credentials redacted; a failure is classified from its output.
@@ -269,37 +251,34 @@ fn run<M: LockedManager>(
     app_dir: &Path,
     env: &Env,
 ) -> libcnb::Result<(), BuildpackError> {
-    let shown = format!("{} {}", tool_of::<M>().command_name(), args.join(" "));
-    let mut command = Command::new(tool);
-    command
+    Command::new(tool, env)
         .args(args)
         .current_dir(app_dir)
-        .env_clear()
-        .envs(env);
-    let result = print::sub_stream_with(
-        format!("Running {}", style::command(&shown)),
-        |stdout, stderr| command.named(&shown).stream_output(stdout, stderr),
-    );
-    let error = match result {
-        Ok(_) => return Ok(()),
-        Err(CmdError::SystemError(_, error)) => LockedInstallError::Spawn {
-            command: shown,
-            error,
-        },
-        Err(
-            CmdError::NonZeroExitNotStreamed(output) | CmdError::NonZeroExitAlreadyStreamed(output),
-        ) => LockedInstallError::Failed {
+        .shown_as(format!(
+            "{} {}",
+            tool_of::<M>().command_name(),
+            args.join(" ")
+        ))
+        .stream()
+        .map(drop)
+        .map_err(|error| failed::<M>(error, |output| M::classify(&output.combined())).into())
+}
+
+/// The error of a command that `M`'s install ran: what `classify` reads in its output when it
+/// failed.
+fn failed<M: LockedManager>(
+    error: CommandError,
+    classify: impl FnOnce(&Output) -> LockedFailure,
+) -> BuildpackError {
+    let command = error.command.clone();
+    error.into_buildpack_error(|status, output| {
+        BuildpackError::LockedInstall(LockedInstallError::Failed {
             package_manager: M::PACKAGE_MANAGER,
-            command: shown,
-            failure: M::classify(&format!(
-                "{}\n{}",
-                output.stdout_lossy(),
-                output.stderr_lossy()
-            )),
-            status: output.status().code(),
-        },
-    };
-    Err(BuildpackError::LockedInstall(error).into())
+            command,
+            failure: classify(&output),
+            status,
+        })
+    })
 }
 
 /// The contents of those of `files` that exist in the app root.

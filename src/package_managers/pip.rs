@@ -18,8 +18,6 @@ use crate::package_managers::declaration::{
 };
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
-use bullet_stream::style;
-use fun_run::{CmdError, CommandWithName};
 use libcnb::Env;
 use libcnb::build::BuildContext;
 use output::PipFailure;
@@ -75,7 +73,6 @@ pub(crate) const DECLARATION: Declaration = Declaration {
 
 #[derive(Debug)]
 pub(crate) enum PipInstallError {
-    Spawn(std::io::Error),
     Failed {
         failure: PipFailure,
         status: Option<i32>,
@@ -176,8 +173,11 @@ fn run_pip_install(
     env: &Env,
     groups: &[String],
 ) -> libcnb::Result<(), BuildpackError> {
-    let mut command = pip.command(&runtime.python());
-    command
+    let shown = std::iter::once(format!("pip install -r {REQUIREMENTS_TXT}"))
+        .chain(groups.iter().map(|group| format!("--group {group}")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    pip.command(&runtime.python(), env)
         .arg("--python")
         .arg(venv_dir.join("bin").join("python"))
         .args(["install", "--requirement", REQUIREMENTS_TXT])
@@ -190,33 +190,17 @@ fn run_pip_install(
         .arg("--no-warn-script-location")
         .args(groups.iter().flat_map(|group| ["--group", group.as_str()]))
         .current_dir(app_dir)
-        .env_clear()
-        .envs(env);
-    let shown = std::iter::once(format!("pip install -r {REQUIREMENTS_TXT}"))
-        .chain(groups.iter().map(|group| format!("--group {group}")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let result = print::sub_stream_with(
-        format!("Running {}", style::command(&shown)),
-        |stdout, stderr| command.named(&shown).stream_output(stdout, stderr),
-    );
-    match result {
-        Ok(_) => Ok(()),
-        Err(CmdError::SystemError(_, error)) => {
-            Err(BuildpackError::PipInstall(PipInstallError::Spawn(error)).into())
-        }
-        Err(
-            CmdError::NonZeroExitNotStreamed(output) | CmdError::NonZeroExitAlreadyStreamed(output),
-        ) => {
-            let text = format!("{}\n{}", output.stdout_lossy(), output.stderr_lossy());
-            let failure = relative_to_app(output::classify(&text), app_dir);
-            Err(BuildpackError::PipInstall(PipInstallError::Failed {
-                failure,
-                status: output.status().code(),
-            })
-            .into())
-        }
-    }
+        .shown_as(shown)
+        .stream()
+        .map(drop)
+        .map_err(|error| {
+            error
+                .into_buildpack_error(|status, captured| {
+                    let failure = relative_to_app(output::classify(&captured.combined()), app_dir);
+                    BuildpackError::PipInstall(PipInstallError::Failed { failure, status })
+                })
+                .into()
+        })
 }
 
 const PYPROJECT_TOML: &str = "pyproject.toml";

@@ -129,11 +129,4 @@ fn reading_and_running() {
             error: io_error("Permission denied (os error 13)"),
         }),
     );
-    check_error(
-        "locked_spawn",
-        BuildpackError::LockedInstall(LockedInstallError::Spawn {
-            command: "pdm sync --prod".to_string(),
-            error: io_error("No such file or directory (os error 2)"),
-        }),
-    );
 }

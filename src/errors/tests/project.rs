@@ -163,13 +163,6 @@ fn web_process() {
 fn django() {
     let output = "Traceback (most recent call last):\n  File \"/workspace/manage.py\", line 22, in <module>\n    main()\ndjango.core.exceptions.ImproperlyConfigured: You're using the staticfiles app without having set the required STATIC_URL setting.\n";
     check_error(
-        "django_spawn",
-        BuildpackError::Django(DjangoError::Spawn {
-            command: "python manage.py collectstatic --noinput".to_string(),
-            error: io_error("No such file or directory (os error 2)"),
-        }),
-    );
-    check_error(
         "django_check",
         BuildpackError::Django(DjangoError::Check {
             status: Some(1),

@@ -205,10 +205,6 @@ fn install_errors(tool: Tool) -> Vec<(&'static str, ToolInstallError)> {
             },
         ),
         (
-            "spawn",
-            ToolInstallError::Spawn(io_error("No such file or directory (os error 2)")),
-        ),
-        (
             "index_unreachable_certificate",
             failed(LockedFailure::IndexUnreachable { certificate: true }),
         ),

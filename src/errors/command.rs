@@ -1,0 +1,56 @@
+//! The message of a program the buildpack runs (pip, uv, Poetry, Pipenv, PDM, the runtime's
+//! Python, Django's `manage.py`) that could not be started: one wording for all of them.
+
+use super::Message;
+use super::django::status_text;
+use crate::command::{CommandError, CommandErrorKind};
+use crate::package_managers::pip::output::tail;
+use bullet_stream::style;
+use indoc::formatdoc;
+
+pub(super) fn command_message(error: &CommandError) -> Message {
+    let command = &error.command;
+    match &error.kind {
+        CommandErrorKind::Spawn(error) => Message::bug(formatdoc! {"
+            Unable to run {command}
+
+            Starting {shown} failed: {error}
+
+            This is a problem with the build environment, not your app. Retry the build; if it
+            happens again, open an issue with the build output.
+        ", shown = style::command(command)}),
+        // The callers turn failed runs into errors of their own; this is for completeness.
+        CommandErrorKind::Failed { status, output } => Message::bug(formatdoc! {"
+            Unable to run {command}
+
+            {shown} failed ({status}). Its output:
+
+            {output}
+        ",
+            shown = style::command(command),
+            status = status_text(*status),
+            output = tail(&output.combined(), 20),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+
+    #[test]
+    fn a_program_that_cannot_start_is_named() {
+        let mut command = Command::new("/nonexistent/uv", &libcnb::Env::new());
+        command.args(["pip", "install"]);
+        let message =
+            bullet_stream::strip_ansi(command_message(&command.capture().unwrap_err()).to_string());
+        assert!(
+            message.starts_with(
+                "Unable to run /nonexistent/uv pip install\n\nStarting `/nonexistent/uv pip install` failed: No such file or directory"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("not your app"), "{message}");
+    }
+}
