@@ -249,5 +249,12 @@ impl<A: Write, B: Write> Write for Tee<A, B> {
     }
 }
 
+/// The last `max` lines of `output`, redacted, for error messages about runs whose output was
+/// not shown.
+pub(crate) fn tail(output: &str, max: usize) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    crate::redact::redact_urls(&lines[lines.len().saturating_sub(max)..].join("\n"))
+}
+
 #[cfg(test)]
 mod tests;

@@ -147,3 +147,11 @@ fn streamed_output_is_shown_redacted_and_captured_as_it_is() {
     assert_eq!(output.stdout, format!("Looking in {url}\n"));
     assert_eq!(output.stderr, format!("warning: {url}\n"));
 }
+
+#[test]
+fn tail_keeps_the_last_lines_redacted() {
+    assert_eq!(
+        tail("a\nb\nhttps://u:p@x.example/c\n", 2),
+        "b\nhttps://***@x.example/c"
+    );
+}

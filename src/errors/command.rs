@@ -3,8 +3,8 @@
 
 use super::Message;
 use super::django::status_text;
+use crate::command::tail;
 use crate::command::{CommandError, CommandErrorKind};
-use crate::package_managers::pip::output::tail;
 use bullet_stream::style;
 use indoc::formatdoc;
 

@@ -8,10 +8,11 @@
 
 use crate::PythonBuildpack;
 use crate::command::Command;
+use crate::command::tail;
 use crate::errors::BuildpackError;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
+use crate::layers::fill_layer;
 use crate::layers::installer::Uv;
-use crate::package_managers::locked::LockedFailure;
 use crate::runtime::PythonRuntime;
 use crate::wheels::index::{PackageIndex, ca_bundle};
 use bullet_stream::global::print;
@@ -82,6 +83,41 @@ impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)
     }
+}
+
+/// What the output of a failed run of a lock-based package manager's tool says went wrong (each
+/// package manager reads its own tool's output: `LockedManager::classify`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum LockedFailure {
+    /// The lock file does not match its manifest any more.
+    LockOutdated,
+    /// The project does not allow the Python the buildpack installed: the tool's words.
+    PythonMismatch {
+        detail: String,
+    },
+    /// Locked versions or files that the index does not have (any more).
+    Unavailable {
+        packages: Vec<String>,
+    },
+    /// The index answered 401 or 403: missing or wrong credentials.
+    CredentialsRejected {
+        packages: Vec<String>,
+    },
+    /// Downloads whose hash is not one of those in the lock.
+    HashMismatch {
+        packages: Vec<String>,
+    },
+    /// Building a package from source failed.
+    BuildFailed {
+        packages: Vec<String>,
+    },
+    /// Poetry could not install the project itself (no package folder, for example).
+    RootNotInstallable,
+    /// The index could not be reached at all (TLS, proxy, DNS).
+    IndexUnreachable {
+        certificate: bool,
+    },
+    Other,
 }
 
 /// The version of the `name==version` line (a universal compile may have several lines for a
@@ -192,12 +228,14 @@ pub(crate) fn restore_tool_layer(
 impl ToolLayer {
     /// The tool's command: the cached one, or installed now with `uv` from the build's package
     /// index, trusted with the build's CA bundle (see `crate::wheels::index`). `env` is the build
-    /// env: only its `PATH`, `HOME` and proxy settings reach uv.
+    /// env: only its `PATH`, `HOME` and proxy settings reach uv, whose failures `read_uv_failure`
+    /// reads.
     pub(crate) fn install(
         &self,
         runtime: &PythonRuntime,
         uv: &Uv,
         env: &Env,
+        read_uv_failure: fn(&str) -> LockedFailure,
     ) -> libcnb::Result<PathBuf, BuildpackError> {
         let tool = self.tool;
         let version = &self.metadata.tool_version;
@@ -222,6 +260,7 @@ impl ToolLayer {
         let source = ToolSource {
             index: &index,
             ca_bundle: ca_bundle.as_deref(),
+            read_uv_failure,
         };
         let requirements_file = self.layer.path().join("requirements.txt");
         std::fs::write(&requirements_file, tool.requirements()).map_err(|error| {
@@ -233,43 +272,44 @@ impl ToolLayer {
         let timer = print::sub_start_timer(format!("Installing {tool} {version} with uv"));
         let cache_dir = self.layer.path().join("uv-cache");
         let env = uv_env(env);
-        let result = run_uv(
-            tool,
-            uv.command(&env)
-                .args(["venv", "--no-config", "--quiet", "--python"])
-                .arg(runtime.python())
-                .arg(&venv_dir),
-            &source,
-        )
-        .and_then(|()| {
-            let mut install = uv.command(&env);
-            install
-                .args(["pip", "install", "--no-config", "--python"])
-                .arg(venv_dir.join("bin/python"))
-                .args(["--require-hashes", "--no-deps", "--only-binary", ":all:"])
-                .arg("--index-url")
-                .arg(source.index.url.as_str())
-                .arg("--cache-dir")
-                .arg(&cache_dir)
-                .args(["--link-mode", "hardlink", "--quiet", "--requirement"])
-                .arg(&requirements_file);
-            match source.ca_bundle {
-                Some(bundle) => install.arg("--cert").arg(bundle),
-                None => install.arg("--system-certs"),
-            };
-            run_uv(tool, &install, &source)
+        let result = fill_layer(&self.layer, &self.metadata, || {
+            let result = run_uv(
+                tool,
+                uv.command(&env)
+                    .args(["venv", "--no-config", "--quiet", "--python"])
+                    .arg(runtime.python())
+                    .arg(&venv_dir),
+                &source,
+            )
+            .and_then(|()| {
+                let mut install = uv.command(&env);
+                install
+                    .args(["pip", "install", "--no-config", "--python"])
+                    .arg(venv_dir.join("bin/python"))
+                    .args(["--require-hashes", "--no-deps", "--only-binary", ":all:"])
+                    .arg("--index-url")
+                    .arg(source.index.url.as_str())
+                    .arg("--cache-dir")
+                    .arg(&cache_dir)
+                    .args(["--link-mode", "hardlink", "--quiet", "--requirement"])
+                    .arg(&requirements_file);
+                match source.ca_bundle {
+                    Some(bundle) => install.arg("--cert").arg(bundle),
+                    None => install.arg("--system-certs"),
+                };
+                run_uv(tool, &install, &source)
+            });
+            // The packages are hard-linked into the venv: the cache is not needed any more.
+            let _ = std::fs::remove_dir_all(&cache_dir);
+            result.map_err(libcnb::Error::from)
         });
-        // The packages are hard-linked into the venv: the cache is not needed any more.
-        let _ = std::fs::remove_dir_all(&cache_dir);
-        if let Err(error) = result {
-            timer.cancel("failed");
-            // Leave nothing that a later build could take for a complete install.
-            let _ = std::fs::remove_dir_all(&venv_dir);
-            return Err(error.into());
+        match result {
+            Ok(()) => timer.done(),
+            Err(error) => {
+                timer.cancel("failed");
+                return Err(error);
+            }
         }
-        timer.done();
-        // Written last: only a complete install carries metadata that a later build trusts.
-        self.layer.write_metadata(self.metadata.clone())?;
         Ok(command)
     }
 }
@@ -279,6 +319,7 @@ impl ToolLayer {
 struct ToolSource<'a> {
     index: &'a PackageIndex,
     ca_bundle: Option<&'a Path>,
+    read_uv_failure: fn(&str) -> LockedFailure,
 }
 
 /// The env of the uv commands the buildpack runs for itself (installing a tool, removing local
@@ -310,8 +351,8 @@ fn run_uv(tool: Tool, command: &Command, source: &ToolSource<'_>) -> Result<(), 
             BuildpackError::ToolInstall {
                 tool,
                 error: ToolInstallError::Failed {
-                    failure: <crate::package_managers::uv::Uv as crate::package_managers::locked::LockedManager>::classify(&text),
-                    output: crate::package_managers::pip::output::tail(&text, 15),
+                    failure: (source.read_uv_failure)(&text),
+                    output: tail(&text, 15),
                     index: source.index.describe(),
                 },
             }

@@ -32,39 +32,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::Path;
 
-/// What a failed package manager run's output says went wrong.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum LockedFailure {
-    /// The lock file does not match its manifest any more.
-    LockOutdated,
-    /// The project does not allow the Python the buildpack installed: the tool's words.
-    PythonMismatch {
-        detail: String,
-    },
-    /// Locked versions or files that the index does not have (any more).
-    Unavailable {
-        packages: Vec<String>,
-    },
-    /// The index answered 401 or 403: missing or wrong credentials.
-    CredentialsRejected {
-        packages: Vec<String>,
-    },
-    /// Downloads whose hash is not one of those in the lock.
-    HashMismatch {
-        packages: Vec<String>,
-    },
-    /// Building a package from source failed.
-    BuildFailed {
-        packages: Vec<String>,
-    },
-    /// Poetry could not install the project itself (no package folder, for example).
-    RootNotInstallable,
-    /// The index could not be reached at all (TLS, proxy, DNS).
-    IndexUnreachable {
-        certificate: bool,
-    },
-    Other,
-}
+pub(crate) use crate::layers::tool::LockedFailure;
 
 #[derive(Debug)]
 pub(crate) enum LockedInstallError {
@@ -196,7 +164,12 @@ pub(crate) fn install<M: LockedManager>(
         &request,
         |venv_dir, venv_env, mode, reinstall| {
             let tool = match &tool_layer {
-                Some(tool_layer) => tool_layer.install(runtime, uv, &runtime.build_env)?,
+                Some(tool_layer) => tool_layer.install(
+                    runtime,
+                    uv,
+                    &runtime.build_env,
+                    crate::package_managers::uv::Uv::classify,
+                )?,
                 None => uv.binary.clone(),
             };
             if !reinstall.is_empty() && !M::REINSTALLS_LOCAL_PACKAGES {

@@ -1,6 +1,5 @@
 //! pip's output: streamed with credentials redacted, and read to say what went wrong.
 
-use crate::redact::redact_urls;
 
 /// What a failed pip run's output says went wrong, most specific first.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,12 +169,6 @@ fn failed_builds(lines: &[&str]) -> Vec<String> {
     packages
 }
 
-/// The last `max` lines of `output`, redacted, for error messages about runs whose output was
-/// not shown.
-pub(crate) fn tail(output: &str, max: usize) -> String {
-    let lines: Vec<&str> = output.lines().collect();
-    redact_urls(&lines[lines.len().saturating_sub(max)..].join("\n"))
-}
 
 #[cfg(test)]
 mod tests;

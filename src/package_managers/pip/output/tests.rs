@@ -155,11 +155,3 @@ fn untrusted_certificate() {
 fn anything_else() {
     assert_eq!(classify("ERROR: something new\n"), PipFailure::Other);
 }
-
-#[test]
-fn tail_keeps_the_last_lines_redacted() {
-    assert_eq!(
-        tail("a\nb\nhttps://u:p@x.example/c\n", 2),
-        "b\nhttps://***@x.example/c"
-    );
-}
