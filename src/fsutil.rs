@@ -14,6 +14,16 @@ pub(crate) fn empty_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// Runs `fill`, which writes into `dir`; if it fails, empties `dir` (so that nothing half-written
+/// is taken for its contents) and returns the error.
+pub(crate) fn fill_or_empty<T, E>(dir: &Path, fill: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    let result = fill();
+    if result.is_err() {
+        let _ = empty_dir(dir);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,5 +38,24 @@ mod tests {
         std::fs::write(dir.join("a/b/c"), "c").unwrap();
         empty_dir(&dir).unwrap();
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_failed_fill_leaves_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("layer");
+        let failed: Result<(), &str> = fill_or_empty(&dir, || {
+            std::fs::create_dir_all(dir.join("bin")).unwrap();
+            std::fs::write(dir.join("bin/python"), "half").unwrap();
+            Err("download failed")
+        });
+        assert_eq!(failed, Err("download failed"));
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+        let filled: Result<u8, &str> = fill_or_empty(&dir, || {
+            std::fs::write(dir.join("done"), "").unwrap();
+            Ok(1)
+        });
+        assert_eq!(filled, Ok(1));
+        assert!(dir.join("done").exists());
     }
 }

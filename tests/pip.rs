@@ -110,7 +110,10 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
         venv_layer["metadata"]["package_manager"].as_str(),
         Some("pip")
     );
-    assert_eq!(venv_layer["metadata"]["tool_version"].as_str(), Some("26.3"));
+    assert_eq!(
+        venv_layer["metadata"]["tool_version"].as_str(),
+        Some("26.3")
+    );
 
     // Nothing changed: reused as it is, without running pip.
     let rebuild = app.build_ok();

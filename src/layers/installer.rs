@@ -9,7 +9,7 @@
 use crate::PythonBuildpack;
 use crate::command::Command;
 use crate::errors::BuildpackError;
-use crate::fsutil::empty_dir;
+use crate::fsutil::{empty_dir, fill_or_empty};
 use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::parallel::Download;
 use crate::python_version::PythonVersion;
@@ -221,21 +221,17 @@ impl InstallerLayer {
             what: format!("{installer} {}", wheel.version),
             from: index.describe(),
             work: Box::new(move |notes| {
-                let result = fetch(agent, index, wheel, |error, attempt| {
-                    notes.push(format!(
-                        "attempt {attempt} to download {installer} failed ({}), retrying",
-                        crate::errors::describe_wheel_fetch_error(error)
-                    ));
+                // Leaves nothing that looks like an installer behind if it fails.
+                fill_or_empty(&dir, || {
+                    fetch(agent, index, wheel, |error, attempt| {
+                        notes.push(format!(
+                            "attempt {attempt} to download {installer} failed ({}), retrying",
+                            crate::errors::describe_wheel_fetch_error(error)
+                        ));
+                    })
+                    .and_then(|bytes| fill(installer, wheel, &bytes, &dir))
                 })
-                .and_then(|bytes| fill(installer, wheel, &bytes, &dir));
-                match result {
-                    Ok(()) => Ok(()),
-                    Err(error) => {
-                        // Leave nothing that looks like an installer behind.
-                        let _ = empty_dir(&dir);
-                        Err(BuildpackError::InstallerFetch { installer, error })
-                    }
-                }
+                .map_err(|error| BuildpackError::InstallerFetch { installer, error })
             }),
         })
     }

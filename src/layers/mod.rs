@@ -21,9 +21,6 @@ pub(crate) fn fill_layer<M: Serialize, MAC, RAC>(
     metadata: &M,
     fill: impl FnOnce() -> libcnb::Result<(), BuildpackError>,
 ) -> libcnb::Result<(), BuildpackError> {
-    if let Err(error) = fill() {
-        let _ = crate::fsutil::empty_dir(&layer.path());
-        return Err(error);
-    }
+    crate::fsutil::fill_or_empty(&layer.path(), fill)?;
     layer.write_metadata(metadata)
 }

@@ -161,37 +161,33 @@ impl PythonLayer<'_> {
             what: format!("Python {}", entry.version),
             from: redact_url(entry.url.as_str()),
             work: Box::new(move |notes| {
-                let result = download_and_unpack(
-                    &entry.url,
-                    &entry.sha256,
-                    &dir,
-                    |path| layout::keep_in_runtime(path, &entry.version, entry.variant, level),
-                    |error, attempt| {
-                        notes.push(format!(
-                            "attempt {attempt} to download Python failed ({}), retrying",
-                            crate::errors::describe_download_error(error)
-                        ));
-                    },
-                )
-                .and_then(|()| {
-                    layout::ensure_interpreter_links(
-                        &dir.join("bin"),
-                        &entry.version,
-                        entry.variant,
+                // Leaves nothing that looks like a runtime behind if it fails.
+                crate::fsutil::fill_or_empty(&dir, || {
+                    download_and_unpack(
+                        &entry.url,
+                        &entry.sha256,
+                        &dir,
+                        |path| layout::keep_in_runtime(path, &entry.version, entry.variant, level),
+                        |error, attempt| {
+                            notes.push(format!(
+                                "attempt {attempt} to download Python failed ({}), retrying",
+                                crate::errors::describe_download_error(error)
+                            ));
+                        },
                     )
-                    .map_err(|message| DownloadError::Unpack {
-                        url: entry.url.clone(),
-                        message,
+                    .and_then(|()| {
+                        layout::ensure_interpreter_links(
+                            &dir.join("bin"),
+                            &entry.version,
+                            entry.variant,
+                        )
+                        .map_err(|message| DownloadError::Unpack {
+                            url: entry.url.clone(),
+                            message,
+                        })
                     })
-                });
-                match result {
-                    Ok(()) => Ok(()),
-                    Err(error) => {
-                        // Leave nothing that looks like a runtime behind.
-                        let _ = crate::fsutil::empty_dir(&dir);
-                        Err(BuildpackError::Download(error))
-                    }
-                }
+                })
+                .map_err(BuildpackError::Download)
             }),
         })
     }

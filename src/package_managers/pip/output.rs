@@ -1,6 +1,5 @@
 //! pip's output: streamed with credentials redacted, and read to say what went wrong.
 
-
 /// What a failed pip run's output says went wrong, most specific first.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum PipFailure {
@@ -168,7 +167,6 @@ fn failed_builds(lines: &[&str]) -> Vec<String> {
     }
     packages
 }
-
 
 #[cfg(test)]
 mod tests;
