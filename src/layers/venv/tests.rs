@@ -5,6 +5,16 @@ use libcnb::layer::InvalidMetadataAction;
 use metadata::migrate_or_discard;
 use std::collections::BTreeMap;
 
+/// What a lock-based package manager that removes deselected groups does, settings unchanged.
+fn decide_locked(old: &VenvLayerMetadata, new: &VenvLayerMetadata) -> VenvAction {
+    decide(
+        old,
+        new,
+        &SettingsChange::Unchanged,
+        &locked(DeselectedGroups::RemovedInPlace),
+    )
+}
+
 /// A lock-based package manager's policy.
 fn locked(deselected_groups: DeselectedGroups) -> Policy {
     Policy {
@@ -39,24 +49,14 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
     with_dev.dependency_groups = vec!["dev".to_string()];
     let reason = "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)";
     assert_eq!(
-        decide(
-            &metadata(),
-            &with_dev,
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&metadata(), &with_dev),
         VenvAction::Update {
             reasons: vec![reason.to_string()],
             reinstall: Vec::new()
         }
     );
     assert!(matches!(
-        decide(
-            &with_dev,
-            &metadata(),
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&with_dev, &metadata()),
         VenvAction::Update { .. }
     ));
     let pipenv = |groups: &[&str]| VenvLayerMetadata {
@@ -89,15 +89,7 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
 
 #[test]
 fn nothing_changed_is_reused() {
-    assert_eq!(
-        decide(
-            &metadata(),
-            &metadata(),
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
-        VenvAction::Reuse
-    );
+    assert_eq!(decide_locked(&metadata(), &metadata()), VenvAction::Reuse);
     assert_eq!(
         unchanged_inputs(&metadata()),
         "pyproject.toml, uv.lock, Python 3.13.5 and uv 0.13.9"
@@ -109,12 +101,7 @@ fn changed_lock_manifest_or_settings_update_in_place() {
     let mut new = metadata();
     new.files.insert("uv.lock".to_string(), "d".repeat(64));
     assert_eq!(
-        decide(
-            &metadata(),
-            &new,
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&metadata(), &new),
         VenvAction::Update {
             reasons: vec!["uv.lock changed".to_string()],
             reinstall: vec![]
@@ -150,12 +137,7 @@ fn changed_local_sources_update_in_place_and_are_reinstalled() {
     new.local_sources
         .insert("other".to_string(), "0".repeat(64));
     assert_eq!(
-        decide(
-            &metadata(),
-            &new,
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&metadata(), &new),
         VenvAction::Update {
             reasons: vec!["the local package mylib changed".to_string()],
             reinstall: vec!["mylib".to_string()]
@@ -173,12 +155,7 @@ fn python_tool_or_distro_changes_recreate() {
     // Together with a lock change: recreating covers it.
     new.files.insert("uv.lock".to_string(), "d".repeat(64));
     assert_eq!(
-        decide(
-            &metadata(),
-            &new,
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&metadata(), &new),
         VenvAction::Recreate(vec![
             "the Python version changed (3.13.5 to 3.11.2)".to_string(),
             "the uv version changed (0.13.9 to 0.14.0)".to_string(),
@@ -189,12 +166,7 @@ fn python_tool_or_distro_changes_recreate() {
         ..metadata()
     };
     assert_eq!(
-        decide(
-            &metadata(),
-            &new,
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&metadata(), &new),
         VenvAction::Recreate(vec![
             "the base image changed (ubuntu 24.04 to ubuntu 22.04)".to_string()
         ])
@@ -210,12 +182,7 @@ fn another_package_manager_recreates() {
         ..metadata()
     };
     assert_eq!(
-        decide(
-            &metadata(),
-            &new,
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&metadata(), &new),
         VenvAction::Recreate(vec![
             "the package manager changed (uv to Poetry)".to_string()
         ])
@@ -286,12 +253,7 @@ fn pips_earlier_metadata_is_migrated_and_then_compared_as_usual() {
         VenvAction::Reuse
     );
     assert_eq!(
-        decide(
-            &migrated,
-            &metadata(),
-            &SettingsChange::Unchanged,
-            &locked(DeselectedGroups::RemovedInPlace)
-        ),
+        decide_locked(&migrated, &metadata()),
         VenvAction::Recreate(vec!["the package manager changed (pip to uv)".to_string()])
     );
 }
