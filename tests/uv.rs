@@ -1,165 +1,19 @@
-//! Installing uv.lock with uv into the `venv` layer, end to end through the local platform
-//! runner: what ends up in the app image, when the environment is reused, updated in place or
-//! recreated, and the errors of uv installs.
+//! What only uv does, end to end through the local platform runner: its errors (a locked version
+//! that is gone, an sdist that fails to build, `requires-python`, a uv that cannot be
+//! downloaded), private-index credentials from uv's settings, and switching from pip. The
+//! scenarios all lock-based managers share are in `locked_managers.rs`.
 
 mod support;
 
-use python_buildpack_runner::BuildOutput;
 use std::path::Path;
-use support::{
-    TestApp, assert_contains, assert_failure, assert_not_contains, expected_version,
-    pinned_tool_version,
-};
+use support::{TestApp, assert_contains, assert_failure, assert_not_contains, pinned_tool_version};
 
 const SIX_VERSION: &str = "python -c 'import six; print(six.__version__)'";
 
 #[test]
-fn installs_the_locked_main_dependencies_with_uv() {
-    let app = TestApp::new("uv_basic");
-    let build = app.build_ok();
-    let uv = pinned_tool_version("uv");
-    assert_contains(&build.output, "- Dependencies (uv)");
-    assert_contains(&build.output, "Creating the virtual environment");
-    assert_contains(&build.output, &format!("Installed uv {uv}"));
-    assert_contains(
-        &build.output,
-        "Running `uv sync --locked --no-default-groups`",
-    );
-    assert_contains(&build.output, "+ six==1.17.0");
-    // uv used the buildpack's Python, and did not look for or download another.
-    assert_not_contains(&build.output, "Downloading cpython");
-
-    assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
-    // The dev group is not installed.
-    assert!(!app.imports("typing_extensions"));
-    // Bytecode is compiled at build time.
-    let site_packages = app.layer_dir("venv").join(format!(
-        "lib/python{}/site-packages",
-        &expected_version("3.13")[..4]
-    ));
-    assert!(
-        std::fs::read_dir(site_packages.join("__pycache__"))
-            .unwrap()
-            .flatten()
-            .any(|entry| entry.file_name().to_string_lossy().starts_with("six.")),
-        "no bytecode for six"
-    );
-    // The SBOM of the environment has the artifact hashes that uv.lock pins.
-    let sbom = std::fs::read_to_string(app.layer_dir("venv").with_file_name("venv.sbom.cdx.json"))
-        .unwrap();
-    assert_contains(&sbom, "pkg:pypi/six@1.17.0");
-    assert_contains(
-        &sbom,
-        "4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274",
-    );
-    // uv is in neither the app image nor the app's environment.
-    assert_ne!(app.run("command -v uv").code(), Some(0));
-    assert!(!app.imports("uv"));
-    let image_layers = app.state_dir().join("image/layers/heroku_python");
-    for layer in ["uv", "uv-cache"] {
-        assert!(
-            !image_layers.join(layer).exists(),
-            "{layer} is in the image"
-        );
-    }
-    assert!(
-        std::fs::read_dir(app.layer_dir("uv-cache"))
-            .unwrap()
-            .next()
-            .is_some(),
-        "uv's cache is empty"
-    );
-}
-
-#[test]
-fn rebuild_without_changes_reuses_the_environment_without_running_uv() {
-    let app = TestApp::new("uv_basic");
-    app.build_ok();
-    let start = std::time::Instant::now();
-    let build = app.build_ok();
-    let elapsed = start.elapsed();
-    assert_contains(
-        &build.output,
-        &format!(
-            "Reusing the virtual environment: pyproject.toml, uv.lock, Python {} and uv {} unchanged",
-            expected_version("3.13"),
-            pinned_tool_version("uv")
-        ),
-    );
-    assert_not_contains(&build.output, "Running `uv");
-    assert_not_contains(&build.output, "Installed uv");
-    assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
-    eprintln!("no-op rebuild took {elapsed:?}");
-}
-
-#[test]
-fn changed_lock_updates_the_environment_in_place_and_removes_dropped_packages() {
-    let app = TestApp::new("uv_basic");
-    app.build_ok();
-    // six is dropped, typing-extensions added.
-    app.copy_from("uv_updated", &["pyproject.toml", "uv.lock"]);
-    let build = app.build_ok();
-    assert_contains(
-        &build.output,
-        "Updating the virtual environment because pyproject.toml and uv.lock changed",
-    );
-    assert_contains(
-        &build.output,
-        &format!("Using cached uv {}", pinned_tool_version("uv")),
-    );
-    assert_contains(&build.output, "- six==1.17.0");
-    assert_contains(&build.output, "+ typing-extensions==4.12.2");
-    assert!(!app.imports("six"));
-    assert!(app.imports("typing_extensions"));
-}
-
-#[test]
-fn python_version_change_recreates_the_environment() {
-    let app = TestApp::new("uv_basic");
-    app.build_ok();
-    app.write(".python-version", "3.11\n");
-    let build = app.build_ok();
-    let (old, new) = (expected_version("3.13"), expected_version("3.11"));
-    assert_contains(
-        &build.output,
-        &format!(
-            "Recreating the virtual environment because the Python version changed ({old} to {new})"
-        ),
-    );
-    // uv is one static binary: it does not depend on the Python version.
-    assert_contains(
-        &build.output,
-        &format!("Using cached uv {}", pinned_tool_version("uv")),
-    );
-    assert_eq!(
-        app.run_ok("python -c 'import sys, six; print(sys.version.split()[0])'"),
-        new
-    );
-}
-
-fn build_failure(app: &TestApp) -> BuildOutput {
-    let build = app.build();
-    assert_failure(&build);
-    build
-}
-
-#[test]
-fn out_of_date_lock_names_uv_lock() {
-    let app = TestApp::new("uv_basic");
-    let pyproject = std::fs::read_to_string(app.path().join("pyproject.toml")).unwrap();
-    app.write(
-        "pyproject.toml",
-        pyproject.replace("six==1.17.0", "six==1.16.0"),
-    );
-    let build = build_failure(&app);
-    assert_contains(&build.output, "uv.lock is out of date");
-    assert_contains(&build.output, "Run `uv lock`, commit the updated uv.lock");
-}
-
-#[test]
 fn locked_version_that_is_gone_names_the_package() {
     let app = TestApp::new("uv_unavailable");
-    let build = build_failure(&app);
+    let build = app.build_failing();
     assert_contains(&build.output, "Locked package not available: six==1.17.99");
     assert_contains(&build.output, "`uv lock --upgrade-package six`");
 }
@@ -167,7 +21,7 @@ fn locked_version_that_is_gone_names_the_package() {
 #[test]
 fn sdist_that_fails_to_build_names_the_package() {
     let app = TestApp::new("uv_broken_sdist");
-    let build = build_failure(&app);
+    let build = app.build_failing();
     assert_contains(&build.output, "brokenpkg cannot be built (on purpose)");
     assert_contains(&build.output, "Unable to build brokenpkg");
 }
@@ -180,7 +34,7 @@ fn python_that_requires_python_excludes_is_explained() {
     app.write(".python-version", "3.11\n");
     let pyproject = std::fs::read_to_string(app.path().join("pyproject.toml")).unwrap();
     app.write("pyproject.toml", pyproject.replace(">=3.11", ">=3.12"));
-    let build = build_failure(&app);
+    let build = app.build_failing();
     assert_contains(&build.output, "does not match pyproject.toml");
 }
 

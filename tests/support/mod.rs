@@ -100,6 +100,13 @@ impl TestApp {
         output
     }
 
+    /// Builds and panics with the whole output unless the build failed.
+    pub fn build_failing(&self) -> BuildOutput {
+        let output = self.build();
+        assert_failure(&output);
+        output
+    }
+
     /// Runs `script` with bash in the launch environment of the last successful build.
     pub fn run(&self, script: &str) -> LaunchOutput {
         launch(
