@@ -144,9 +144,6 @@ impl LockedManager for Pipenv {
         // `env` has `VIRTUAL_ENV`: Pipenv installs into the active virtual environment.
         let mut env = without(env, &UNSUPPORTED_SETTINGS);
         env.insert("PIPENV_CACHE_DIR", cache_dir);
-        // Pipenv's pip keeps its downloads and built wheels in its own cache, under HOME
-        // otherwise, which no later build has.
-        env.insert("PIP_CACHE_DIR", cache_dir);
         // Without the notice that Pipenv found itself in a virtual environment: it is meant to.
         env.insert("PIPENV_VERBOSITY", "-1");
         env.insert("PIPENV_NOSPIN", "1");
