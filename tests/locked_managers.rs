@@ -107,7 +107,8 @@ const PIPENV: Manager = Manager {
     not_on_fresh_install: &["pipenv clean"],
     updates: &["Running `pipenv clean`", "Uninstalling six"],
     tool_outlives_python: false,
-    // Pipenv's pip keeps its downloads in its own cache, not in PIPENV_CACHE_DIR.
+    // Pipenv points its pip at PIPENV_CACHE_DIR, yet the layer stays empty after an install
+    // from a lock: not checked until that is understood.
     fills_cache: false,
     missing_lock: (
         "Missing Pipfile.lock",
