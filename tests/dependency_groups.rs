@@ -23,34 +23,58 @@ const FIXTURES: [(&str, &str); 5] = [
 
 const GROUPS: &str = "BP_PYTHON_DEPENDENCY_GROUPS";
 
-#[test]
-fn groups_are_installed_when_asked_for_and_removed_when_not() {
-    for (fixture, _) in FIXTURES {
-        let app = TestApp::new(fixture);
-        let with_dev = app.build_with(&[(GROUPS, "dev")]);
-        assert_success(&with_dev);
-        assert_contains(
-            &with_dev.output,
-            "Installing the dependency groups `dev` too (`BP_PYTHON_DEPENDENCY_GROUPS`)",
-        );
-        assert!(app.imports("six"), "{fixture}: six");
-        assert!(
-            app.imports("typing_extensions"),
-            "{fixture}: typing_extensions with dev"
-        );
+/// A group installs its packages besides the production ones; dropping it removes them.
+fn groups_are_installed_when_asked_for_and_removed_when_not(fixture: &str) {
+    let app = TestApp::new(fixture);
+    let with_dev = app.build_with(&[(GROUPS, "dev")]);
+    assert_success(&with_dev);
+    assert_contains(
+        &with_dev.output,
+        "Installing the dependency groups `dev` too (`BP_PYTHON_DEPENDENCY_GROUPS`)",
+    );
+    assert!(app.imports("six"), "{fixture}: six");
+    assert!(
+        app.imports("typing_extensions"),
+        "{fixture}: typing_extensions with dev"
+    );
 
-        let without = app.build();
-        assert_success(&without);
-        assert_contains(
-            &without.output,
-            "the dependency groups changed (dev to none, from BP_PYTHON_DEPENDENCY_GROUPS)",
-        );
-        assert!(app.imports("six"), "{fixture}: six");
-        assert!(
-            !app.imports("typing_extensions"),
-            "{fixture}: typing_extensions without dev"
-        );
-    }
+    let without = app.build();
+    assert_success(&without);
+    assert_contains(
+        &without.output,
+        "the dependency groups changed (dev to none, from BP_PYTHON_DEPENDENCY_GROUPS)",
+    );
+    assert!(app.imports("six"), "{fixture}: six");
+    assert!(
+        !app.imports("typing_extensions"),
+        "{fixture}: typing_extensions without dev"
+    );
+}
+
+// One test per package manager, so that they run in parallel and a failure names it.
+#[test]
+fn pip_groups() {
+    groups_are_installed_when_asked_for_and_removed_when_not(FIXTURES[0].0);
+}
+
+#[test]
+fn uv_groups() {
+    groups_are_installed_when_asked_for_and_removed_when_not(FIXTURES[1].0);
+}
+
+#[test]
+fn poetry_groups() {
+    groups_are_installed_when_asked_for_and_removed_when_not(FIXTURES[2].0);
+}
+
+#[test]
+fn pdm_groups() {
+    groups_are_installed_when_asked_for_and_removed_when_not(FIXTURES[3].0);
+}
+
+#[test]
+fn pipenv_groups() {
+    groups_are_installed_when_asked_for_and_removed_when_not(FIXTURES[4].0);
 }
 
 #[test]
