@@ -107,8 +107,8 @@ const PIPENV: Manager = Manager {
     not_on_fresh_install: &["pipenv clean"],
     updates: &["Running `pipenv clean`", "Uninstalling six"],
     tool_outlives_python: false,
-    // Pipenv points its pip at PIPENV_CACHE_DIR, yet the layer stays empty after an install
-    // from a lock: not checked until that is understood.
+    // Pipenv fetches a lock's wheels itself, in parallel, into a temporary `--find-links` folder
+    // that its pip installs from: nothing reaches PIPENV_CACHE_DIR.
     fills_cache: false,
     missing_lock: (
         "Missing Pipfile.lock",
