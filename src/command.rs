@@ -63,6 +63,15 @@ pub(crate) enum CommandErrorKind {
     Failed { status: Option<i32>, output: Output },
 }
 
+/// A program that could not be started: the one failure of a command that is not the caller's
+/// to read ([`BuildpackError::Command`]).
+#[derive(Debug)]
+pub(crate) struct SpawnError {
+    /// The command as shown to the user (redacted).
+    pub(crate) command: String,
+    pub(crate) error: io::Error,
+}
+
 impl CommandError {
     /// The buildpack error for this failure: `on_failure`'s (from the exit status and the
     /// captured output) when the command ran and failed, [`BuildpackError::Command`] when it could
@@ -73,9 +82,9 @@ impl CommandError {
     ) -> BuildpackError {
         match self.kind {
             CommandErrorKind::Failed { status, output } => on_failure(status, output),
-            kind @ CommandErrorKind::Spawn(_) => BuildpackError::Command(CommandError {
+            CommandErrorKind::Spawn(error) => BuildpackError::Command(SpawnError {
                 command: self.command,
-                kind,
+                error,
             }),
         }
     }

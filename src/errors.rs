@@ -29,7 +29,7 @@ pub(crate) use web_process::{
 };
 
 use crate::app_files::MissingLockHint;
-use crate::command::CommandError;
+use crate::command::SpawnError;
 use crate::config::ConfigError;
 use crate::detect::{OTHER_PYTHON_FILES, PACKAGE_MANAGER_FILES};
 use crate::django::DjangoError;
@@ -115,7 +115,7 @@ pub(crate) enum BuildpackError {
     VenvSbom(crate::sbom::ReadError),
     Django(DjangoError),
     /// A program the buildpack runs could not be started.
-    Command(CommandError),
+    Command(SpawnError),
 }
 
 impl From<BuildpackError> for libcnb::Error<BuildpackError> {

@@ -2,36 +2,19 @@
 //! Python, Django's `manage.py`) that could not be started: one wording for all of them.
 
 use super::Message;
-use super::django::status_text;
-use crate::command::tail;
-use crate::command::{CommandError, CommandErrorKind};
+use crate::command::SpawnError;
 use bullet_stream::style;
 use indoc::formatdoc;
 
-pub(super) fn command_message(error: &CommandError) -> Message {
-    let command = &error.command;
-    match &error.kind {
-        CommandErrorKind::Spawn(error) => Message::bug(formatdoc! {"
-            Unable to run {command}
+pub(super) fn command_message(SpawnError { command, error }: &SpawnError) -> Message {
+    Message::bug(formatdoc! {"
+        Unable to run {command}
 
-            Starting {shown} failed: {error}
+        Starting {shown} failed: {error}
 
-            This is a problem with the build environment, not your app. Retry the build; if it
-            happens again, open an issue with the build output.
-        ", shown = style::command(command)}),
-        // The callers turn failed runs into errors of their own; this is for completeness.
-        CommandErrorKind::Failed { status, output } => Message::bug(formatdoc! {"
-            Unable to run {command}
-
-            {shown} failed ({status}). Its output:
-
-            {output}
-        ",
-            shown = style::command(command),
-            status = status_text(*status),
-            output = tail(&output.combined(), 20),
-        }),
-    }
+        This is a problem with the build environment, not your app. Retry the build; if it
+        happens again, open an issue with the build output.
+    ", shown = style::command(command)})
 }
 
 #[cfg(test)]
@@ -43,8 +26,14 @@ mod tests {
     fn a_program_that_cannot_start_is_named() {
         let mut command = Command::new("/nonexistent/uv", &libcnb::Env::new());
         command.args(["pip", "install"]);
-        let message =
-            bullet_stream::strip_ansi(command_message(&command.capture().unwrap_err()).to_string());
+        let crate::errors::BuildpackError::Command(error) = command
+            .capture()
+            .unwrap_err()
+            .into_buildpack_error(|_, _| unreachable!("it did not start"))
+        else {
+            panic!("not a spawn failure");
+        };
+        let message = bullet_stream::strip_ansi(command_message(&error).to_string());
         assert!(
             message.starts_with(
                 "Unable to run /nonexistent/uv pip install\n\nStarting `/nonexistent/uv pip install` failed: No such file or directory"

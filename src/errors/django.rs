@@ -32,7 +32,7 @@ fn causes(static_root: bool) -> String {
     ", disable = style::value(format!("{DISABLE_COLLECTSTATIC}=1"))}
 }
 
-pub(super) fn status_text(status: Option<i32>) -> String {
+fn status_text(status: Option<i32>) -> String {
     status.map_or_else(
         || "killed by a signal".to_string(),
         |code| format!("exit status {code}"),

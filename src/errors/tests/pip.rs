@@ -83,7 +83,10 @@ fn pip_install() {
         error.kind,
         crate::command::CommandErrorKind::Spawn(_)
     ));
-    check_error("command_spawn", BuildpackError::Command(error));
+    check_error(
+        "command_spawn",
+        error.into_buildpack_error(|_, _| unreachable!("it did not start")),
+    );
     let user_errors = [
         (
             "not_found",
