@@ -48,6 +48,35 @@ impl<'a, M> Diff<'a, M> {
         self
     }
 
+    /// When the value `field` reads differs: `reason`, which needs no values (`the buildpack's
+    /// layer format changed`).
+    #[must_use]
+    pub(crate) fn said<T: PartialEq>(self, field: impl Fn(&'a M) -> T, reason: &str) -> Self {
+        self.field_with(field, |_, _| reason.to_string())
+    }
+
+    /// A version and what pins it (a file's SHA-256): `the {what} changed ({old} to {new})` when
+    /// the version changed, else `pin_reason(old pin, new pin)` when only the pin did.
+    #[must_use]
+    pub(crate) fn version_or_pin<V: PartialEq + Display, P: PartialEq>(
+        self,
+        what: &str,
+        version: impl Fn(&'a M) -> V,
+        pin: impl Fn(&'a M) -> P,
+        pin_reason: impl FnOnce(P, P) -> String,
+    ) -> Self {
+        self.field_with(
+            |m| (version(m), pin(m)),
+            |(old_version, old_pin), (new_version, new_pin)| {
+                if old_version == new_version {
+                    pin_reason(old_pin, new_pin)
+                } else {
+                    format!("the {what} changed ({old_version} to {new_version})")
+                }
+            },
+        )
+    }
+
     /// One reason per changed field, in the order they were listed; empty when nothing changed.
     pub(crate) fn reasons(self) -> Vec<String> {
         self.reasons
@@ -82,6 +111,34 @@ mod tests {
             .field_with(|m| m.format, |_, _| "the layer format changed".to_string())
             .field("version", |m| m.version)
             .reasons()
+    }
+
+    #[test]
+    fn a_version_or_else_its_pin_and_a_fixed_reason() {
+        let diff = |old: &(u32, &str, &str), new: &(u32, &str, &str)| {
+            Diff::new(old, new)
+                .said(|m| m.0, "the layer format changed")
+                .version_or_pin(
+                    "tool version",
+                    |m| m.1,
+                    |m| m.2,
+                    |old, new| format!("the pinned file changed ({old} to {new})"),
+                )
+                .reasons()
+        };
+        let old = (1, "1.0", "aa");
+        assert!(diff(&old, &old).is_empty());
+        assert_eq!(
+            diff(&old, &(1, "1.0", "bb")),
+            ["the pinned file changed (aa to bb)"]
+        );
+        assert_eq!(
+            diff(&old, &(2, "1.1", "bb")),
+            [
+                "the layer format changed",
+                "the tool version changed (1.0 to 1.1)"
+            ]
+        );
     }
 
     #[test]

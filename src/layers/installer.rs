@@ -117,19 +117,15 @@ pub(crate) fn reasons_to_discard(
     new: &InstallerLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .field_with(
+        .said(
             |m| m.layer_format,
-            |_, _| format!("the buildpack's {installer} layer format changed"),
+            &format!("the buildpack's {installer} layer format changed"),
         )
-        .field_with(
-            |m| (&m.version, &m.wheel_sha256),
-            |(old_version, _), (new_version, _)| {
-                if old_version == new_version {
-                    format!("the pinned {installer} wheel changed")
-                } else {
-                    format!("the {installer} version changed ({old_version} to {new_version})")
-                }
-            },
+        .version_or_pin(
+            &format!("{installer} version"),
+            |m| &m.version,
+            |m| &m.wheel_sha256,
+            |_, _| format!("the pinned {installer} wheel changed"),
         )
         .reasons()
 }

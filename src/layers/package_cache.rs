@@ -49,10 +49,7 @@ pub(crate) fn reasons_to_discard(
     new: &PackageCacheLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .field_with(
-            |m| m.layer_format,
-            |_, _| "the buildpack's cache format changed".to_string(),
-        )
+        .said(|m| m.layer_format, "the buildpack's cache format changed")
         .field("base image", |m| {
             base_image(&m.distro_name, &m.distro_version)
         })

@@ -47,19 +47,15 @@ pub(crate) fn reasons_to_discard(
     new: &PythonLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .field_with(
+        .said(
             |m| m.layer_format,
-            |_, _| "the buildpack's runtime layer format changed".to_string(),
+            "the buildpack's runtime layer format changed",
         )
-        .field_with(
-            |m| (describe(&m.python_version, &m.variant), &m.sha256),
-            |(old_version, old_sha256), (new_version, new_sha256)| {
-                if old_version == new_version {
-                    format!("the runtime archive changed (SHA-256 {old_sha256} to {new_sha256})")
-                } else {
-                    format!("the Python version changed ({old_version} to {new_version})")
-                }
-            },
+        .version_or_pin(
+            "Python version",
+            |m| describe(&m.python_version, &m.variant),
+            |m| &m.sha256,
+            |old, new| format!("the runtime archive changed (SHA-256 {old} to {new})"),
         )
         .field("architecture", |m| &m.arch)
         .field("base image", |m| {

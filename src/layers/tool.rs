@@ -168,19 +168,15 @@ pub(crate) fn reasons_to_discard(
     new: &ToolLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .field_with(
+        .said(
             |m| m.layer_format,
-            |_, _| format!("the buildpack's {tool} layer format changed"),
+            &format!("the buildpack's {tool} layer format changed"),
         )
-        .field_with(
-            |m| (&m.tool_version, &m.requirements_sha256),
-            |(old_version, _), (new_version, _)| {
-                if old_version == new_version {
-                    format!("the pinned dependencies of {tool} changed")
-                } else {
-                    format!("the {tool} version changed ({old_version} to {new_version})")
-                }
-            },
+        .version_or_pin(
+            &format!("{tool} version"),
+            |m| &m.tool_version,
+            |m| &m.requirements_sha256,
+            |_, _| format!("the pinned dependencies of {tool} changed"),
         )
         .field("Python version", |m| &m.python_version)
         .reasons()

@@ -66,9 +66,9 @@ pub(crate) fn decide(
     policy: &Policy,
 ) -> VenvAction {
     let mut recreate = Diff::new(old, new)
-        .field_with(
+        .said(
             |m| m.layer_format,
-            |_, _| "the buildpack's virtual environment format changed".to_string(),
+            "the buildpack's virtual environment format changed",
         )
         .field("package manager", |m| &m.package_manager)
         .field("Python version", |m| &m.python_version)
