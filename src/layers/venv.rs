@@ -13,7 +13,7 @@ pub(crate) use decide::{
     not_reusable_reason, unchanged_inputs,
 };
 use decide::{VenvAction, decide};
-pub(crate) use metadata::{LAYER_FORMAT, VenvLayerMetadata};
+pub(crate) use metadata::VenvLayerMetadata;
 
 use crate::PythonBuildpack;
 use crate::build_env;
@@ -88,7 +88,7 @@ pub(crate) fn install_venv_layer(
         },
     )?;
     let dir = layer.path();
-    let (mode, reinstall) = match &layer.state {
+    let fill = match &layer.state {
         LayerState::Empty { cause } => {
             let reasons = match cause {
                 EmptyLayerCause::NewlyCreated => None,
@@ -106,7 +106,7 @@ pub(crate) fn install_venv_layer(
                     "Recreating the virtual environment because {reasons}"
                 )),
             }
-            (InstallMode::New, Vec::new())
+            Some((InstallMode::New, Vec::new()))
         }
         LayerState::Restored {
             cause: VenvAction::Update { reasons, reinstall },
@@ -115,43 +115,40 @@ pub(crate) fn install_venv_layer(
                 "Updating the virtual environment because {}",
                 reasons.join(", and ")
             ));
-            (InstallMode::Existing, reinstall.clone())
+            Some((InstallMode::Existing, reinstall.clone()))
         }
         LayerState::Restored { .. } => {
             print::sub_bullet(format!(
                 "Reusing the virtual environment: {} unchanged",
                 request.unchanged
             ));
-            // On every build, installed or reused.
-            crate::sbom::write_venv_sbom(&layer, request.lock_hashes)?;
-            return Ok(venv(runtime, dir, &layer.read_env()?));
+            None
         }
     };
-    fill_layer(&layer, metadata, || {
-        match mode {
-            InstallMode::New => {
-                create_venv(runtime, &dir, request.base_env).map_err(libcnb::Error::from)
-            }
-            // From here until the new metadata is written, the environment is neither the old
-            // one nor the new one.
-            InstallMode::Existing => layer.write_metadata(UpdateInProgress {
-                update_in_progress: true,
-            }),
-        }?;
-        layer.write_env(venv_layer_env(&dir))?;
-        let env = build_env::with_layer(request.base_env, &layer.read_env()?);
-        install(&dir, &env, mode, &reinstall)?;
-        request.settings.record()
-    })?;
-    crate::sbom::write_venv_sbom(&layer, request.lock_hashes)?;
-    Ok(venv(runtime, dir, &layer.read_env()?))
-}
-
-fn venv(runtime: &PythonRuntime, dir: PathBuf, layer_env: &LayerEnv) -> Venv {
-    Venv {
-        build_env: build_env::with_layer(&runtime.build_env, layer_env),
-        dir,
+    if let Some((mode, reinstall)) = fill {
+        fill_layer(&layer, metadata, || {
+            match mode {
+                InstallMode::New => {
+                    create_venv(runtime, &dir, request.base_env).map_err(libcnb::Error::from)
+                }
+                // From here until the new metadata is written, the environment is neither the old
+                // one nor the new one.
+                InstallMode::Existing => layer.write_metadata(UpdateInProgress {
+                    update_in_progress: true,
+                }),
+            }?;
+            layer.write_env(venv_layer_env(&dir))?;
+            let env = build_env::with_layer(request.base_env, &layer.read_env()?);
+            install(&dir, &env, mode, &reinstall)?;
+            request.settings.record()
+        })?;
     }
+    // On every build, installed or reused.
+    crate::sbom::write_venv_sbom(&layer, request.lock_hashes)?;
+    Ok(Venv {
+        build_env: build_env::with_layer(&runtime.build_env, &layer.read_env()?),
+        dir,
+    })
 }
 
 /// `python -m venv --without-pip`: pip runs from its own build-only layer instead.

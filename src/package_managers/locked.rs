@@ -10,9 +10,8 @@ use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::prepare_package_cache_layer;
 use crate::layers::tool::{Tool, restore_tool_layer};
-use crate::layers::venv::Venv;
 use crate::layers::venv::{
-    DeselectedGroups, InstallMode, LAYER_FORMAT, Policy, VenvLayerMetadata, VenvRequest,
+    DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
     install_venv_layer, unchanged_inputs,
 };
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
@@ -129,13 +128,6 @@ pub(crate) fn install<M: LockedManager>(
         .map(|lock| String::from_utf8_lossy(lock).to_string())
         .unwrap_or_default();
     let metadata = VenvLayerMetadata {
-        layer_format: LAYER_FORMAT,
-        package_manager: M::PACKAGE_MANAGER.to_string(),
-        tool_version: tool.version().to_string(),
-        python_version: runtime.version.to_string(),
-        bytecode_level: runtime.bytecode_level.as_number(),
-        distro_name: context.target.distro_name.clone(),
-        distro_version: context.target.distro_version.clone(),
         files: contents
             .iter()
             .map(|(file, bytes)| (file.clone(), hex::encode(Sha256::digest(bytes))))
@@ -143,6 +135,7 @@ pub(crate) fn install<M: LockedManager>(
         env_names,
         local_sources: local_sources::fingerprints(&context.app_dir, &M::local_sources(&lock)),
         dependency_groups: groups.to_vec(),
+        ..VenvLayerMetadata::for_build(context, runtime, declaration.name, tool.version())
     };
     let lock_hashes = M::lock_hashes(&lock);
 

@@ -9,8 +9,8 @@ use crate::errors::BuildpackError;
 use crate::layers::installer::{Pip, pinned_pip_version};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::venv::{
-    DeselectedGroups, LAYER_FORMAT as VENV_LAYER_FORMAT, Policy, Venv, VenvLayerMetadata,
-    VenvRequest, install_venv_layer, not_reusable_reason,
+    DeselectedGroups, Policy, Venv, VenvLayerMetadata, VenvRequest, install_venv_layer,
+    not_reusable_reason,
 };
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::package_managers::declaration::{
@@ -127,17 +127,10 @@ pub(crate) fn install(
     let settings_layer =
         restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
     let metadata = VenvLayerMetadata {
-        layer_format: VENV_LAYER_FORMAT,
-        package_manager: DECLARATION.name.to_string(),
-        tool_version: pinned_pip_version().to_string(),
-        python_version: runtime.version.to_string(),
-        bytecode_level: runtime.bytecode_level.as_number(),
-        distro_name: context.target.distro_name.clone(),
-        distro_version: context.target.distro_version.clone(),
         files: requirements_files,
         env_names: settings.union(&scan.variables).cloned().collect(),
-        local_sources: std::collections::BTreeMap::new(),
         dependency_groups: groups.to_vec(),
+        ..VenvLayerMetadata::for_build(context, runtime, DECLARATION.name, pinned_pip_version())
     };
     let request = VenvRequest {
         metadata,

@@ -3,6 +3,9 @@
 //! (which can hold passwords) are fingerprinted in the cache-only `venv-settings` layer. Metadata
 //! of an earlier format is migrated when it says the same thing, or discarded with a reason.
 
+use crate::PythonBuildpack;
+use crate::runtime::PythonRuntime;
+use libcnb::build::BuildContext;
 use libcnb::generic::GenericMetadata;
 use libcnb::layer::InvalidMetadataAction;
 use serde::{Deserialize, Serialize};
@@ -39,6 +42,31 @@ pub(crate) struct VenvLayerMetadata {
     /// metadata of earlier versions, which installed none).
     #[serde(default)]
     pub(crate) dependency_groups: Vec<String>,
+}
+
+impl VenvLayerMetadata {
+    /// This build's metadata for `package_manager` at `tool_version`: the Python, its bytecode
+    /// level and the base image, and no inputs yet (the package manager adds its own).
+    pub(crate) fn for_build(
+        context: &BuildContext<PythonBuildpack>,
+        runtime: &PythonRuntime,
+        package_manager: &str,
+        tool_version: &str,
+    ) -> Self {
+        VenvLayerMetadata {
+            layer_format: LAYER_FORMAT,
+            package_manager: package_manager.to_string(),
+            tool_version: tool_version.to_string(),
+            python_version: runtime.version.to_string(),
+            bytecode_level: runtime.bytecode_level.as_number(),
+            distro_name: context.target.distro_name.clone(),
+            distro_version: context.target.distro_version.clone(),
+            files: BTreeMap::new(),
+            env_names: Vec::new(),
+            local_sources: BTreeMap::new(),
+            dependency_groups: Vec::new(),
+        }
+    }
 }
 
 /// The metadata pip's environments had before every package manager shared one format.

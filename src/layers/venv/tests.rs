@@ -2,7 +2,7 @@ use super::*;
 use crate::layers::venv_settings::SettingsChange;
 use libcnb::generic::GenericMetadata;
 use libcnb::layer::InvalidMetadataAction;
-use metadata::migrate_or_discard;
+use metadata::{LAYER_FORMAT, migrate_or_discard};
 use std::collections::BTreeMap;
 
 /// What a lock-based package manager that removes deselected groups does, settings unchanged.
