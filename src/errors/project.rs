@@ -1,7 +1,7 @@
 //! Messages about the app's setup rather than Python itself: the build environment, missing lock
 //! files and committed virtual environments.
 
-use super::Message;
+use super::{Message, MessageKind};
 use crate::app_files::MissingLockHint;
 use crate::dependency_groups::UnknownGroups;
 use crate::detect::PACKAGE_MANAGER_FILES;
@@ -77,12 +77,15 @@ pub(super) fn no_package_manager_message(
                 .recognised_by
                 .as_ref()
                 .expect("a hint names a package manager recognised by a sign");
-            Message::user_error(format!(
-                "{}\n\n{}\n{}\n",
-                recognised.header,
-                recognised.explanation,
-                lock_options(Some(package_manager))
-            ))
+            Message {
+                kind: MessageKind::UserError,
+                header: recognised.header.to_string(),
+                body: format!(
+                    "{}\n{}\n",
+                    recognised.explanation,
+                    lock_options(Some(package_manager))
+                ),
+            }
         }
         MissingLockHint::InstallProject => Message::user_error(formatdoc! {"
             No requirements.txt for this package
@@ -133,10 +136,10 @@ pub(super) fn unknown_groups_message(error: &UnknownGroups) -> Message {
 /// the recognised package manager and the one closest to it, then the others by their
 /// declarations' rank.
 fn lock_options(recognised: Option<PackageManager>) -> String {
+    let closest = recognised.and_then(|r| r.declaration().missing_lock.closest);
     let mut order: Vec<PackageManager> = PackageManager::ALL.to_vec();
     order.sort_by_key(|package_manager| {
         let rank = package_manager.declaration().missing_lock.suggestion_rank;
-        let closest = recognised.and_then(|r| r.declaration().missing_lock.closest);
         if Some(*package_manager) == recognised {
             (0, rank)
         } else if Some(*package_manager) == closest {

@@ -9,7 +9,7 @@ use crate::command::{Command, CommandError, Output};
 use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::prepare_package_cache_layer;
-use crate::layers::tool::{Tool, restore_tool_layer};
+use crate::layers::tool::restore_tool_layer;
 use crate::layers::venv::{
     DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
     install_venv_layer, unchanged_inputs,
@@ -90,15 +90,6 @@ pub(crate) trait LockedManager {
     fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>>;
 }
 
-/// The tool that `M`'s declaration names.
-fn tool_of<M: LockedManager>() -> Tool {
-    M::PACKAGE_MANAGER
-        .declaration()
-        .locked()
-        .expect("a LockedManager's declaration is lock-based")
-        .tool
-}
-
 /// Installs the app's locked dependencies into the `venv` layer, or reuses it. `uv` is the
 /// package manager (for uv apps) or what installs it (Poetry, Pipenv).
 pub(crate) fn install<M: LockedManager>(
@@ -108,7 +99,10 @@ pub(crate) fn install<M: LockedManager>(
     groups: &[String],
 ) -> libcnb::Result<Venv, BuildpackError> {
     let declaration = M::PACKAGE_MANAGER.declaration();
-    let tool = tool_of::<M>();
+    let tool = declaration
+        .locked()
+        .expect("a LockedManager's declaration is lock-based")
+        .tool;
     print::bullet(format!("Dependencies ({})", M::PACKAGE_MANAGER));
     crate::dependency_groups::announce(groups);
     let cache_dir = prepare_package_cache_layer(context, declaration.cache)?;
@@ -151,6 +145,7 @@ pub(crate) fn install<M: LockedManager>(
         base_env: &runtime.build_env,
         lock_hashes: &lock_hashes,
     };
+    let command_name = tool.command_name();
     install_venv_layer(
         context,
         runtime,
@@ -170,7 +165,7 @@ pub(crate) fn install<M: LockedManager>(
             }
             let env = M::tool_env(venv_env, runtime, venv_dir, &cache_dir);
             for args in M::commands(&context.app_dir, mode, reinstall, groups) {
-                run::<M>(&tool, &args, &context.app_dir, &env)?;
+                run::<M>(command_name, &tool, &args, &context.app_dir, &env)?;
             }
             Ok(())
         },
@@ -210,8 +205,10 @@ fn uninstall<M: LockedManager>(
         .map_err(|error| failed::<M>(error, |_| LockedFailure::Other).into())
 }
 
-/// Runs the tool, streamed with credentials redacted; a failure is classified from its output.
+/// Runs the tool (`command_name` at `tool`), streamed with credentials redacted; a failure is
+/// classified from its output.
 fn run<M: LockedManager>(
+    command_name: &str,
     tool: &Path,
     args: &[String],
     app_dir: &Path,
@@ -220,11 +217,7 @@ fn run<M: LockedManager>(
     Command::new(tool, env)
         .args(args)
         .current_dir(app_dir)
-        .shown_as(format!(
-            "{} {}",
-            tool_of::<M>().command_name(),
-            args.join(" ")
-        ))
+        .shown_as(format!("{command_name} {}", args.join(" ")))
         .stream()
         .map(drop)
         .map_err(|error| failed::<M>(error, |output| M::classify(&output.combined())).into())

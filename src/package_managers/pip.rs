@@ -27,6 +27,10 @@ use settings::{pip_env, pip_settings};
 use sha2::Digest;
 use std::path::Path;
 
+/// What pip's install-location settings break.
+const INSTALLS_ELSEWHERE: &str =
+    "makes pip install packages outside the virtual environment, where the app does not find them";
+
 /// pip: `requirements.txt`; groups from the PEP 735 `[dependency-groups]` of `pyproject.toml`.
 pub(crate) const DECLARATION: Declaration = Declaration {
     name: "pip",
@@ -38,22 +42,22 @@ pub(crate) const DECLARATION: Declaration = Declaration {
     refused_settings: &[
         RefusedSetting {
             pattern: "PIP_TARGET",
-            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            breaks: INSTALLS_ELSEWHERE,
             harmless_when_off: false,
         },
         RefusedSetting {
             pattern: "PIP_PREFIX",
-            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            breaks: INSTALLS_ELSEWHERE,
             harmless_when_off: false,
         },
         RefusedSetting {
             pattern: "PIP_ROOT",
-            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            breaks: INSTALLS_ELSEWHERE,
             harmless_when_off: false,
         },
         RefusedSetting {
             pattern: "PIP_USER",
-            breaks: "makes pip install packages outside the virtual environment, where the app does not find them",
+            breaks: INSTALLS_ELSEWHERE,
             harmless_when_off: true,
         },
     ],
