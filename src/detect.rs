@@ -1,11 +1,20 @@
 //! Which files make an app a Python app.
 
-use crate::package_managers::{MARKER_FILES, PackageManager};
+use crate::package_managers::PackageManager;
 use std::io;
 use std::path::Path;
 
-/// Files that name a package manager: an app with one of these can be built as it is.
-pub(crate) const PACKAGE_MANAGER_FILES: [&str; PackageManager::ALL.len()] = MARKER_FILES;
+/// Files that name a package manager (each one's marker file, in [`PackageManager::ALL`]'s
+/// order): an app with one of these can be built as it is.
+pub(crate) const PACKAGE_MANAGER_FILES: [&str; PackageManager::ALL.len()] = {
+    let mut files = [""; PackageManager::ALL.len()];
+    let mut i = 0;
+    while i < files.len() {
+        files[i] = PackageManager::ALL[i].marker_file();
+        i += 1;
+    }
+    files
+};
 
 /// Other clear signs of a Python app. Detect passes on these too, so that build can say what is
 /// missing (for example a lock file) instead of the app silently failing detection.

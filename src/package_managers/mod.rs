@@ -62,17 +62,6 @@ impl PackageManager {
     }
 }
 
-/// The marker files of every package manager, in [`PackageManager::ALL`]'s order.
-pub(crate) const MARKER_FILES: [&str; PackageManager::ALL.len()] = {
-    let mut files = [""; PackageManager::ALL.len()];
-    let mut i = 0;
-    while i < files.len() {
-        files[i] = PackageManager::ALL[i].marker_file();
-        i += 1;
-    }
-    files
-};
-
 impl fmt::Display for PackageManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.declaration().name)
