@@ -10,6 +10,7 @@ use crate::PythonBuildpack;
 use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::fsutil::{empty_dir, fill_or_empty};
+use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::parallel::Download;
 use crate::python_version::PythonVersion;
@@ -28,7 +29,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Bump to discard every cached installer layer, e.g. when the layout of the layers changes.
-const LAYER_FORMAT: u32 = 2;
+const LAYER_FORMAT: LayerFormat = LayerFormat(2);
 
 /// pip's package inside its layer: not `bin` or `lib`, which would land on `PATH` and
 /// `LD_LIBRARY_PATH` of later build steps.
@@ -103,7 +104,7 @@ impl fmt::Display for Installer {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct InstallerLayerMetadata {
-    pub(crate) layer_format: u32,
+    pub(crate) layer_format: LayerFormat,
     pub(crate) version: String,
     /// Of the wheel the layer was unpacked from: another file for the same version (another
     /// architecture, or a re-pinned build) replaces the layer.

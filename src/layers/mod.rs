@@ -7,6 +7,7 @@ pub(crate) mod python;
 pub(crate) mod tool;
 pub(crate) mod venv;
 pub(crate) mod venv_settings;
+pub(crate) mod whole_number;
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;

@@ -4,6 +4,7 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Bump to discard every cached package cache layer.
-const LAYER_FORMAT: u32 = 1;
+const LAYER_FORMAT: LayerFormat = LayerFormat(1);
 
 /// A package manager's cache layer, as its declaration (`crate::package_managers::declaration`)
 /// names it.
@@ -38,7 +39,7 @@ impl PackageCache {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PackageCacheLayerMetadata {
-    pub(crate) layer_format: u32,
+    pub(crate) layer_format: LayerFormat,
     pub(crate) distro_name: String,
     pub(crate) distro_version: String,
 }
@@ -101,6 +102,12 @@ mod tests {
             distro_name: "ubuntu".to_string(),
             distro_version: "24.04".to_string(),
         }
+    }
+
+    #[test]
+    fn metadata_survives_the_lifecycles_restore() {
+        let restored = crate::test_support::lifecycle_round_trip(&metadata()).unwrap();
+        assert_eq!(restored, metadata());
     }
 
     #[test]

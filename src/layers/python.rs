@@ -4,6 +4,7 @@
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::errors::BuildpackError;
+use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
 use crate::layers::venv::bytecode_level_reason;
 use crate::parallel::Download;
@@ -23,14 +24,14 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 
 /// Bump to discard every cached runtime layer, e.g. when the layout or env of the layer changes.
-const LAYER_FORMAT: u32 = 2;
+const LAYER_FORMAT: LayerFormat = LayerFormat(2);
 
 /// Everything that makes a cached runtime valid. The download URL is not in it: the same
 /// archive (by checksum) from a mirror is the same runtime.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PythonLayerMetadata {
-    pub(crate) layer_format: u32,
+    pub(crate) layer_format: LayerFormat,
     pub(crate) python_version: String,
     pub(crate) variant: String,
     pub(crate) arch: String,
@@ -38,7 +39,7 @@ pub(crate) struct PythonLayerMetadata {
     pub(crate) distro_name: String,
     pub(crate) distro_version: String,
     /// The optimization level whose compiled files of the standard library were kept.
-    pub(crate) bytecode_level: u8,
+    pub(crate) bytecode_level: BytecodeLevel,
 }
 
 /// Why a cached layer cannot be reused, one reason per changed field.
@@ -96,7 +97,7 @@ pub(crate) fn restore_python_layer<'e>(
         sha256: entry.sha256.to_string(),
         distro_name: context.target.distro_name.clone(),
         distro_version: context.target.distro_version.clone(),
-        bytecode_level: level.as_number(),
+        bytecode_level: level,
     };
     if level != BytecodeLevel::Plain {
         print::sub_bullet(format!(
@@ -268,8 +269,14 @@ mod tests {
             sha256: "a".repeat(64),
             distro_name: "ubuntu".to_string(),
             distro_version: "24.04".to_string(),
-            bytecode_level: 0,
+            bytecode_level: BytecodeLevel::Plain,
         }
+    }
+
+    #[test]
+    fn metadata_survives_the_lifecycles_restore() {
+        let restored = crate::test_support::lifecycle_round_trip(&metadata()).unwrap();
+        assert_eq!(restored, metadata());
     }
 
     #[test]
@@ -293,7 +300,7 @@ mod tests {
     #[test]
     fn a_bytecode_level_change_is_explained() {
         let new = PythonLayerMetadata {
-            bytecode_level: 1,
+            bytecode_level: BytecodeLevel::Optimized,
             ..metadata()
         };
         assert_eq!(

@@ -10,6 +10,7 @@ use crate::PythonBuildpack;
 use crate::command::Command;
 use crate::command::tail;
 use crate::errors::BuildpackError;
+use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::layers::fill_layer;
 use crate::layers::installer::Uv;
@@ -28,7 +29,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Bump to discard every cached tool layer, e.g. when the layout of the layers changes.
-const LAYER_FORMAT: u32 = 1;
+const LAYER_FORMAT: LayerFormat = LayerFormat(1);
 
 /// The tool's virtual environment inside its layer: not the layer's own `bin`, which would land on
 /// `PATH`.
@@ -138,7 +139,7 @@ pub(crate) fn pinned_version<'a>(requirements: &'a str, name: &str) -> Option<&'
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ToolLayerMetadata {
-    pub(crate) layer_format: u32,
+    pub(crate) layer_format: LayerFormat,
     pub(crate) tool_version: String,
     /// Of `requirements/<tool>.txt`: any change to the pins reinstalls.
     pub(crate) requirements_sha256: String,

@@ -3,6 +3,7 @@
 //! names.
 
 use crate::python_version::{PythonVariant, PythonVersion};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::path::Path;
 
@@ -48,6 +49,27 @@ impl BytecodeLevel {
             Self::Plain => ".pyc",
             Self::Optimized => ".opt-1.pyc",
             Self::OptimizedWithoutDocstrings => ".opt-2.pyc",
+        }
+    }
+}
+
+/// In layer metadata, the level's number (`0`, `1`, `2`), read back as an integer or, as the
+/// lifecycle restores it, a float (see `crate::layers::whole_number`).
+impl Serialize for BytecodeLevel {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(self.as_number())
+    }
+}
+
+impl<'de> Deserialize<'de> for BytecodeLevel {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match crate::layers::whole_number::deserialize::<D, u8>(deserializer)? {
+            0 => Ok(Self::Plain),
+            1 => Ok(Self::Optimized),
+            2 => Ok(Self::OptimizedWithoutDocstrings),
+            other => Err(serde::de::Error::custom(format!(
+                "no bytecode optimization level {other}"
+            ))),
         }
     }
 }

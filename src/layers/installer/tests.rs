@@ -32,6 +32,17 @@ fn uv_keeps_only_its_binary_and_pip_its_whole_package() {
 }
 
 #[test]
+fn metadata_survives_the_lifecycles_restore() {
+    let metadata = InstallerLayerMetadata {
+        layer_format: LAYER_FORMAT,
+        version: "26.3".to_string(),
+        wheel_sha256: "a".repeat(64),
+    };
+    let restored = crate::test_support::lifecycle_round_trip(&metadata).unwrap();
+    assert_eq!(restored, metadata);
+}
+
+#[test]
 fn reasons_name_what_changed() {
     let old = InstallerLayerMetadata {
         layer_format: LAYER_FORMAT,

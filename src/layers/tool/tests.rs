@@ -36,6 +36,12 @@ fn metadata() -> ToolLayerMetadata {
 }
 
 #[test]
+fn metadata_survives_the_lifecycles_restore() {
+    let restored = crate::test_support::lifecycle_round_trip(&metadata()).unwrap();
+    assert_eq!(restored, metadata());
+}
+
+#[test]
 fn reasons_name_what_changed() {
     assert!(reasons_to_discard(POETRY, &metadata(), &metadata()).is_empty());
     let new = ToolLayerMetadata {

@@ -8,6 +8,7 @@
 use super::metadata::VenvLayerMetadata;
 use crate::layers::cache_diff::{Diff, base_image};
 use crate::layers::venv_settings::{self, SettingsChange};
+use crate::runtime::layout::BytecodeLevel;
 use std::collections::BTreeSet;
 
 /// The variable whose dependency groups are installed (`crate::dependency_groups`).
@@ -159,8 +160,12 @@ pub(crate) fn decide(
 }
 
 /// Why an environment compiled at another optimization level is recreated.
-pub(crate) fn bytecode_level_reason(old: u8, new: u8) -> String {
-    format!("the bytecode optimization level changed ({old} to {new}, from PYTHONOPTIMIZE)")
+pub(crate) fn bytecode_level_reason(old: BytecodeLevel, new: BytecodeLevel) -> String {
+    format!(
+        "the bytecode optimization level changed ({} to {}, from PYTHONOPTIMIZE)",
+        old.as_number(),
+        new.as_number()
+    )
 }
 
 /// Why a cached environment installed with `old` groups does not match `new` ones.

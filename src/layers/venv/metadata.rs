@@ -6,6 +6,8 @@
 use crate::PythonBuildpack;
 use crate::runtime::PythonRuntime;
 use libcnb::build::BuildContext;
+use crate::layers::whole_number::LayerFormat;
+use crate::runtime::layout::BytecodeLevel;
 use libcnb::generic::GenericMetadata;
 use libcnb::layer::InvalidMetadataAction;
 use serde::{Deserialize, Serialize};
@@ -13,19 +15,19 @@ use std::collections::BTreeMap;
 
 /// Bump to recreate every cached virtual environment, e.g. when the layer's layout or env
 /// changes.
-pub(crate) const LAYER_FORMAT: u32 = 2;
+pub(crate) const LAYER_FORMAT: LayerFormat = LayerFormat(2);
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VenvLayerMetadata {
-    pub(crate) layer_format: u32,
+    pub(crate) layer_format: LayerFormat,
     /// As shown: `pip`, `uv`, `Poetry`.
     pub(crate) package_manager: String,
     /// The version of pip, or of the lock-based package manager's tool.
     pub(crate) tool_version: String,
     pub(crate) python_version: String,
     /// The optimization level its bytecode is compiled at (`PYTHONOPTIMIZE`).
-    pub(crate) bytecode_level: u8,
+    pub(crate) bytecode_level: BytecodeLevel,
     pub(crate) distro_name: String,
     pub(crate) distro_version: String,
     /// The files installed from that exist → SHA-256: requirements.txt and every file it
@@ -58,7 +60,7 @@ impl VenvLayerMetadata {
             package_manager: package_manager.to_string(),
             tool_version: tool_version.to_string(),
             python_version: runtime.version.to_string(),
-            bytecode_level: runtime.bytecode_level.as_number(),
+            bytecode_level: runtime.bytecode_level,
             distro_name: context.target.distro_name.clone(),
             distro_version: context.target.distro_version.clone(),
             files: BTreeMap::new(),
@@ -73,9 +75,9 @@ impl VenvLayerMetadata {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PipMetadataV2 {
-    layer_format: u32,
+    layer_format: LayerFormat,
     python_version: String,
-    bytecode_level: u8,
+    bytecode_level: BytecodeLevel,
     pip_version: String,
     distro_name: String,
     distro_version: String,

@@ -1,3 +1,4 @@
+use crate::runtime::layout::BytecodeLevel;
 use super::*;
 use crate::layers::venv_settings::SettingsChange;
 use libcnb::generic::GenericMetadata;
@@ -30,7 +31,7 @@ fn metadata() -> VenvLayerMetadata {
         package_manager: "uv".to_string(),
         tool_version: "0.13.9".to_string(),
         python_version: "3.13.5".to_string(),
-        bytecode_level: 0,
+        bytecode_level: BytecodeLevel::Plain,
         distro_name: "ubuntu".to_string(),
         distro_version: "24.04".to_string(),
         files: BTreeMap::from([
@@ -41,6 +42,12 @@ fn metadata() -> VenvLayerMetadata {
         local_sources: BTreeMap::from([("mylib".to_string(), "e".repeat(64))]),
         dependency_groups: Vec::new(),
     }
+}
+
+#[test]
+fn metadata_survives_the_lifecycles_restore() {
+    let restored = crate::test_support::lifecycle_round_trip(&metadata()).unwrap();
+    assert_eq!(restored, metadata());
 }
 
 #[test]
@@ -235,6 +242,20 @@ fn pip_policy(not_reusable: &[String]) -> Policy {
 }
 
 #[test]
+fn pips_earlier_metadata_is_migrated_after_the_lifecycles_restore_too() {
+    // As a real platform restores it: every number a float.
+    let mut restored = pip_metadata_v2();
+    restored.insert("layer_format".to_string(), toml::Value::Float(2.0));
+    restored.insert("bytecode_level".to_string(), toml::Value::Float(0.0));
+    let (InvalidMetadataAction::ReplaceMetadata(migrated), _) =
+        migrate_or_discard(&Some(restored))
+    else {
+        panic!("not migrated");
+    };
+    assert_eq!(migrated, pip());
+}
+
+#[test]
 fn pips_earlier_metadata_is_migrated_and_then_compared_as_usual() {
     let (InvalidMetadataAction::ReplaceMetadata(migrated), _) =
         migrate_or_discard(&Some(pip_metadata_v2()))
@@ -262,7 +283,7 @@ fn pips_earlier_metadata_is_migrated_and_then_compared_as_usual() {
 fn pip_recreates_for_any_change_and_for_unpinned_requirements() {
     let mut new = VenvLayerMetadata {
         python_version: "3.13.6".to_string(),
-        bytecode_level: 1,
+        bytecode_level: BytecodeLevel::Optimized,
         tool_version: "26.4".to_string(),
         dependency_groups: vec!["dev".to_string()],
         ..pip()
