@@ -12,6 +12,11 @@
 #   runtime  from the start of the build until Python is installed
 #   tools    from then until the package manager's own install command starts (venv, the tool)
 #   deps     from then until the buildpack is done (the package manager's run, collectstatic)
+# and, for the apps with the Django stack, how long the launched app takes to import it:
+#   cold     the image as the build exported it, as a new container sees it: run by the launch
+#            user, bytecode writes off (what Python cannot use, it compiles again at every start)
+#   warm     the same import once every module has a freshly compiled file (a PYTHONPYCACHEPREFIX
+#            of its own, filled by a first run): the best the image could do
 #
 # CPython comes from $PYTHON_BUILDPACK_SHARED_DIR/python-runtimes (served on 127.0.0.1) when that
 # is set, else from the real python-build-standalone downloads. SSL_CERT_FILE, PIP_CERT and
@@ -80,9 +85,27 @@ time_build() { # state_dir app_dir -> "total buildpack runtime tools deps image_
   echo "$total ${own:-0} $phases $image_mib ${runner:-0 0}"
 }
 
+# The Django stack's imports, as a web process of the bench app makes them.
+STACK_IMPORTS='import django, django.core.handlers.wsgi, django.db.models, django.contrib.auth.hashers, gunicorn.app.wsgiapp, psycopg, requests, whitenoise.middleware'
+
+cold_start() { # state_dir -> "cold_ms warm_ms" (median of RUNS each)
+  local cold=() warm=() script
+  # Milliseconds of one `python -c` importing the stack, measured inside the launched container.
+  script='s=$(date +%s%N); python -c "$STACK_IMPORTS" || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000000 ))'
+  for _ in $(seq "$RUNS"); do
+    cold+=("$("$runner" launch --state-dir "$1" --env STACK_IMPORTS="$STACK_IMPORTS" --env PYTHONDONTWRITEBYTECODE=1 -- bash -c "$script" | tail -n 1)")
+  done
+  "$runner" launch --state-dir "$1" --env STACK_IMPORTS="$STACK_IMPORTS" -- bash -c 'PYTHONPYCACHEPREFIX=$HOME/pycache python -c "$STACK_IMPORTS"' >/dev/null
+  for _ in $(seq "$RUNS"); do
+    warm+=("$("$runner" launch --state-dir "$1" --env STACK_IMPORTS="$STACK_IMPORTS" -- bash -c "PYTHONPYCACHEPREFIX=\$HOME/pycache PYTHONDONTWRITEBYTECODE=1 $script" | tail -n 1)")
+  done
+  echo "$(printf '%s\n' "${cold[@]}" | median) $(printf '%s\n' "${warm[@]}" | median)"
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f", m}'; }
 
 apps=("$@")
+start_rows=()
 phase_rows=()
 runner_rows=()
 [ ${#apps[@]} -gt 0 ] || apps=(bench/apps/*/)
@@ -97,6 +120,9 @@ for app in "${apps[@]}"; do
     copy="$work/app-$name"; state="$work/state-$name"
     rm -rf "$copy" "$state"; cp -r "$app" "$copy"
     fresh+=("$(time_build "$state" "$copy")")
+    if [ "$run" = 1 ] && grep -qi django "$copy"/requirements.txt "$copy"/pyproject.toml "$copy"/Pipfile 2>/dev/null; then
+      start_rows+=("$(printf '%-8s %9s %9s' "$name" $(cold_start "$state"))")
+    fi
     noop+=("$(time_build "$state" "$copy")")
     (cd "$copy" && bash ./change.sh)
     changed+=("$(time_build "$state" "$copy")")
@@ -131,3 +157,10 @@ echo "bin/build (workspace, restore, export); packaging = checking that the buil
 printf '%-8s %19s %19s\n' "" "fresh" "no-op rebuild"
 printf '%-8s %9s %9s %9s %9s\n' app runner packaging runner packaging
 printf '%s\n' "${runner_rows[@]}"
+if [ ${#start_rows[@]} -gt 0 ]; then
+  echo
+  echo "Importing the Django stack in the launched app after the fresh build (median of $RUNS, ms):"
+  echo "cold = the image as exported, bytecode writes off; warm = every module freshly compiled."
+  printf '%-8s %9s %9s\n' app cold warm
+  printf '%s\n' "${start_rows[@]}"
+fi

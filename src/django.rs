@@ -150,7 +150,14 @@ pub(crate) fn collectstatic(
         return Ok(());
     }
     let python = python(build_env);
-    match run_probe(&python, app_dir, build_env)? {
+    let result = probe_and_collect(&python, app_dir, build_env);
+    seal_bytecode(build_env);
+    result
+}
+
+/// Asks Django whether the app uses `django.contrib.staticfiles`, and if so collects them.
+fn probe_and_collect(python: &Path, app_dir: &Path, build_env: &Env) -> Result<(), BuildpackError> {
+    match run_probe(python, app_dir, build_env)? {
         Probe::NoDjango => {
             print::sub_bullet(format!(
                 "Skipping {}: {MANAGE_PY} found, but Django is not installed",
@@ -168,7 +175,17 @@ pub(crate) fn collectstatic(
         }
         Probe::Staticfiles(true) | Probe::NotReached => {}
     }
-    run_collectstatic(&python, app_dir, build_env)
+    run_collectstatic(python, app_dir, build_env)
+}
+
+/// Python compiled any module of the virtual environment that had no compiled file as Django
+/// imported it: those files go into the image, so they are made hash-based, checked, as in the
+/// rest of the environment. (The app's own are compiled afterwards: `crate::bytecode::compile_app`.)
+fn seal_bytecode(build_env: &Env) {
+    use crate::bytecode::{Origin, Validation, seal_or_warn};
+    if let Some(venv) = build_env.get("VIRTUAL_ENV") {
+        seal_or_warn(Path::new(venv), Validation::Checked, Origin::Build);
+    }
 }
 
 /// The virtual environment's Python (`python` on `PATH` without one).

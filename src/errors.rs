@@ -18,7 +18,7 @@ mod web_process;
 mod tests;
 
 pub(crate) use message::{Message, MessageKind};
-pub(crate) use project::{committed_venv_warning, neutralised_env_warning};
+pub(crate) use project::{bytecode_warning, committed_venv_warning, neutralised_env_warning};
 pub(crate) use python_version::version_notice;
 pub(crate) use runtime_choice::{
     end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning,

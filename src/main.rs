@@ -4,6 +4,7 @@
 mod app_files;
 mod bootstrap;
 mod build_env;
+mod bytecode;
 mod command;
 mod config;
 mod dependency_groups;
@@ -88,6 +89,7 @@ impl Buildpack for PythonBuildpack {
             &installer,
         )?;
         django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;
+        bytecode::compile_app(&context.app_dir, &venv.python(), &venv.build_env, &venvs);
         let launch = launch::configure(&context, &config, &venv)?;
 
         print::all_done(&Some(started));

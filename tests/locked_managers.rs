@@ -198,6 +198,10 @@ fn fresh_install(app: &TestApp, manager: &Manager, version: &str) {
     }
 
     assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
+    // Every compiled file in the image and the cache (the tool's included) is valid after the
+    // export; the app starts without compiling anything.
+    app.assert_bytecode_valid(500);
+    app.assert_boot_writes_nothing(&["six"]);
     // The dev group is not installed.
     assert!(!app.imports("typing_extensions"));
     // Bytecode is compiled at build time.
@@ -287,6 +291,8 @@ fn in_place_update(app: &TestApp, manager: &Manager, version: &str) {
     }
     assert!(!app.imports("six"));
     assert!(app.imports("typing_extensions"));
+    // The tool ran again from its restored layer: what it compiled then is valid too.
+    app.assert_bytecode_valid(500);
 }
 
 fn python_change(app: &TestApp, manager: &Manager, version: &str) {

@@ -115,6 +115,11 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
         Some("26.3")
     );
 
+    // Every compiled file in the image and the cache is valid after the export; the app starts
+    // without compiling anything.
+    app.assert_bytecode_valid(500);
+    app.assert_boot_writes_nothing(&["six", "typing_extensions"]);
+
     // Nothing changed: reused as it is, without running pip.
     let rebuild = app.build_ok();
     assert_contains(
@@ -146,6 +151,8 @@ fn removing_a_requirement_recreates_the_venv_without_it() {
         !app.imports("typing_extensions"),
         "the removed package is still installed"
     );
+    // pip ran again from its restored layer: what it compiled then is valid too.
+    app.assert_bytecode_valid(500);
 }
 
 #[test]

@@ -174,3 +174,21 @@ pub(crate) fn committed_venv_warning(dirs: &[String]) -> Message {
         or exclude it from the build in project.toml ([io.buildpacks] exclude).
     "})
 }
+
+/// A compiled file that could not be made hash-based (`crate::bytecode`): the build goes on.
+pub(crate) fn bytecode_warning(path: &std::path::Path, error: &std::io::Error) -> Message {
+    Message::warning(formatdoc! {"
+        Could not make compiled Python files valid for the image
+
+        The buildpack turns the compiled files (.pyc) of the app, its virtual environment and
+        the Python installation into hash-based ones, which stay valid when the platform resets
+        file times as it exports the image. It could not do so here:
+        {path}: {error}
+
+        The app works the same, but Python compiles the affected modules again whenever it
+        imports them in a new container, which slows down its start. Check the file's
+        permissions and the free disk space.
+        ",
+        path = style::value(path.display().to_string()),
+    })
+}

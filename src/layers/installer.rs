@@ -10,8 +10,8 @@ use crate::PythonBuildpack;
 use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::fsutil::{empty_dir, fill_or_empty};
-use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
+use crate::layers::whole_number::LayerFormat;
 use crate::parallel::Download;
 use crate::python_version::PythonVersion;
 use crate::runtime::manifest::Arch;
@@ -291,6 +291,16 @@ impl Pip {
         let mut command = Command::new(python, env);
         command.arg(self.package_dir.join("pip"));
         command
+    }
+
+    /// Makes the compiled files Python wrote while pip ran hash-based (unchecked: pip's files
+    /// change only with the whole layer), so that they stay valid in the cache.
+    pub(crate) fn seal_bytecode(&self) {
+        crate::bytecode::seal_or_warn(
+            &self.package_dir,
+            crate::bytecode::Validation::Unchecked,
+            crate::bytecode::Origin::Build,
+        );
     }
 }
 

@@ -4,8 +4,8 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
-use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
+use crate::layers::whole_number::LayerFormat;
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 use libcnb::data::layer::LayerName;

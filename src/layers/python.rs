@@ -3,10 +3,11 @@
 
 use crate::PythonBuildpack;
 use crate::build_env;
+use crate::bytecode::{self, Origin, Validation};
 use crate::errors::BuildpackError;
-use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
 use crate::layers::venv::bytecode_level_reason;
+use crate::layers::whole_number::LayerFormat;
 use crate::parallel::Download;
 use crate::redact::redact_url;
 use crate::runtime::PythonRuntime;
@@ -24,7 +25,8 @@ use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
 
 /// Bump to discard every cached runtime layer, e.g. when the layout or env of the layer changes.
-const LAYER_FORMAT: LayerFormat = LayerFormat(2);
+/// 3: the standard library's compiled files are hash-based.
+const LAYER_FORMAT: LayerFormat = LayerFormat(3);
 
 /// Everything that makes a cached runtime valid. The download URL is not in it: the same
 /// archive (by checksum) from a mirror is the same runtime.
@@ -178,6 +180,7 @@ impl PythonLayer<'_> {
                             &entry.version,
                             entry.variant,
                         )
+                        .and_then(|()| seal_standard_library(&dir))
                         .map_err(|message| DownloadError::Unpack {
                             url: entry.url.clone(),
                             message,
@@ -209,6 +212,22 @@ impl PythonLayer<'_> {
             build_env: build_env::with_layer(base_env, &layer_env),
         })
     }
+}
+
+/// Makes the standard library's compiled files hash-based and unchecked: the archive's are
+/// timestamp-based, and would be stale in the image (every file's time changes at export), so
+/// that Python compiled the standard library again in every new container. The runtime never
+/// changes in place (another archive replaces the layer), so they are never checked.
+fn seal_standard_library(dir: &std::path::Path) -> Result<(), String> {
+    bytecode::seal(dir, Validation::Unchecked, Origin::Archive)
+        .map(drop)
+        .map_err(|error| {
+            format!(
+                "making the compiled files hash-based failed at {}: {}",
+                error.path.display(),
+                error.error
+            )
+        })
 }
 
 fn runtime_layer_env(layer_dir: &std::path::Path, level: BytecodeLevel) -> LayerEnv {

@@ -10,10 +10,10 @@ use crate::PythonBuildpack;
 use crate::command::Command;
 use crate::command::tail;
 use crate::errors::BuildpackError;
-use crate::layers::whole_number::LayerFormat;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::layers::fill_layer;
 use crate::layers::installer::Uv;
+use crate::layers::whole_number::LayerFormat;
 use crate::runtime::PythonRuntime;
 use crate::wheels::index::{PackageIndex, ca_bundle};
 use bullet_stream::global::print;
@@ -308,6 +308,18 @@ impl ToolLayer {
             }
         }
         Ok(command)
+    }
+}
+
+impl ToolLayer {
+    /// Makes the compiled files Python wrote while the tool ran hash-based (unchecked: the
+    /// tool's files change only with the whole layer), so that they stay valid in the cache.
+    pub(crate) fn seal_bytecode(&self) {
+        crate::bytecode::seal_or_warn(
+            &self.layer.path(),
+            crate::bytecode::Validation::Unchecked,
+            crate::bytecode::Origin::Build,
+        );
     }
 }
 

@@ -17,6 +17,7 @@ pub(crate) use metadata::VenvLayerMetadata;
 
 use crate::PythonBuildpack;
 use crate::build_env;
+use crate::bytecode::{Origin, Validation};
 use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::layers::fill_layer;
@@ -140,6 +141,9 @@ pub(crate) fn install_venv_layer(
             layer.write_env(venv_layer_env(&dir))?;
             let env = build_env::with_layer(request.base_env, &layer.read_env()?);
             install(&dir, &env, mode, &reinstall)?;
+            // The installers compile checked hash-based files already (`SOURCE_DATE_EPOCH`);
+            // anything Python wrote while they ran is made so too.
+            crate::bytecode::seal_or_warn(&dir, Validation::Checked, Origin::Build);
             request.settings.record()
         })?;
     }
@@ -149,6 +153,13 @@ pub(crate) fn install_venv_layer(
         build_env: build_env::with_layer(&runtime.build_env, &layer.read_env()?),
         dir,
     })
+}
+
+impl Venv {
+    /// The environment's `python`.
+    pub(crate) fn python(&self) -> PathBuf {
+        self.dir.join("bin/python")
+    }
 }
 
 /// `python -m venv --without-pip`: pip runs from its own build-only layer instead.

@@ -164,10 +164,13 @@ pub(crate) fn install<M: LockedManager>(
                 uninstall::<M>(uv, venv_dir, reinstall, &runtime.build_env)?;
             }
             let env = M::tool_env(venv_env, runtime, venv_dir, &cache_dir);
-            for args in M::commands(&context.app_dir, mode, reinstall, groups) {
-                run::<M>(command_name, &tool, &args, &context.app_dir, &env)?;
+            let result = M::commands(&context.app_dir, mode, reinstall, groups)
+                .iter()
+                .try_for_each(|args| run::<M>(command_name, &tool, args, &context.app_dir, &env));
+            if let Some(tool_layer) = &tool_layer {
+                tool_layer.seal_bytecode();
             }
-            Ok(())
+            result
         },
     )
 }

@@ -156,7 +156,9 @@ pub(crate) fn install(
             ));
             return Ok(());
         }
-        run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups)
+        let result = run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups);
+        pip.seal_bytecode();
+        result
     })
 }
 

@@ -2,6 +2,7 @@
 //! (`runner/`), and launches processes from the result.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod bytecode;
 pub mod cyclonedx;
 pub mod http_request;
 pub mod private_index;

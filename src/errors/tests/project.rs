@@ -8,8 +8,8 @@ use crate::dependency_groups::{UnknownGroups, groups_file};
 use crate::django::DjangoError;
 use crate::env_safety::EnvVarProblem;
 use crate::errors::{
-    ambiguous_warning, committed_venv_warning, django_without_application_warning,
-    neutralised_env_warning, no_server_warning,
+    ambiguous_warning, bytecode_warning, committed_venv_warning,
+    django_without_application_warning, neutralised_env_warning, no_server_warning,
 };
 use crate::launch::decide::Candidate;
 use crate::launch::process::Server;
@@ -137,6 +137,17 @@ fn committed_venv() {
     check(
         "warning_committed_venvs",
         &committed_venv_warning(&strings(&["venv", "backend/.venv"])),
+    );
+}
+
+#[test]
+fn bytecode() {
+    check(
+        "warning_bytecode",
+        &bytecode_warning(
+            std::path::Path::new("/workspace/app/__pycache__/views.cpython-313.pyc"),
+            &std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        ),
     );
 }
 

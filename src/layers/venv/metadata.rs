@@ -4,10 +4,10 @@
 //! of an earlier format is migrated when it says the same thing, or discarded with a reason.
 
 use crate::PythonBuildpack;
-use crate::runtime::PythonRuntime;
-use libcnb::build::BuildContext;
 use crate::layers::whole_number::LayerFormat;
+use crate::runtime::PythonRuntime;
 use crate::runtime::layout::BytecodeLevel;
+use libcnb::build::BuildContext;
 use libcnb::generic::GenericMetadata;
 use libcnb::layer::InvalidMetadataAction;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
-use crate::runtime::layout::BytecodeLevel;
 use super::*;
 use crate::layers::venv_settings::SettingsChange;
+use crate::runtime::layout::BytecodeLevel;
 use libcnb::generic::GenericMetadata;
 use libcnb::layer::InvalidMetadataAction;
 use metadata::{LAYER_FORMAT, migrate_or_discard};
@@ -247,8 +247,7 @@ fn pips_earlier_metadata_is_migrated_after_the_lifecycles_restore_too() {
     let mut restored = pip_metadata_v2();
     restored.insert("layer_format".to_string(), toml::Value::Float(2.0));
     restored.insert("bytecode_level".to_string(), toml::Value::Float(0.0));
-    let (InvalidMetadataAction::ReplaceMetadata(migrated), _) =
-        migrate_or_discard(&Some(restored))
+    let (InvalidMetadataAction::ReplaceMetadata(migrated), _) = migrate_or_discard(&Some(restored))
     else {
         panic!("not migrated");
     };

@@ -1,0 +1,428 @@
+//! Compiled Python files (`.pyc`) that stay valid in the image and in the cache. Python's usual
+//! `.pyc` records its source's modification time and size, and is thrown away (the module is
+//! compiled again, at every start when the image is read-only) as soon as the time differs. A
+//! real platform changes every time: the lifecycle exports every file with mtime 1980-01-01 and
+//! restores cached files with the time of the restore. So the buildpack turns every `.pyc` it
+//! ships into a hash-based one (PEP 552), which records a hash of its source instead:
+//! - *unchecked* in the layers nothing changes in place (the runtime, the tools): Python uses
+//!   them without reading the source, as it would a valid timestamp-based file;
+//! - *checked* where sources can change (the app, its virtual environment): Python compares the
+//!   hash with the source's when it imports the module.
+//!
+//! Converting is rewriting the 16-byte header: the compiled code is the same. A timestamp-based
+//! file is converted when it matches its source (time and size), which holds for every file
+//! Python wrote during this build; anything else is stale and removed (Python would ignore it).
+//! The runtime's archive is the exception ([`Origin::Archive`]): its files and their sources come
+//! from one verified build of CPython, but the archive's times do not match (the test fixtures
+//! store sources at time 0, python-build-standalone's go stale at the first export), so there
+//! the size is checked and the time is not.
+
+use siphasher::sip::{SipHasher13, SipHasher24};
+use std::fs;
+use std::hash::Hasher;
+use std::io::{self, Read};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// How Python checks a converted file against its source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Validation {
+    /// Never: for layers whose sources only change when the whole layer is replaced.
+    Unchecked,
+    /// On every import: for sources that can change (the app, its virtual environment).
+    Checked,
+}
+
+/// Where the compiled files of a tree come from, which says how far their headers are trusted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// Unpacked from a verified runtime archive, compiled from the very sources beside them:
+    /// converted when the recorded size matches, whatever the times.
+    Archive,
+    /// Written by Python during the build (or left by an earlier one): converted when they match
+    /// their source's time and size, as Python itself would check them.
+    Build,
+}
+
+/// What was done to a tree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Sealed {
+    /// Timestamp-based files rewritten as hash-based ones.
+    pub(crate) converted: usize,
+    /// Stale timestamp-based files removed.
+    pub(crate) removed: usize,
+}
+
+/// A file that could not be read or written.
+#[derive(Debug)]
+pub(crate) struct SealError {
+    pub(crate) path: PathBuf,
+    pub(crate) error: io::Error,
+}
+
+/// Folders of an app that hold no code of the app's: version control and other hidden folders,
+/// front-end packages, compiled files.
+const NOT_APP_CODE: [&str; 3] = ["node_modules", "__pycache__", "__pypackages__"];
+
+/// The app's Python sources (`*.py`, relative to `app_dir`, sorted), outside hidden folders,
+/// [`NOT_APP_CODE`] and the folders `skip` (the virtual environments committed with it).
+/// Symbolic links to folders are not followed.
+pub(crate) fn app_sources(app_dir: &Path, skip: &[String]) -> io::Result<Vec<PathBuf>> {
+    fn walk(
+        app_dir: &Path,
+        relative: &Path,
+        skip: &[String],
+        found: &mut Vec<PathBuf>,
+    ) -> io::Result<()> {
+        for entry in fs::read_dir(app_dir.join(relative))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let path = relative.join(&*name);
+            let file_type = entry.file_type()?;
+            if file_type.is_dir() {
+                let excluded = name.starts_with('.')
+                    || NOT_APP_CODE.contains(&name.as_ref())
+                    || (relative.as_os_str().is_empty() && skip.iter().any(|s| *s == name));
+                if !excluded {
+                    walk(app_dir, &path, skip, found)?;
+                }
+            } else if name.ends_with(".py") && !file_type.is_dir() {
+                found.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut found = Vec::new();
+    walk(app_dir, Path::new(""), skip, &mut found)?;
+    found.sort();
+    Ok(found)
+}
+
+/// Compiles the app's Python sources ahead, into checked hash-based files, so that the image
+/// starts without compiling them (the image is read-only for the app's user, and a writable one
+/// would only keep them until the container stops), and makes the ones Python already wrote
+/// during the build (collectstatic's imports) hash-based too. `python` is the app's; files that
+/// do not compile (a syntax error, an old Python 2 script) are left as they are: importing them
+/// fails the same way with or without this. Nothing to do, and no Python started, for an app
+/// without Python sources.
+pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip: &[String]) {
+    let sources = match app_sources(app_dir, skip) {
+        Ok(sources) => sources,
+        Err(error) => {
+            return warn(&SealError {
+                path: app_dir.to_path_buf(),
+                error,
+            });
+        }
+    };
+    if sources.is_empty() {
+        return;
+    }
+    bullet_stream::global::print::bullet("App bytecode");
+    let timer = bullet_stream::global::print::sub_start_timer(format!(
+        "Compiling the app's {} Python {}",
+        sources.len(),
+        if sources.len() == 1 { "file" } else { "files" }
+    ));
+    let list = std::env::temp_dir().join(format!(
+        "python-buildpack-app-sources-{}",
+        std::process::id()
+    ));
+    let lines: Vec<String> = sources
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if let Err(error) = fs::write(&list, lines.join("\n") + "\n") {
+        return warn(&SealError { path: list, error });
+    }
+    let mut command = crate::command::Command::new(python, env);
+    command
+        .args([
+            "-m",
+            "compileall",
+            "-qq",
+            "--invalidation-mode",
+            "checked-hash",
+            "-i",
+        ])
+        .arg(&list)
+        .current_dir(app_dir);
+    if sources.len() >= PARALLEL_FROM {
+        command.args(["-j", "0"]);
+    }
+    // Its status only says whether every file compiled: see above.
+    let _ = command.capture();
+    let _ = fs::remove_file(&list);
+    timer.done();
+    seal_or_warn(app_dir, Validation::Checked, Origin::Build);
+}
+
+/// From how many files `compile_app` compiles in parallel (below, starting the workers costs
+/// more than it saves).
+const PARALLEL_FROM: usize = 100;
+
+/// [`seal`], and a warning instead of an error: the image works without it, only its start is
+/// slower. Returns what was done.
+pub(crate) fn seal_or_warn(root: &Path, validation: Validation, origin: Origin) -> Sealed {
+    seal(root, validation, origin).unwrap_or_else(|error| {
+        warn(&error);
+        Sealed::default()
+    })
+}
+
+fn warn(SealError { path, error }: &SealError) {
+    bullet_stream::global::print::warning(crate::errors::bytecode_warning(path, error).to_string());
+}
+
+/// Makes every compiled file under `root` (in `__pycache__` folders) hash-based, with
+/// `validation`, or removes it when it is stale. Hash-based files, files without a source and
+/// files of Pythons older than 3.7 are left as they are. Symbolic links are not followed. A
+/// missing `root` has nothing to do.
+pub(crate) fn seal(
+    root: &Path,
+    validation: Validation,
+    origin: Origin,
+) -> Result<Sealed, SealError> {
+    let mut sealed = Sealed::default();
+    if root.is_dir() {
+        seal_dir(root, validation, origin, &mut sealed)?;
+    }
+    Ok(sealed)
+}
+
+fn seal_dir(
+    dir: &Path,
+    validation: Validation,
+    origin: Origin,
+    sealed: &mut Sealed,
+) -> Result<(), SealError> {
+    let error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| SealError { path, error }
+    };
+    for entry in fs::read_dir(dir).map_err(error(dir))? {
+        let entry = entry.map_err(error(dir))?;
+        let path = entry.path();
+        if !entry.file_type().map_err(error(&path))?.is_dir() {
+            continue;
+        }
+        if entry.file_name() == "__pycache__" {
+            seal_cache_dir(&path, validation, origin, sealed)?;
+        } else {
+            seal_dir(&path, validation, origin, sealed)?;
+        }
+    }
+    Ok(())
+}
+
+fn seal_cache_dir(
+    dir: &Path,
+    validation: Validation,
+    origin: Origin,
+    sealed: &mut Sealed,
+) -> Result<(), SealError> {
+    let error = |path: &Path| {
+        let path = path.to_path_buf();
+        move |error| SealError { path, error }
+    };
+    for entry in fs::read_dir(dir).map_err(error(dir))? {
+        let entry = entry.map_err(error(dir))?;
+        let pyc = entry.path();
+        let Some(source) = source_of(&pyc) else {
+            continue;
+        };
+        if !entry.file_type().map_err(error(&pyc))?.is_file() {
+            continue;
+        }
+        let Some(header) = read_header(&pyc).map_err(error(&pyc))? else {
+            continue;
+        };
+        let source_meta = match fs::metadata(&source) {
+            Ok(meta) if meta.is_file() => meta,
+            // No source: Python never reads a `__pycache__` file without one.
+            Ok(_) => continue,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(error(&source)(e)),
+        };
+        let found = SourceStat {
+            mtime: source_meta.mtime(),
+            size: source_meta.size(),
+        };
+        match verdict(&header, found, origin) {
+            Verdict::Keep => {}
+            Verdict::Remove => {
+                fs::remove_file(&pyc).map_err(error(&pyc))?;
+                sealed.removed += 1;
+            }
+            Verdict::Convert => {
+                let source_bytes = fs::read(&source).map_err(error(&source))?;
+                let new_header = hash_based_header(header.magic, &source_bytes, validation);
+                rewrite(&pyc, &new_header).map_err(error(&pyc))?;
+                sealed.converted += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The source of `<dir>/__pycache__/<name>.<tag>[.opt-N].pyc`: `<dir>/<name>.py`.
+fn source_of(pyc: &Path) -> Option<PathBuf> {
+    let name = pyc.file_name()?.to_str()?.strip_suffix(".pyc")?;
+    let name = name
+        .strip_suffix(".opt-1")
+        .or_else(|| name.strip_suffix(".opt-2"))
+        .unwrap_or(name);
+    let (module, _tag) = name.rsplit_once('.')?;
+    let dir = pyc.parent()?.parent()?;
+    (!module.is_empty()).then(|| dir.join(format!("{module}.py")))
+}
+
+/// A `.pyc` header (PEP 552): the magic number, then flags, then either the source's time and
+/// size or its hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Header {
+    magic: [u8; 4],
+    kind: HeaderKind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HeaderKind {
+    Timestamp {
+        mtime: u32,
+        size: u32,
+    },
+    HashBased,
+    /// Flags this code does not know: left alone.
+    Unknown,
+}
+
+/// The first magic number with hash-based files (Python 3.7a1).
+const FIRST_HASH_BASED_MAGIC: u16 = 3390;
+/// The first magic number whose source hash is SipHash-1-3 (Python 3.11a1); earlier ones use
+/// SipHash-2-4 (CPython's `_Py_KeyedHash`).
+const FIRST_SIPHASH13_MAGIC: u16 = 3450;
+
+impl Header {
+    fn parse(bytes: &[u8; 16]) -> Self {
+        let word = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let kind = match word(4) {
+            0 => HeaderKind::Timestamp {
+                mtime: word(8),
+                size: word(12),
+            },
+            0b01 | 0b11 => HeaderKind::HashBased,
+            _ => HeaderKind::Unknown,
+        };
+        Header {
+            magic: [bytes[0], bytes[1], bytes[2], bytes[3]],
+            kind,
+        }
+    }
+
+    /// The release's magic number (the first two bytes; the other two are `\r\n`).
+    fn magic_number(&self) -> u16 {
+        u16::from_le_bytes([self.magic[0], self.magic[1]])
+    }
+}
+
+/// The source's time (whole seconds) and size, as Python compares them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SourceStat {
+    mtime: i64,
+    size: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Keep,
+    Convert,
+    Remove,
+}
+
+/// What to do with a compiled file whose header is `header` and whose source is `source`.
+fn verdict(header: &Header, source: SourceStat, origin: Origin) -> Verdict {
+    let HeaderKind::Timestamp { mtime, size } = header.kind else {
+        return Verdict::Keep;
+    };
+    if header.magic[2..] != *b"\r\n" || header.magic_number() < FIRST_HASH_BASED_MAGIC {
+        return Verdict::Keep;
+    }
+    // Python keeps the low 32 bits of both.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let (source_mtime, source_size) = (source.mtime as u32, source.size as u32);
+    let matches = match origin {
+        Origin::Archive => size == source_size,
+        Origin::Build => size == source_size && mtime == source_mtime,
+    };
+    if matches {
+        Verdict::Convert
+    } else {
+        Verdict::Remove
+    }
+}
+
+/// `importlib.util.source_hash(source)` of the Python release whose magic number is `magic`.
+fn source_hash(magic: [u8; 4], source: &[u8]) -> [u8; 8] {
+    let key = u64::from(u32::from_le_bytes(magic));
+    let magic_number = u16::from_le_bytes([magic[0], magic[1]]);
+    let hash = if magic_number >= FIRST_SIPHASH13_MAGIC {
+        let mut hasher = SipHasher13::new_with_keys(key, 0);
+        hasher.write(source);
+        hasher.finish()
+    } else {
+        let mut hasher = SipHasher24::new_with_keys(key, 0);
+        hasher.write(source);
+        hasher.finish()
+    };
+    hash.to_le_bytes()
+}
+
+/// The header of a hash-based file of `source` (`importlib._bootstrap_external._code_to_hash_pyc`).
+fn hash_based_header(magic: [u8; 4], source: &[u8], validation: Validation) -> [u8; 16] {
+    let flags: u32 = match validation {
+        Validation::Unchecked => 0b01,
+        Validation::Checked => 0b11,
+    };
+    let mut header = [0_u8; 16];
+    header[..4].copy_from_slice(&magic);
+    header[4..8].copy_from_slice(&flags.to_le_bytes());
+    header[8..].copy_from_slice(&source_hash(magic, source));
+    header
+}
+
+/// The header of a compiled file; `None` when it is too short to be one.
+fn read_header(path: &Path) -> io::Result<Option<Header>> {
+    let mut bytes = [0_u8; 16];
+    let mut file = fs::File::open(path)?;
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match file.read(&mut bytes[filled..])? {
+            0 => return Ok(None),
+            n => filled += n,
+        }
+    }
+    Ok(Some(Header::parse(&bytes)))
+}
+
+/// Replaces the file's header with `header`, writing a new file and renaming it over the old
+/// one, as Python writes compiled files: a file that shares its inode with another path (a hard
+/// link from a package cache) is never changed in place.
+fn rewrite(path: &Path, header: &[u8; 16]) -> io::Result<()> {
+    let mut bytes = fs::read(path)?;
+    bytes[..16].copy_from_slice(header);
+    let mode = fs::metadata(path)?.permissions().mode();
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+    fs::write(&temporary, &bytes)?;
+    fs::set_permissions(&temporary, fs::Permissions::from_mode(mode))
+        .and_then(|()| fs::rename(&temporary, path))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&temporary);
+        })
+}
+
+#[cfg(test)]
+mod tests;
