@@ -268,3 +268,26 @@ fn builds_get_an_empty_home_of_their_own_not_the_hosts() {
         assert_eq!(f.workspace_file("home-contents.txt"), "");
     }
 }
+
+#[test]
+fn builds_get_the_build_images_path_and_no_empty_target_variables() {
+    let f = Fixture::new();
+    let runner = Runner::new([&f.one]).unwrap();
+    let mut config = BuildConfig::new(&f.app, &f.state);
+    config.target.distro_version = String::new();
+    config.target.arch_variant = Some(String::new());
+    let out = runner.build(&config).unwrap();
+    assert!(out.success, "{}", out.output);
+    for file in ["one-detect-env.txt", "one-build-env.txt"] {
+        let env = f.workspace_file(file);
+        // Not the host's PATH (with its pyenv shims, cargo, ...): a build image's.
+        assert_eq!(
+            env_value(&env, "PATH").as_deref(),
+            Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            "{file}"
+        );
+        assert_eq!(env_value(&env, "CNB_TARGET_DISTRO_VERSION"), None, "{env}");
+        assert_eq!(env_value(&env, "CNB_TARGET_ARCH_VARIANT"), None, "{env}");
+        assert!(env_value(&env, "CNB_TARGET_DISTRO_NAME").is_some(), "{env}");
+    }
+}
