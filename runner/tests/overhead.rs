@@ -31,7 +31,7 @@ printf '[[processes]]\ntype = "web"\ncommand = ["true"]\ndefault = true\n' > "$l
 /// returns the number of bytes.
 fn write_tree(root: &Path, dirs: usize, files_per_dir: usize, seed: usize) -> u64 {
     let noise: Vec<u8> = (0..24_000_u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13).to_le_bytes()[0])
         .collect();
     let mut total = 0;
     for d in 0..dirs {
