@@ -80,6 +80,10 @@ fn plan<'a>(state: &State, buildpacks: &'a [Buildpack]) -> Result<Vec<Plan<'a>>>
             layers.push((layer, contents));
         }
         crate::launch::read_processes(&live)?; // fail the build on an invalid launch.toml
+        let store = live.join("store.toml");
+        if store.is_file() {
+            layers::read_store_metadata(&store)?; // as the lifecycle's exporter reads it
+        }
         plans.push(Plan {
             bp,
             live,

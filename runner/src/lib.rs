@@ -39,6 +39,7 @@ mod fsutil;
 mod launch;
 mod layers;
 mod manifest;
+mod metadata;
 mod output;
 mod package;
 mod restore;

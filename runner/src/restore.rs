@@ -12,11 +12,17 @@
 //!   `layers/`), so that a failed build cannot touch them; `launch = true, cache = false,
 //!   build = false` ones come back as `<name>.toml` with only `[metadata]`.
 //! - Nothing else: everything else in `layers/` is removed. `store.toml` comes from the image.
+//!
+//! Every `<name>.toml` and `store.toml` is written back as the lifecycle writes it: `[metadata]`
+//! only, after a round trip through JSON (numbers as floats, dates as strings: `metadata.rs`).
 
 use crate::backup::Checked;
 use crate::buildpack::{Buildpack, escape_id};
 use crate::fsutil::{self, FileMode};
-use crate::layers::{self, Layer, read_file_list, read_group, read_layers, write_metadata_only};
+use crate::layers::{
+    self, Layer, read_file_list, read_group, read_layers, read_store_metadata,
+    write_restored_metadata,
+};
 use crate::state::State;
 use anyhow::{Context, Result, bail};
 use std::collections::HashSet;
@@ -173,7 +179,7 @@ pub(crate) fn restore(
                     "Restoring metadata for \"{}:{}\" from app image",
                     bp.id, layer.name
                 ));
-                write_metadata_only(
+                write_restored_metadata(
                     &live.join(format!("{}.toml", layer.name)),
                     layer.metadata.as_ref(),
                 )?;
@@ -185,15 +191,17 @@ pub(crate) fn restore(
                 bp.id, layer.name
             ));
             layers::copy_layer_files(&cache_bp, &live, &layer.name, false)?;
-            write_metadata_only(
+            write_restored_metadata(
                 &live.join(format!("{}.toml", layer.name)),
                 layer.metadata.as_ref(),
             )?;
         }
         let store = image_bp.join("store.toml");
         if store.is_file() {
-            fs::copy(&store, live.join("store.toml"))
-                .with_context(|| format!("restoring {}", store.display()))?;
+            write_restored_metadata(
+                &live.join("store.toml"),
+                read_store_metadata(&store)?.as_ref(),
+            )?;
         }
     }
     Ok(log)

@@ -45,7 +45,7 @@ fn rebuild_restores_cache_contents_and_launch_metadata_without_types() {
     let tomls = f.workspace_file("one-restored-tomls.txt");
     assert!(!tomls.contains("[types]"), "{tomls}");
     assert!(
-        tomls.contains("== cached.toml\n[metadata]\ncount = 1\n"),
+        tomls.contains("== cached.toml\n[metadata]\ncount = 1.0\n"),
         "{tomls}"
     );
     assert!(
@@ -57,7 +57,7 @@ fn rebuild_restores_cache_contents_and_launch_metadata_without_types() {
         "{tomls}"
     );
     assert!(
-        tomls.contains("== store.toml\n[metadata]\nbuilds = 1\n"),
+        tomls.contains("== store.toml\n[metadata]\nbuilds = 1.0\n"),
         "{tomls}"
     );
     assert_eq!(
@@ -139,7 +139,7 @@ fn failed_build_exports_nothing_and_the_next_build_restores_the_old_cache() {
     assert!(next.success, "{}", next.output);
     let tomls = f.workspace_file("one-restored-tomls.txt");
     assert!(
-        tomls.contains("== cached.toml\n[metadata]\ncount = 1\n"),
+        tomls.contains("== cached.toml\n[metadata]\ncount = 1.0\n"),
         "{tomls}"
     );
     assert_eq!(
@@ -228,4 +228,75 @@ fn launch_layer_without_contents_and_nothing_to_reuse_fails_the_export() {
         out.output
     );
     assert!(!f.state.join("image").exists());
+}
+
+/// `test/meta`: copies the tomls it was given to `restored-<name>` in the workspace, then writes
+/// metadata with integers, a float, datetimes and nested tables and arrays for a cache layer
+/// (`data`), a launch-only layer (`shown`) and `store.toml`.
+const META_BUILD: &str = r#"#!/bin/sh
+set -eu
+layers="$1"
+for name in data shown store; do
+  if [ -f "$layers/$name.toml" ]; then cp "$layers/$name.toml" "restored-$name.toml"; fi
+done
+metadata='count = 1
+float = 1.5
+name = "x"
+yes = true
+when = 1979-05-27T07:32:00Z
+offset = 1979-05-27T00:32:00.5-07:00
+day = 1979-05-27
+
+[metadata.nested]
+list = [1, [2, "two"]]
+
+[[metadata.nested.entries]]
+n = 3'
+mkdir -p "$layers/data" "$layers/shown"
+echo data > "$layers/data/file"
+echo shown > "$layers/shown/file"
+printf '[types]\ncache = true\n\n[metadata]\n%s\n' "$metadata" > "$layers/data.toml"
+printf '[types]\nlaunch = true\n\n[metadata]\n%s\n' "$metadata" > "$layers/shown.toml"
+printf '[metadata]\n%s\n' "$metadata" > "$layers/store.toml"
+"#;
+
+#[test]
+fn restored_metadata_has_every_number_as_a_float_and_datetimes_as_strings() {
+    let f = Fixture::new();
+    let bp = support::write_buildpack(
+        &f.tmp.path().join("bp-meta"),
+        "test/meta",
+        false,
+        support::TWO_DETECT,
+        META_BUILD,
+    );
+    let runner = Runner::new([bp]).unwrap();
+    assert!(build(&f, &runner).success);
+    let out = build(&f, &runner);
+    assert!(out.success, "{}", out.output);
+    let expected: toml::Table = toml::from_str(
+        r#"
+        [metadata]
+        count = 1.0
+        float = 1.5
+        name = "x"
+        yes = true
+        when = "1979-05-27T07:32:00Z"
+        offset = "1979-05-27T00:32:00.5-07:00"
+        day = "1979-05-27T00:00:00Z"
+
+        [metadata.nested]
+        list = [1.0, [2.0, "two"]]
+
+        [[metadata.nested.entries]]
+        n = 3.0
+        "#,
+    )
+    .unwrap();
+    for name in ["data", "shown", "store"] {
+        let text = f.workspace_file(&format!("restored-{name}.toml"));
+        let restored: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(restored, expected, "{name}.toml:\n{text}");
+        assert!(text.contains("count = 1.0\n"), "{name}.toml:\n{text}");
+    }
 }
