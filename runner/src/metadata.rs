@@ -7,6 +7,7 @@
 //! lifecycle `buildpack/layermetadata.go`, `internal/layer/metadata_restorer.go` and
 //! `platform/files` (`LayersMetadata`, `CacheMetadata`).
 
+use std::fmt::Write as _;
 use toml::value::{Datetime, Offset};
 use toml::{Table, Value};
 
@@ -58,7 +59,7 @@ fn go_rfc3339(datetime: &Datetime) -> String {
         Some(Offset::Custom { minutes }) => {
             let sign = if minutes < 0 { '-' } else { '+' };
             let minutes = minutes.unsigned_abs();
-            text.push_str(&format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60));
+            let _ = write!(text, "{sign}{:02}:{:02}", minutes / 60, minutes % 60);
         }
     }
     text
