@@ -193,7 +193,18 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
             ));
             return Ok(output(sink, Some(Phase::Build), status.code(), timings));
         }
-        for layer in read_layers(&state.layers_dir().join(bp.escaped_id()))? {
+        let bp_layers = state.layers_dir().join(bp.escaped_id());
+        // What the lifecycle reads after each buildpack's build: a bad launch.toml fails it.
+        if let Err(e) = crate::launch::read_processes(&bp_layers)
+            .and_then(|processes| crate::launch::check_one_default(&processes))
+        {
+            sink.line(&format!(
+                "ERROR: failed to build: buildpack {}@{}: {e:#}",
+                bp.id, bp.version
+            ));
+            return Ok(output(sink, Some(Phase::Build), None, timings));
+        }
+        for layer in read_layers(&bp_layers)? {
             if layer.types.build {
                 let dir = state.layers_dir().join(bp.escaped_id()).join(&layer.name);
                 build_env.add_root_dirs(&dir, &crate::env::BUILD_ROOT_DIRS);

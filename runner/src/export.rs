@@ -60,17 +60,22 @@ fn plan<'a>(state: &State, buildpacks: &'a [Buildpack]) -> Result<Vec<Plan<'a>>>
         let old_image_bp = state.image_dir().join("layers").join(bp.escaped_id());
         let mut layers = Vec::new();
         for layer in read_layers(&live)? {
+            let id = format!("{}:{}", bp.id, layer.name);
+            let has_dir = live.join(&layer.name).is_dir();
+            if layer.types.launch && layer.types.cache && !has_dir {
+                // The lifecycle's exporter, even when the previous image has the layer.
+                bail!("layer '{id}' is cache=true but has no contents");
+            }
             let contents = if layer.types.launch {
                 let found = launch_contents(
-                    live.join(&layer.name).is_dir(),
+                    has_dir,
                     state.parked_layer(&bp.escaped_id(), &layer.name).is_dir(),
                     layers::file_list_path(&old_image_bp, &layer.name).is_file(),
                 );
                 if found.is_none() {
                     bail!(
-                        "layer '{}:{}' is launch=true but has no contents, and the previous image has none to reuse",
-                        bp.id,
-                        layer.name
+                        "cannot reuse '{id}', previous image has no metadata for layer '{id}' \
+                         (it is launch=true without contents)"
                     );
                 }
                 found
@@ -79,7 +84,6 @@ fn plan<'a>(state: &State, buildpacks: &'a [Buildpack]) -> Result<Vec<Plan<'a>>>
             };
             layers.push((layer, contents));
         }
-        crate::launch::read_processes(&live)?; // fail the build on an invalid launch.toml
         let store = live.join("store.toml");
         if store.is_file() {
             layers::read_store_metadata(&store)?; // as the lifecycle's exporter reads it
@@ -191,7 +195,7 @@ impl Saver<'_> {
             self.log.push(if cached {
                 format!("Adding cache layer '{id}'")
             } else {
-                format!("Warning: not caching layer '{id}': cached layer must have contents")
+                format!("Warning: Failed to cache layer '{id}' because it has no contents")
             });
         }
         if !layer.types.launch && !cached {

@@ -72,18 +72,35 @@ pub struct Selected {
     pub working_dir: Option<PathBuf>,
 }
 
+/// Fails, as the lifecycle's builder does, when one buildpack's `launch.toml` has more than one
+/// `default = true` process.
+pub(crate) fn check_one_default(processes: &[Process]) -> Result<()> {
+    if processes.iter().filter(|p| p.default).count() > 1 {
+        bail!("multiple default process types aren't allowed");
+    }
+    Ok(())
+}
+
 /// Picks what to run from the processes of all buildpacks (in buildpack order; a later
 /// buildpack's process replaces an earlier one of the same type):
 /// - `process` given: that type; a non-empty `command` replaces its `args`;
 /// - else a non-empty `command`: run it directly;
-/// - else the default process (the last one with `default = true`).
+/// - else the default process, as the lifecycle's builder decides it: the type of the last
+///   process with `default = true`, unless a later buildpack redefined that type without
+///   `default = true`.
 pub fn select_process(
     processes_by_buildpack: &[Vec<Process>],
     process: Option<&str>,
     command: &[String],
 ) -> Result<Selected> {
     let mut merged: Vec<Process> = Vec::new();
+    let mut default_type: Option<&str> = None;
     for p in processes_by_buildpack.iter().flatten() {
+        if p.default {
+            default_type = Some(&p.kind);
+        } else if default_type == Some(p.kind.as_str()) {
+            default_type = None;
+        }
         merged.retain(|m| m.kind != p.kind);
         merged.push(p.clone());
     }
@@ -101,12 +118,15 @@ pub fn select_process(
                 working_dir: None,
             });
         }
-        None => merged.iter().rev().find(|p| p.default).ok_or_else(|| {
-            anyhow!(
-                "the image has no default process; pass a process type ({}) or a command",
-                types(&merged)
-            )
-        })?,
+        None => merged
+            .iter()
+            .find(|p| Some(p.kind.as_str()) == default_type)
+            .ok_or_else(|| {
+                anyhow!(
+                    "the image has no default process; pass a process type ({}) or a command",
+                    types(&merged)
+                )
+            })?,
     };
     let args = if command.is_empty() {
         &chosen.args
@@ -319,6 +339,30 @@ mod tests {
         assert_eq!(web.kind.as_deref(), Some("web"));
         let default = select_process(&all, None, &[]).unwrap();
         assert_eq!(default.argv, strings(&["c"]));
+    }
+
+    #[test]
+    fn a_later_non_default_process_of_the_default_type_leaves_no_default() {
+        let bp1 = vec![
+            process("web", &["a"], &[], true),
+            process("worker", &["w"], &[], false),
+        ];
+        let bp2 = vec![process("worker", &["w2"], &[], true)];
+        let bp3 = vec![process("worker", &["w3"], &[], false)];
+        // The lifecycle's builder: worker was the default, bp3 redefined it without default.
+        let err = select_process(&[bp1.clone(), bp2.clone(), bp3], None, &[]).unwrap_err();
+        assert!(err.to_string().contains("no default process"), "{err}");
+        let default = select_process(&[bp1, bp2], None, &[]).unwrap();
+        assert_eq!(default.argv, strings(&["w2"]));
+        assert!(check_one_default(&[process("a", &["a"], &[], true)]).is_ok());
+        let two = [
+            process("a", &["a"], &[], true),
+            process("b", &["b"], &[], true),
+        ];
+        assert_eq!(
+            check_one_default(&two).unwrap_err().to_string(),
+            "multiple default process types aren't allowed"
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!   written in place), the build gets no cache at all: exactly the last export, or nothing.
 //! - The image's launch layers that the build does not get are parked (renamed out of
 //!   `layers/`), so that a failed build cannot touch them; `launch = true, cache = false,
-//!   build = false` ones come back as `<name>.toml` with only `[metadata]`.
+//!   build = false` ones come back as `<name>.toml` with only `[metadata]`, and their SBOM
+//!   files.
 //! - Nothing else: everything else in `layers/` is removed. `store.toml` comes from the image.
 //!
 //! Every `<name>.toml` and `store.toml` is written back as the lifecycle writes it: `[metadata]`
@@ -183,6 +184,8 @@ pub(crate) fn restore(
                     &live.join(format!("{}.toml", layer.name)),
                     layer.metadata.as_ref(),
                 )?;
+                // The lifecycle restores launch layers' SBOMs from the image's SBOM layer.
+                layers::copy_layer_files(&image_bp, &live, &layer.name, false)?;
             }
         }
         for (_, layer) in handed.iter().filter(|(b, _)| b.id == bp.id) {

@@ -291,3 +291,28 @@ fn builds_get_the_build_images_path_and_no_empty_target_variables() {
         assert!(env_value(&env, "CNB_TARGET_DISTRO_NAME").is_some(), "{env}");
     }
 }
+
+#[test]
+fn two_default_processes_in_one_launch_toml_fail_the_build() {
+    let f = Fixture::new();
+    let bp = support::write_buildpack(
+        &f.tmp.path().join("bp-defaults"),
+        "test/defaults",
+        false,
+        support::TWO_DETECT,
+        "#!/bin/sh\nprintf '[[processes]]\\ntype = \"a\"\\ncommand = [\"a\"]\\ndefault = true\\n\\n\
+         [[processes]]\\ntype = \"b\"\\ncommand = [\"b\"]\\ndefault = true\\n' > \"$1/launch.toml\"\n",
+    );
+    let runner = Runner::new([&bp, &f.two]).unwrap();
+    let out = runner.build(&BuildConfig::new(&f.app, &f.state)).unwrap();
+    assert_eq!(out.failed_phase, Some(Phase::Build), "{}", out.output);
+    assert!(
+        out.output.contains(
+            "ERROR: failed to build: buildpack test/defaults@0.0.1: multiple default process \
+             types aren't allowed"
+        ),
+        "{}",
+        out.output
+    );
+    assert!(!out.output.contains("two: build"), "{}", out.output);
+}

@@ -37,6 +37,7 @@ fn rebuild_restores_cache_contents_and_launch_metadata_without_types() {
             "./cached",
             "./cached.toml",
             "./cached/count",
+            "./launchonly.sbom.cdx.json",
             "./launchonly.toml",
             "./store.toml",
         ],
@@ -92,7 +93,12 @@ fn clear_cache_restores_launch_metadata_but_no_cache() {
     let files = f.workspace_file("one-restored-files.txt");
     assert_eq!(
         files.lines().collect::<Vec<_>>(),
-        [".", "./launchonly.toml", "./store.toml"],
+        [
+            ".",
+            "./launchonly.sbom.cdx.json",
+            "./launchonly.toml",
+            "./store.toml"
+        ],
         "{files}"
     );
     assert_eq!(
@@ -223,7 +229,7 @@ fn launch_layer_without_contents_and_nothing_to_reuse_fails_the_export() {
     );
     assert!(
         out.output
-            .contains("ERROR: failed to export: layer 'test/bad:ghost'"),
+            .contains("ERROR: failed to export: cannot reuse 'test/bad:ghost'"),
         "{}",
         out.output
     );
@@ -299,4 +305,62 @@ fn restored_metadata_has_every_number_as_a_float_and_datetimes_as_strings() {
         assert_eq!(restored, expected, "{name}.toml:\n{text}");
         assert!(text.contains("count = 1.0\n"), "{name}.toml:\n{text}");
     }
+}
+
+/// `test/strict`: per the app's `MODE` file, `empty-both` declares a launch + cache layer
+/// `both` without its directory (after a build that made it), `empty-cache` a cache-only layer
+/// `notes` without its directory.
+const STRICT_BUILD: &str = r#"#!/bin/sh
+set -eu
+layers="$1"
+mode="$(cat MODE 2>/dev/null || true)"
+rm -rf "$layers/both" "$layers/notes"
+if [ "$mode" != empty-both ]; then mkdir -p "$layers/both"; echo both > "$layers/both/file"; fi
+printf '[types]\nlaunch = true\ncache = true\n' > "$layers/both.toml"
+if [ "$mode" != empty-cache ]; then mkdir -p "$layers/notes"; echo notes > "$layers/notes/file"; fi
+printf '[types]\ncache = true\n' > "$layers/notes.toml"
+"#;
+
+#[test]
+fn layers_declared_cache_true_without_contents_fail_the_export_or_are_not_cached() {
+    let f = Fixture::new();
+    let bp = support::write_buildpack(
+        &f.tmp.path().join("bp-strict"),
+        "test/strict",
+        false,
+        support::TWO_DETECT,
+        STRICT_BUILD,
+    );
+    let runner = Runner::new([bp]).unwrap();
+    assert!(build(&f, &runner).success);
+
+    fs::write(f.app.join("MODE"), "empty-cache").unwrap();
+    let out = build(&f, &runner);
+    assert!(out.success, "{}", out.output);
+    assert!(
+        out.output.contains(
+            "Warning: Failed to cache layer 'test/strict:notes' because it has no contents"
+        ),
+        "{}",
+        out.output
+    );
+    assert!(!f.state.join("cache/layers/test_strict/notes.toml").exists());
+
+    // Even though the previous image has `both`, the lifecycle does not reuse a cache=true
+    // layer: the export fails.
+    fs::write(f.app.join("MODE"), "empty-both").unwrap();
+    let out = build(&f, &runner);
+    assert_eq!(
+        out.failed_phase,
+        Some(python_buildpack_runner::Phase::Export),
+        "{}",
+        out.output
+    );
+    assert!(
+        out.output.contains(
+            "ERROR: failed to export: layer 'test/strict:both' is cache=true but has no contents"
+        ),
+        "{}",
+        out.output
+    );
 }
