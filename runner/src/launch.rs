@@ -1,9 +1,12 @@
-//! Launching a process of the last successfully built image, like the CNB launcher.
+//! Launching a process of the last successfully built image, like the CNB launcher: with the
+//! launch environment, in the workspace, as the launch user of the build that made the image
+//! (when the runner is root), which can read the layers and the workspace but not write them.
 
 use crate::buildpack::escape_id;
 use crate::env::{Env, LAUNCH_ROOT_DIRS};
 use crate::layers::{read_group, read_layers};
 use crate::state::State;
+use crate::users::{RunAs, User};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use std::fs;
@@ -220,10 +223,16 @@ fn prepare(
         );
     }
     let lock = state.lock()?;
-    crate::restore::put_image_back(&state)?;
+    // The users of the build that made the image (Paketo's, for an image made before they
+    // were recorded).
+    let (build_user, launch_user) = RunAs::read_record(&state.users_record())?
+        .unwrap_or((User::DEFAULT_BUILD, User::DEFAULT_LAUNCH));
+    let run_as = RunAs::new(build_user, launch_user);
+    run_as.make_reachable(state.root())?;
+    crate::restore::put_image_back(&state, &run_as)?;
     state.mark_launched()?;
     let home = state.launch_home();
-    fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
+    run_as.launch_dir(&home)?;
     drop(lock);
 
     let group = read_group(&state.image_dir())?;
@@ -268,7 +277,8 @@ fn prepare(
             programs.extend(executables(&dir.join("exec.d").join(kind))?);
         }
         for program in programs {
-            let (out, err) = crate::execd::run(&program, &mut env, &app_dir, capture_execd)?;
+            let (out, err) =
+                crate::execd::run(&program, &mut env, &app_dir, capture_execd, &run_as)?;
             stdout.extend(out);
             stderr.extend(err);
         }
@@ -284,6 +294,7 @@ fn prepare(
             .working_dir
             .map_or(app_dir.clone(), |w| app_dir.join(w)),
     );
+    run_as.as_launch(&mut cmd);
     Ok((cmd, stdout, stderr))
 }
 

@@ -119,18 +119,27 @@ pub(crate) fn sbom_files(bp_dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Copies `name`'s SBOM files, and its `<name>.toml` when `with_toml`, from `from` to `to`.
-pub(crate) fn copy_layer_files(from: &Path, to: &Path, name: &str, with_toml: bool) -> Result<()> {
+/// Copies `name`'s SBOM files, and its `<name>.toml` when `with_toml`, from `from` to `to`;
+/// returns the copies.
+pub(crate) fn copy_layer_files(
+    from: &Path,
+    to: &Path,
+    name: &str,
+    with_toml: bool,
+) -> Result<Vec<PathBuf>> {
     let mut paths = sbom_files(from, name)?;
     if with_toml {
         paths.push(from.join(format!("{name}.toml")));
     }
+    let mut copies = Vec::new();
     for path in paths {
-        let target = to.join(path.file_name().expect("layer paths have file names"));
+        let file_name = path.file_name().context("layer paths have file names")?;
+        let target = to.join(file_name);
         fs::copy(&path, &target)
             .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+        copies.push(target);
     }
-    Ok(())
+    Ok(copies)
 }
 
 /// Where the file list of layer `name` is kept in a saved index (`image/layers/<bp>` or

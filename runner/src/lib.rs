@@ -36,6 +36,7 @@ mod env;
 mod execd;
 mod export;
 mod fsutil;
+mod install;
 mod launch;
 mod layers;
 mod manifest;
@@ -44,15 +45,19 @@ mod output;
 mod package;
 mod restore;
 mod state;
+mod times;
+mod users;
 
 pub use build::{BuildConfig, BuildOutput, Phase, default_state_dir};
 pub use buildpack::{Buildpack, Target};
+pub use export::{ExportedLayer, LayerKind};
 pub use launch::{LaunchOutput, Process, Selected, launch, launch_command, select_process};
 pub use output::{OutputMode, Timings, strip_ansi};
 pub use package::{
     CargoProfile, host_triple, package_buildpack, package_buildpack_cached, resolve_buildpack_dir,
 };
 pub use state::State;
+pub use users::User;
 
 use anyhow::Result;
 use std::path::Path;

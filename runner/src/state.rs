@@ -32,6 +32,10 @@ use anyhow::{Context, Result, anyhow};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+/// Where root's default state directories are when its cache directory is not reachable by
+/// the build and launch users.
+const ROOT_STATE_DIRS: &str = "/var/tmp/cnb-runner";
+
 /// Paths of a state directory (see the module docs for the layout).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct State {
@@ -48,16 +52,28 @@ impl State {
     }
 
     /// The default state directory of an app:
-    /// `${XDG_CACHE_HOME:-~/.cache}/cnb-runner/<sanitised absolute app path>-<hash>`.
+    /// `${XDG_CACHE_HOME:-~/.cache}/cnb-runner/<sanitised absolute app path>-<hash>`; for root,
+    /// when that is under a directory others cannot search (`/root` is 0700), where the build
+    /// and launch users could not reach it: `/var/tmp/cnb-runner/<...>` instead.
     pub fn default_for_app(app_dir: &Path) -> Result<Self> {
         let app = fs::canonicalize(app_dir)
             .with_context(|| format!("app directory {} not found", app_dir.display()))?;
+        let name = state_dir_name(&app);
         let cache_home = std::env::var_os("XDG_CACHE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-            .ok_or_else(|| anyhow!("neither XDG_CACHE_HOME nor HOME is set; pass --state-dir"))?;
-        Self::new(cache_home.join("cnb-runner").join(state_dir_name(&app)))
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+        let preferred = cache_home.map(|dir| dir.join("cnb-runner").join(&name));
+        match preferred {
+            Some(dir) if !crate::users::is_root() || crate::users::reachable_by_others(&dir) => {
+                Self::new(dir)
+            }
+            Some(_) => Self::new(Path::new(ROOT_STATE_DIRS).join(&name)),
+            None if crate::users::is_root() => Self::new(Path::new(ROOT_STATE_DIRS).join(&name)),
+            None => Err(anyhow!(
+                "neither XDG_CACHE_HOME nor HOME is set; pass --state-dir"
+            )),
+        }
     }
 
     #[must_use]
@@ -148,6 +164,17 @@ impl State {
 
     pub(crate) fn clear_launched(&self) -> Result<()> {
         fsutil::remove_all(&self.launched_marker())
+    }
+
+    /// `layers.times`: the time the entries of saved layers carry when it is not the export's
+    /// (see `times.rs`).
+    pub(crate) fn layer_times(&self) -> PathBuf {
+        self.root.join("layers.times")
+    }
+
+    /// `image/users.toml`: the build and launch users of the image's build.
+    pub(crate) fn users_record(&self) -> PathBuf {
+        self.image_dir().join("users.toml")
     }
 
     pub(crate) fn backup(&self) -> Backup {
