@@ -3,7 +3,7 @@
 use crate::buildpack::{Buildpack, Target};
 use crate::env::Env;
 use crate::export::{ExportedLayer, LayerKind};
-use crate::fsutil;
+use crate::fsutil::{self, Copied};
 use crate::layers::read_layers;
 use crate::output::{OutputMode, Sink, Timings};
 use crate::state::State;
@@ -189,7 +189,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
     let as_exported = state.layers_as_exported();
     state.mark_dirty()?;
     let mut sink = Sink::new(config.output);
-    prepare(&state, &app_dir, &config.env, &run_as)?;
+    let copied = prepare(&state, &app_dir, &config.env, &run_as)?;
     let mut timings = Timings::default();
     let ctx = Phases {
         state: &state,
@@ -252,7 +252,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
         }
     }
     sink.line("===> EXPORTING");
-    let exported = match export::export(&state, buildpacks, &run_as) {
+    let exported = match export::export(&state, buildpacks, &run_as, &copied) {
         Ok(exported) => exported,
         Err(e) => {
             sink.line(&format!("ERROR: failed to export: {e:#}"));
@@ -271,11 +271,16 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
 
 /// Parks the image's workspace and copies the app, writes the user env to `platform/env/`
 /// (readable by the build user) and makes a fresh `tmp/` with an empty `HOME`, both the build
-/// user's.
-fn prepare(state: &State, app_dir: &Path, env: &[(String, String)], run_as: &RunAs) -> Result<()> {
+/// user's. Returns the app's files copied into the workspace.
+fn prepare(
+    state: &State,
+    app_dir: &Path,
+    env: &[(String, String)],
+    run_as: &RunAs,
+) -> Result<Vec<Copied>> {
     let state_root = fs::canonicalize(state.root())
         .with_context(|| format!("resolving {}", state.root().display()))?;
-    restore::prepare_workspace(state, app_dir, &[state_root], run_as)?;
+    let copied = restore::prepare_workspace(state, app_dir, &[state_root], run_as)?;
     let platform = state.platform_dir();
     fsutil::remove_all(&platform)?;
     for dir in [&platform, &platform.join("env")] {
@@ -295,7 +300,8 @@ fn prepare(state: &State, app_dir: &Path, env: &[(String, String)], run_as: &Run
     let tmp = state.tmp_dir();
     fsutil::remove_all(&tmp)?;
     run_as.build_dir(&tmp)?;
-    run_as.build_dir(&state.build_home())
+    run_as.build_dir(&state.build_home())?;
+    Ok(copied)
 }
 
 fn describe(status: ExitStatus) -> String {

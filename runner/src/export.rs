@@ -19,15 +19,19 @@
 
 use crate::buildpack::Buildpack;
 use crate::fsutil;
+use crate::fsutil::Copied;
 use crate::layers::{self, Group, GroupEntry, Layer, read_file_list, read_layers, sbom_files};
-use crate::manifest::{self, Entry, Kind, Normalize};
+use crate::manifest::{self, Entry, FileId, Kind, Normalize};
 use crate::state::State;
 use crate::times::LayerTimes;
 use crate::users::RunAs;
 use anyhow::{Context, Result, bail};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// The name of the digests of the app's files in the image's index (`image/app-sources.files`).
+const APP_SOURCES: &str = "app-sources";
 
 /// What kind of image or cache layer an [`ExportedLayer`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,7 +149,12 @@ fn plan<'a>(state: &State, buildpacks: &'a [Buildpack]) -> Result<Vec<Plan<'a>>>
 
 /// Saves the image and cache of a successful build; returns lifecycle-style log lines and the
 /// saved layers. On error the previous image and cache stay.
-pub(crate) fn export(state: &State, buildpacks: &[Buildpack], run_as: &RunAs) -> Result<Exported> {
+pub(crate) fn export(
+    state: &State,
+    buildpacks: &[Buildpack],
+    run_as: &RunAs,
+    copied: &[Copied],
+) -> Result<Exported> {
     let new_image = state.root().join("image.new");
     let new_cache = state.root().join("cache.new");
     fsutil::remove_all(&new_image)?;
@@ -172,7 +181,7 @@ pub(crate) fn export(state: &State, buildpacks: &[Buildpack], run_as: &RunAs) ->
         }
         copy_launch_files(&plan.live, &image_bp)?;
     }
-    saver.app(&new_image)?;
+    saver.app(&new_image, copied)?;
     write_group(&new_image, buildpacks)?;
     let users = new_image.join("users.toml");
     fs::write(&users, run_as.record()).with_context(|| format!("writing {}", users.display()))?;
@@ -341,14 +350,60 @@ impl Saver<'_> {
     }
 
     /// The app layer: the workspace, normalised like the layers, its fingerprint compared with
-    /// the previous image's (kept in `image/app.fingerprint`).
-    fn app(&mut self, new_image: &Path) -> Result<()> {
+    /// the previous image's (kept in `image/app.fingerprint`). Its files are fresh copies of
+    /// the app's (`copied`), so their digests are looked up by what the app's files were:
+    /// `image/app-sources.files` lists, per app file, what it was when copied and the digest of
+    /// the copy, for the copies the build left as they were.
+    fn app(&mut self, new_image: &Path, copied: &[Copied]) -> Result<()> {
         let workspace = self.state.workspace_dir();
         let normalize = Normalize {
             owner: self.owner,
             held: &HashSet::new(),
         };
-        let entries = manifest::scan_for_export(&workspace, &[], &normalize)?;
+        let sources = read_file_list(&self.state.image_dir(), APP_SOURCES)?.unwrap_or_default();
+        let known: HashMap<(&Path, FileId), u64> = sources
+            .iter()
+            .filter_map(|e| match e.kind {
+                Kind::File { id, digest } => Some(((e.path.as_path(), id), digest)),
+                _ => None,
+            })
+            .collect();
+        // The copies, as made, with the digests of the app's files they were made from.
+        let previous: Vec<Entry> = copied
+            .iter()
+            .filter_map(|c| {
+                let digest = *known.get(&(c.path.as_path(), c.source))?;
+                Some(Entry {
+                    path: c.path.clone(),
+                    kind: Kind::File { id: c.copy, digest },
+                })
+            })
+            .collect();
+        let (entries, before) =
+            manifest::scan_for_export_with_before(&workspace, &previous, &normalize)?;
+        let digests: HashMap<&Path, u64> = entries
+            .iter()
+            .filter_map(|e| match e.kind {
+                Kind::File { digest, .. } => Some((e.path.as_path(), digest)),
+                _ => None,
+            })
+            .collect();
+        let sources: Vec<Entry> = copied
+            .iter()
+            .filter(|c| before.get(&c.path) == Some(&c.copy))
+            .filter_map(|c| {
+                Some(Entry {
+                    path: c.path.clone(),
+                    kind: Kind::File {
+                        id: c.source,
+                        digest: *digests.get(c.path.as_path())?,
+                    },
+                })
+            })
+            .collect();
+        let path = layers::file_list_path(new_image, APP_SOURCES);
+        fs::write(&path, manifest::encode(&sources))
+            .with_context(|| format!("writing {}", path.display()))?;
         let fingerprint = format!("{:016x}\n", manifest::fingerprint(&entries));
         let old = fs::read_to_string(self.state.image_dir().join("app.fingerprint")).ok();
         let reused = old.as_deref() == Some(fingerprint.as_str());

@@ -1,5 +1,6 @@
 //! File tree helpers: walking, copying the app into the workspace, removing trees.
 
+use crate::manifest::FileId;
 use crate::times::{Stamp, set_mtime};
 use crate::users::User;
 use anyhow::{Context, Result};
@@ -37,13 +38,14 @@ pub(crate) fn walk(root: &Path, f: &mut WalkFn<'_>) -> Result<()> {
 /// the build's `/workspace`: files, directories and symlinks with their modes and modification
 /// times, all owned by `owner` (when given); `dst` itself gets mode 0755 (not `src`'s, which may
 /// be a 0700 temporary directory: the launch user must be able to enter it). Entries whose
-/// absolute path is in `skip` are left out; sockets and FIFOs are ignored.
+/// absolute path is in `skip` are left out; sockets and FIFOs are ignored. Returns what each
+/// regular file was and what its copy is (for `export.rs`, which digests only what changed).
 pub(crate) fn copy_app(
     src: &Path,
     dst: &Path,
     skip: &[PathBuf],
     owner: Option<User>,
-) -> Result<()> {
+) -> Result<Vec<Copied>> {
     let meta =
         fs::symlink_metadata(src).with_context(|| format!("inspecting {}", src.display()))?;
     if !meta.is_dir() {
@@ -51,6 +53,7 @@ pub(crate) fn copy_app(
     }
     fs::create_dir(dst).with_context(|| format!("creating {}", dst.display()))?;
     let mut dirs = vec![(PathBuf::new(), 0o755, Stamp::of(&meta))];
+    let mut copied = Vec::new();
     walk(src, &mut |rel, meta| {
         let (from, to) = (src.join(rel), dst.join(rel));
         if skip.contains(&from) {
@@ -67,6 +70,11 @@ pub(crate) fn copy_app(
         } else if meta.is_file() {
             fs::copy(&from, &to)?;
             set_mtime(&to, Stamp::of(meta))?;
+            copied.push(Copied {
+                path: rel.to_path_buf(),
+                source: FileId::of(meta),
+                copy: FileId::of(&fs::symlink_metadata(&to)?),
+            });
         } else {
             return Ok(false);
         }
@@ -86,7 +94,18 @@ pub(crate) fn copy_app(
     if let Some(owner) = owner {
         crate::users::lchown(dst, owner)?;
     }
-    Ok(())
+    Ok(copied)
+}
+
+/// A regular file of the app copied into the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Copied {
+    /// Relative to the app (and the workspace).
+    pub(crate) path: PathBuf,
+    /// The app's file when it was copied.
+    pub(crate) source: FileId,
+    /// Its copy in the workspace, as made.
+    pub(crate) copy: FileId,
 }
 
 /// Removes a file, symlink or directory tree; missing is fine. Read-only directories are made
@@ -141,7 +160,13 @@ mod tests {
             set_mtime(&path, old).unwrap();
         }
         let dst = tmp.path().join("dst");
-        copy_app(&src, &dst, &[src.join("skip")], None).unwrap();
+        let copied = copy_app(&src, &dst, &[src.join("skip")], None).unwrap();
+        assert_eq!(copied.len(), 1);
+        assert_eq!(copied[0].path, Path::new("a/b/f"));
+        assert_eq!(
+            copied[0].copy,
+            FileId::of(&fs::metadata(dst.join("a/b/f")).unwrap())
+        );
         assert_eq!(fs::read_to_string(dst.join("a/link")).unwrap(), "x");
         assert_eq!(fs::read_link(dst.join("a/link")).unwrap(), Path::new("b/f"));
         let meta = |p: &Path| fs::symlink_metadata(p).unwrap();

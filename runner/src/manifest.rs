@@ -102,7 +102,7 @@ pub(crate) fn restamp(
 /// `previous` (the layer's last file list) has them with the same [`FileId`].
 #[cfg(test)]
 pub(crate) fn scan(root: &Path, previous: &[Entry]) -> Result<Vec<Entry>> {
-    scan_with(root, previous, None)
+    scan_with(root, previous, None, None)
 }
 
 /// What the export does to the entries of a layer (or the workspace) as it lists them: what
@@ -124,13 +124,25 @@ pub(crate) fn scan_for_export(
     previous: &[Entry],
     normalize: &Normalize<'_>,
 ) -> Result<Vec<Entry>> {
-    scan_with(root, previous, Some(normalize))
+    scan_with(root, previous, Some(normalize), None)
+}
+
+/// [`scan_for_export`], also returning what identified each file before it was normalised.
+pub(crate) fn scan_for_export_with_before(
+    root: &Path,
+    previous: &[Entry],
+    normalize: &Normalize<'_>,
+) -> Result<(Vec<Entry>, HashMap<PathBuf, FileId>)> {
+    let mut before = HashMap::new();
+    let entries = scan_with(root, previous, Some(normalize), Some(&mut before))?;
+    Ok((entries, before))
 }
 
 fn scan_with(
     root: &Path,
     previous: &[Entry],
     normalize: Option<&Normalize<'_>>,
+    mut before: Option<&mut HashMap<PathBuf, FileId>>,
 ) -> Result<Vec<Entry>> {
     let known: HashMap<(&Path, FileId), u64> = previous
         .iter()
@@ -168,6 +180,9 @@ fn scan_with(
             }
         } else if meta.is_file() {
             let mut id = FileId::of(meta);
+            if let Some(before) = before.as_deref_mut() {
+                before.insert(rel.to_path_buf(), id);
+            }
             let known = known.get(&(rel, id)).copied();
             if let Some(normalize) = normalize {
                 let links = if normalize.held.contains(&id.ino) {

@@ -38,13 +38,13 @@ use std::path::{Path, PathBuf};
 
 /// Parks the image's workspace (a failed build must not lose it) and copies the app to a fresh
 /// `workspace/` owned by the build user, leaving out `skip` (the state directory when it is
-/// inside the app).
+/// inside the app); returns the copied files.
 pub(crate) fn prepare_workspace(
     state: &State,
     app_dir: &Path,
     skip: &[PathBuf],
     run_as: &RunAs,
-) -> Result<()> {
+) -> Result<Vec<fsutil::Copied>> {
     park(
         &state.workspace_dir(),
         &state.parked_workspace(),

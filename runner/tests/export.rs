@@ -211,7 +211,8 @@ fn a_file_hard_linked_between_layers_is_a_file_of_its_own_in_each() {
 
 /// `test/reuse`: the same layers every build (a launch layer recreated each time, a launch +
 /// cache layer and a cache layer kept when restored), no files in the workspace; `CHANGE`
-/// changes one byte of one file of the launch layer.
+/// changes one byte of one file of the launch layer, `WRITE_APP` rewrites the app's `app.txt`
+/// in place (same size).
 const REUSE_BUILD: &str = r#"#!/bin/sh
 set -eu
 layers="$1"
@@ -225,6 +226,7 @@ if [ ! -d "$layers/both" ]; then mkdir -p "$layers/both"; head -c 3000 /dev/zero
 printf '[types]\nlaunch = true\ncache = true\n' > "$layers/both.toml"
 if [ ! -d "$layers/deps" ]; then mkdir -p "$layers/deps"; echo deps > "$layers/deps/file"; fi
 printf '[types]\ncache = true\n' > "$layers/deps.toml"
+if [ -n "${WRITE_APP:-}" ]; then printf 'xyz' > app.txt; fi
 "#;
 
 #[test]
@@ -279,4 +281,18 @@ fn a_no_op_rebuild_reuses_every_layer_and_a_changed_byte_adds_its_layer() {
     );
     let app = changed.exported_layer("", "app", LayerKind::App).unwrap();
     assert!(app.reused && app.size == 3, "{app:?}");
+
+    // The app layer: one byte of an app file, or a file the build rewrote.
+    let app_added = |out: &BuildOutput| {
+        assert!(out.success, "{}", out.output);
+        let added: Vec<_> = out.added_layers().iter().map(|l| l.kind).collect();
+        added == [LayerKind::App]
+    };
+    fs::write(f.app.join("app.txt"), "apq").unwrap();
+    assert!(app_added(&build(&f, &runner, &[("CHANGE", "1")])));
+    assert!(!app_added(&build(&f, &runner, &[("CHANGE", "1")])));
+    assert!(app_added(&build(&f, &runner, &[("CHANGE", "1"), ("WRITE_APP", "1")])));
+    assert!(app_added(&build(&f, &runner, &[("CHANGE", "1")])));
+    let again = build(&f, &runner, &[("CHANGE", "1")]);
+    assert!(again.added_layers().is_empty(), "{}", again.output);
 }
