@@ -15,9 +15,10 @@ fn is_root() -> bool {
     fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// `test/users`: records its ids and environment in detect and build, makes a launch + cache
-/// layer `data` (a file, a directory, a symlink) and a launch-only layer `tool` with an exec.d
-/// program that reports its user.
+/// `test/users`: records its ids and environment in detect and build, and the owners of what
+/// it was given, makes a launch + cache layer `data` (a file, a directory, a symlink) and a
+/// launch-only layer `tool` with an exec.d program that reports its user. With `BREAK`, it
+/// removes `data/dir` and fails.
 const USERS_DETECT: &str = "#!/bin/sh\necho \"$(id -u) $(id -g) $(id -G)\" > detect-ids.txt\n";
 const USERS_BUILD: &str = r#"#!/bin/sh
 set -eu
@@ -27,7 +28,10 @@ env | sort > build-env.txt
 for f in "$layers"/*.toml; do
   if [ -f "$f" ]; then stat -c '%u:%g %n' "$f"; fi
 done > restored-owners.txt
-if [ -d "$layers/data" ]; then stat -c '%u:%g %n' "$layers/data/file" >> restored-owners.txt; fi
+if [ -d "$layers/data" ]; then
+  stat -c '%u:%g %n' "$layers/data/file" "$layers/data/dir" >> restored-owners.txt
+fi
+if [ -n "${BREAK:-}" ]; then rm -rf "$layers/data/dir"; exit 1; fi
 mkdir -p "$layers/data/dir" "$layers/tool/exec.d"
 echo data > "$layers/data/file"
 ln -sf file "$layers/data/link"
@@ -96,11 +100,15 @@ fn detect_and_build_run_as_the_build_user_which_owns_the_layers_and_the_workspac
     // The state root (a 0700 temporary directory would be) is searchable.
     assert_eq!(fs::metadata(&f.state).unwrap().mode() & 0o011, 0o011);
 
-    // What the restore writes and re-links for the next build is the build user's too.
+    // What the restore writes, and what it puts back after a failed build, is the build
+    // user's too.
+    let failed = runner.build(&config.clone().env("BREAK", "1")).unwrap();
+    assert!(!failed.success, "{}", failed.output);
     let out = runner.build(&config).unwrap();
     assert!(out.success, "{}", out.output);
     let owners = f.workspace_file("restored-owners.txt");
-    assert_eq!(owners.lines().count(), 4, "{owners}"); // data.toml, store.toml, tool.toml, file
+    // data.toml, store.toml, tool.toml, data/file, data/dir (put back by the runner).
+    assert_eq!(owners.lines().count(), 5, "{owners}");
     for line in owners.lines() {
         assert!(line.starts_with("1001:1000 "), "{owners}");
     }
