@@ -66,22 +66,17 @@ impl State {
     pub fn default_for_app(app_dir: &Path) -> Result<Self> {
         let app = fs::canonicalize(app_dir)
             .with_context(|| format!("app directory {} not found", app_dir.display()))?;
-        let name = state_dir_name(&app);
         let cache_home = std::env::var_os("XDG_CACHE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
-        let preferred = cache_home.map(|dir| dir.join("cnb-runner").join(&name));
-        match preferred {
-            Some(dir) if !crate::users::is_root() || crate::users::reachable_by_others(&dir) => {
-                Self::new(dir)
-            }
-            Some(_) => Self::new(Path::new(ROOT_STATE_DIRS).join(&name)),
-            None if crate::users::is_root() => Self::new(Path::new(ROOT_STATE_DIRS).join(&name)),
-            None => Err(anyhow!(
-                "neither XDG_CACHE_HOME nor HOME is set; pass --state-dir"
-            )),
-        }
+        let root = default_root(
+            cache_home.as_deref(),
+            crate::users::is_root(),
+            &state_dir_name(&app),
+        )
+        .ok_or_else(|| anyhow!("neither XDG_CACHE_HOME nor HOME is set; pass --state-dir"))?;
+        Self::new(root)
     }
 
     #[must_use]
@@ -249,6 +244,16 @@ impl State {
     }
 }
 
+/// `<cache_home>/cnb-runner/<name>`, or for root (`as_root`), when a directory on the way is
+/// not searchable by others, `/var/tmp/cnb-runner/<name>`.
+fn default_root(cache_home: Option<&Path>, as_root: bool, name: &str) -> Option<PathBuf> {
+    match cache_home.map(|dir| dir.join("cnb-runner").join(name)) {
+        Some(dir) if !as_root || crate::users::reachable_by_others(&dir) => Some(dir),
+        _ if as_root => Some(Path::new(ROOT_STATE_DIRS).join(name)),
+        _ => None,
+    }
+}
+
 /// `<absolute path with every character outside [A-Za-z0-9._-] as _>-<hash>`, the path part
 /// limited to its last 80 characters.
 fn state_dir_name(app: &Path) -> String {
@@ -282,6 +287,32 @@ fn state_dir_name(app: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roots_default_state_dirs_are_where_the_build_and_launch_users_reach_them() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        fs::set_permissions(home.path(), fs::Permissions::from_mode(0o700)).unwrap(); // as /root
+        let cache = home.path().join(".cache");
+        assert_eq!(
+            default_root(Some(&cache), false, "app-1"),
+            Some(cache.join("cnb-runner/app-1"))
+        );
+        assert_eq!(
+            default_root(Some(&cache), true, "app-1"),
+            Some(PathBuf::from("/var/tmp/cnb-runner/app-1"))
+        );
+        assert_eq!(
+            default_root(None, true, "app-1"),
+            Some(PathBuf::from("/var/tmp/cnb-runner/app-1"))
+        );
+        assert_eq!(default_root(None, false, "app-1"), None);
+        fs::set_permissions(home.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(
+            default_root(Some(&cache), true, "app-1"),
+            Some(cache.join("cnb-runner/app-1"))
+        );
+    }
 
     #[test]
     fn state_dir_names_are_sanitised_and_distinct() {

@@ -175,7 +175,7 @@ impl RunAs {
     }
 
     /// Makes the state directory `root` reachable by the build and launch users: searchable
-    /// itself (a `tempfile::tempdir()` is 0700), and under directories they can search.
+    /// itself (a `mktemp -d` is 0700), and under directories they can search.
     pub(crate) fn make_reachable(&self, root: &Path) -> Result<()> {
         if !self.switch {
             return Ok(());

@@ -208,8 +208,9 @@ fn a_state_dir_the_users_cannot_reach_is_refused_naming_the_directory() {
         "{message}"
     );
 
-    // A 0700 state directory itself (a `tempfile::tempdir()`) is fine: it is made searchable.
+    // A 0700 state directory itself (a temporary directory) is fine: it is made searchable.
     let state = tempfile::tempdir().unwrap();
+    fs::set_permissions(state.path(), fs::Permissions::from_mode(0o700)).unwrap();
     let out = runner
         .build(&BuildConfig::new(&f.app, state.path()))
         .unwrap();
