@@ -226,7 +226,8 @@ fn remove_entry(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::manifest::scan;
+    use crate::manifest::{scan, with_mtime};
+    use crate::times::Stamp;
     use std::os::unix::fs::MetadataExt;
 
     /// A saved layer `layer` (bin/tool, lib/data, a symlink) with its file list in a backup.
@@ -320,6 +321,28 @@ mod tests {
         fs::remove_file(layer.join("lib/data")).unwrap();
         assert_eq!(
             backup.check_and_repair(&layer, &entries).unwrap(),
+            Checked::Changed(PathBuf::from("lib/data"))
+        );
+    }
+
+    #[test]
+    fn a_layer_given_another_time_is_intact_against_its_list_at_that_time() {
+        let (_tmp, layer, backup, entries) = saved_layer();
+        let restored_at = Stamp {
+            sec: 1_700_000_000,
+            nsec: 123,
+        };
+        crate::manifest::restamp(&layer, &entries, restored_at, None).unwrap();
+        let expected = with_mtime(&entries, restored_at);
+        // Nothing to digest or repair: every file is as expected at its new time.
+        assert_eq!(
+            backup.check_and_repair(&layer, &expected).unwrap(),
+            Checked::Intact
+        );
+        // A write in place (same size) is still told apart.
+        fs::write(layer.join("lib/data"), "data v2").unwrap();
+        assert_eq!(
+            backup.check_and_repair(&layer, &expected).unwrap(),
             Checked::Changed(PathBuf::from("lib/data"))
         );
     }

@@ -2,13 +2,16 @@
 
 use crate::buildpack::{Buildpack, Target};
 use crate::env::Env;
-use crate::fsutil;
+use crate::export::{ExportedLayer, LayerKind};
+use crate::fsutil::{self, Copied};
 use crate::layers::read_layers;
 use crate::output::{OutputMode, Sink, Timings};
 use crate::state::State;
-use crate::{export, restore};
+use crate::users::{RunAs, User};
+use crate::{export, install, restore};
 use anyhow::{Context, Result, bail};
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::Instant;
@@ -36,6 +39,14 @@ pub struct BuildConfig {
     /// `CNB_TARGET_*`; defaults to the host.
     pub target: Target,
     pub output: OutputMode,
+    /// The user detect and build run as (`CNB_USER_ID:CNB_GROUP_ID`), which owns the layers
+    /// and the workspace; [`User::DEFAULT_BUILD`] (Paketo's 1001:1000) by default. Only when
+    /// the runner runs as root; otherwise everything runs as the calling user.
+    pub build_user: User,
+    /// The user launched processes run as (recorded with the image, so that `launch` uses the
+    /// one of the build that made it); [`User::DEFAULT_LAUNCH`] (Paketo's 1002:1000) by
+    /// default. Only when the runner runs as root.
+    pub launch_user: User,
 }
 
 impl BuildConfig {
@@ -50,6 +61,8 @@ impl BuildConfig {
             kill_when: None,
             target: Target::host(),
             output: OutputMode::Capture,
+            build_user: User::DEFAULT_BUILD,
+            launch_user: User::DEFAULT_LAUNCH,
         }
     }
 
@@ -75,6 +88,14 @@ impl BuildConfig {
     #[must_use]
     pub fn kill_when(mut self, text: impl Into<String>) -> Self {
         self.kill_when = Some(text.into());
+        self
+    }
+
+    /// The build and launch users (see [`BuildConfig::build_user`]).
+    #[must_use]
+    pub fn users(mut self, build: User, launch: User) -> Self {
+        self.build_user = build;
+        self.launch_user = launch;
         self
     }
 }
@@ -104,6 +125,10 @@ pub struct BuildOutput {
     pub output: String,
     pub state: State,
     pub timings: Timings,
+    /// The layers the export saved (launch layers, the app layer, then cache layers), and
+    /// whether each one was reused as the lifecycle would have (same content as the previous
+    /// image's or cache's). Empty when the build did not export.
+    pub exported: Vec<ExportedLayer>,
 }
 
 impl BuildOutput {
@@ -119,6 +144,26 @@ impl BuildOutput {
     #[must_use]
     pub fn layer_dir(&self, buildpack_id: &str, layer: &str) -> PathBuf {
         self.buildpack_layers_dir(buildpack_id).join(layer)
+    }
+
+    /// The saved layer `name` of `buildpack_id` of this `kind` (`""` and `"app"` for the app
+    /// layer), if the export saved it.
+    #[must_use]
+    pub fn exported_layer(
+        &self,
+        buildpack_id: &str,
+        name: &str,
+        kind: LayerKind,
+    ) -> Option<&ExportedLayer> {
+        self.exported
+            .iter()
+            .find(|l| l.buildpack == buildpack_id && l.name == name && l.kind == kind)
+    }
+
+    /// The saved layers that the lifecycle would not have reused (new or changed content).
+    #[must_use]
+    pub fn added_layers(&self) -> Vec<&ExportedLayer> {
+        self.exported.iter().filter(|l| !l.reused).collect()
     }
 
     /// The live `<layer>.toml` of a layer.
@@ -138,15 +183,19 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
     }
     let state = State::new(&config.state_dir)?;
     let _lock = state.lock()?;
+    let run_as = RunAs::new(config.build_user, config.launch_user);
+    run_as.make_reachable(state.root())?;
+    let buildpacks = &install::runnable(&state, buildpacks, &run_as)?;
     let as_exported = state.layers_as_exported();
     state.mark_dirty()?;
     let mut sink = Sink::new(config.output);
-    prepare(&state, &app_dir, &config.env)?;
+    let copied = prepare(&state, &app_dir, &config.env, &run_as)?;
     let mut timings = Timings::default();
     let ctx = Phases {
         state: &state,
         target: &config.target,
         base_env: Env::for_build(|name| std::env::var_os(name), &state.build_home()),
+        run_as,
     };
     let output = |sink: Sink, failed_phase: Option<Phase>, exit_code, timings| BuildOutput {
         success: failed_phase.is_none(),
@@ -159,6 +208,7 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
             total: start.elapsed(),
             ..timings
         },
+        exported: Vec::new(),
     };
 
     sink.line("===> DETECTING");
@@ -171,10 +221,10 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
     sink.line("===> RESTORING");
     if config.keep_layers {
         sink.line("Keeping the layers directory as the previous build left it");
-        fs::create_dir_all(state.layers_dir())
-            .with_context(|| format!("creating {}", state.layers_dir().display()))?;
+        run_as.build_dir(&state.layers_dir())?;
     } else {
-        for line in restore::restore(&state, buildpacks, config.clear_cache, as_exported)? {
+        for line in restore::restore(&state, buildpacks, config.clear_cache, as_exported, &run_as)?
+        {
             sink.line(&line);
         }
     }
@@ -193,51 +243,65 @@ pub(crate) fn build(buildpacks: &[Buildpack], config: &BuildConfig) -> Result<Bu
             ));
             return Ok(output(sink, Some(Phase::Build), status.code(), timings));
         }
-        for layer in read_layers(&state.layers_dir().join(bp.escaped_id()))? {
-            if layer.types.build {
-                let dir = state.layers_dir().join(bp.escaped_id()).join(&layer.name);
-                build_env.add_root_dirs(&dir, &crate::env::BUILD_ROOT_DIRS);
-                build_env.apply_env_dir(&dir.join("env"))?;
-                build_env.apply_env_dir(&dir.join("env.build"))?;
-            }
+        if let Err(e) = ctx.after_build(bp, &mut build_env)? {
+            sink.line(&format!(
+                "ERROR: failed to build: buildpack {}@{}: {e:#}",
+                bp.id, bp.version
+            ));
+            return Ok(output(sink, Some(Phase::Build), None, timings));
         }
     }
     sink.line("===> EXPORTING");
-    match export::export(&state, buildpacks) {
-        Ok(log) => {
-            for line in log {
-                sink.line(&line);
-            }
-        }
+    let exported = match export::export(&state, buildpacks, &run_as, &copied) {
+        Ok(exported) => exported,
         Err(e) => {
             sink.line(&format!("ERROR: failed to export: {e:#}"));
             return Ok(output(sink, Some(Phase::Export), None, timings));
         }
+    };
+    for line in &exported.log {
+        sink.line(line);
     }
     state.mark_clean()?;
-    Ok(output(sink, None, Some(0), timings))
+    Ok(BuildOutput {
+        exported: exported.layers,
+        ..output(sink, None, Some(0), timings)
+    })
 }
 
-/// Parks the image's workspace and copies the app, writes the user env to `platform/env/` and
-/// makes a fresh `tmp/` with an empty `HOME`.
-fn prepare(state: &State, app_dir: &Path, env: &[(String, String)]) -> Result<()> {
+/// Parks the image's workspace and copies the app, writes the user env to `platform/env/`
+/// (readable by the build user) and makes a fresh `tmp/` with an empty `HOME`, both the build
+/// user's. Returns the app's files copied into the workspace.
+fn prepare(
+    state: &State,
+    app_dir: &Path,
+    env: &[(String, String)],
+    run_as: &RunAs,
+) -> Result<Vec<Copied>> {
     let state_root = fs::canonicalize(state.root())
         .with_context(|| format!("resolving {}", state.root().display()))?;
-    restore::prepare_workspace(state, app_dir, &[state_root])?;
+    let copied = restore::prepare_workspace(state, app_dir, &[state_root], run_as)?;
     let platform = state.platform_dir();
     fsutil::remove_all(&platform)?;
-    fs::create_dir_all(platform.join("env"))
-        .with_context(|| format!("creating {}", platform.display()))?;
+    for dir in [&platform, &platform.join("env")] {
+        fs::create_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("setting the mode of {}", dir.display()))?;
+    }
     for (name, value) in env {
         if name.is_empty() || name.contains(['/', '=', '\0']) {
             bail!("invalid environment variable name {name:?}");
         }
         let path = platform.join("env").join(name);
         fs::write(&path, value).with_context(|| format!("writing {}", path.display()))?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("setting the mode of {}", path.display()))?;
     }
     let tmp = state.tmp_dir();
     fsutil::remove_all(&tmp)?;
-    fs::create_dir_all(state.build_home()).with_context(|| format!("creating {}", tmp.display()))
+    run_as.build_dir(&tmp)?;
+    run_as.build_dir(&state.build_home())?;
+    Ok(copied)
 }
 
 fn describe(status: ExitStatus) -> String {
@@ -257,6 +321,7 @@ struct Phases<'a> {
     state: &'a State,
     target: &'a Target,
     base_env: Env,
+    run_as: RunAs,
 }
 
 impl Phases<'_> {
@@ -264,7 +329,7 @@ impl Phases<'_> {
     fn detect(&self, buildpacks: &[Buildpack], sink: &mut Sink) -> Result<Detected> {
         let mut results = Vec::new();
         for bp in buildpacks {
-            let plan = self.plan_dir(bp).join("plan.toml");
+            let plan = self.plan_dir(bp)?.join("plan.toml");
             let mut cmd = self.command(bp, "detect", &self.base_env)?;
             cmd.arg(self.state.platform_dir()).arg(&plan);
             cmd.env("CNB_BUILD_PLAN_PATH", &plan);
@@ -305,6 +370,26 @@ impl Phases<'_> {
         Ok(Detected::Failed(first_failed.code()))
     }
 
+    /// What the lifecycle does after a buildpack's build: reads its `launch.toml` (`Ok(Err)`:
+    /// it fails the build) and adds its `build = true` layers to the build env of the next.
+    fn after_build(&self, bp: &Buildpack, build_env: &mut Env) -> Result<Result<()>> {
+        let bp_layers = self.state.layers_dir().join(bp.escaped_id());
+        if let Err(e) = crate::launch::read_processes(&bp_layers)
+            .and_then(|processes| crate::launch::check_one_default(&processes))
+        {
+            return Ok(Err(e));
+        }
+        for layer in read_layers(&bp_layers)? {
+            if layer.types.build {
+                let dir = bp_layers.join(&layer.name);
+                build_env.add_root_dirs(&dir, &crate::env::BUILD_ROOT_DIRS);
+                build_env.apply_env_dir(&dir.join("env"))?;
+                build_env.apply_env_dir(&dir.join("env.build"))?;
+            }
+        }
+        Ok(Ok(()))
+    }
+
     fn run_build(
         &self,
         bp: &Buildpack,
@@ -313,9 +398,10 @@ impl Phases<'_> {
         sink: &mut Sink,
     ) -> Result<ExitStatus> {
         let layers = self.state.layers_dir().join(bp.escaped_id());
-        fs::create_dir_all(&layers).with_context(|| format!("creating {}", layers.display()))?;
-        let bp_plan = self.plan_dir(bp).join("buildpack-plan.toml");
+        self.run_as.build_dir(&layers)?;
+        let bp_plan = self.plan_dir(bp)?.join("buildpack-plan.toml");
         fs::write(&bp_plan, "").with_context(|| format!("writing {}", bp_plan.display()))?;
+        self.run_as.give_to_build(&bp_plan)?;
         let mut cmd = self.command(bp, "build", build_env)?;
         cmd.arg(&layers)
             .arg(self.state.platform_dir())
@@ -328,14 +414,16 @@ impl Phases<'_> {
         }
     }
 
-    fn plan_dir(&self, bp: &Buildpack) -> PathBuf {
+    /// `tmp/<bp>/`, the build user's: where detect writes its build plan.
+    fn plan_dir(&self, bp: &Buildpack) -> Result<PathBuf> {
         let dir = self.state.tmp_dir().join(bp.escaped_id());
-        let _ = fs::create_dir_all(&dir);
-        dir
+        self.run_as.build_dir(&dir)?;
+        Ok(dir)
     }
 
     /// `<bp>/bin/<phase>` in the workspace with `env` (+ user env unless `clear-env`) and the
-    /// common `CNB_*` variables.
+    /// common `CNB_*` variables, as the build user (`CNB_USER_ID`/`CNB_GROUP_ID`, which a
+    /// build image sets in the environment too).
     fn command(&self, bp: &Buildpack, phase: &str, env: &Env) -> Result<Command> {
         let mut env = env.clone();
         if !bp.clear_env {
@@ -347,7 +435,10 @@ impl Phases<'_> {
             .envs(self.target.env_vars())
             .env("CNB_BUILDPACK_DIR", &bp.dir)
             .env("CNB_PLATFORM_DIR", self.state.platform_dir())
+            .env("CNB_USER_ID", self.run_as.build.uid.to_string())
+            .env("CNB_GROUP_ID", self.run_as.build.gid.to_string())
             .current_dir(self.state.workspace_dir());
+        self.run_as.as_build(&mut cmd);
         Ok(cmd)
     }
 }

@@ -113,19 +113,20 @@ impl Target {
         }
     }
 
-    /// The `CNB_TARGET_*` variables.
+    /// The `CNB_TARGET_*` variables; as in the lifecycle, those whose value is empty are left
+    /// out (unset, not set to "").
     #[must_use]
     pub fn env_vars(&self) -> Vec<(&'static str, String)> {
-        let mut vars = vec![
-            ("CNB_TARGET_OS", self.os.clone()),
-            ("CNB_TARGET_ARCH", self.arch.clone()),
-            ("CNB_TARGET_DISTRO_NAME", self.distro_name.clone()),
-            ("CNB_TARGET_DISTRO_VERSION", self.distro_version.clone()),
-        ];
-        if let Some(variant) = &self.arch_variant {
-            vars.push(("CNB_TARGET_ARCH_VARIANT", variant.clone()));
-        }
-        vars
+        [
+            ("CNB_TARGET_OS", Some(&self.os)),
+            ("CNB_TARGET_ARCH", Some(&self.arch)),
+            ("CNB_TARGET_ARCH_VARIANT", self.arch_variant.as_ref()),
+            ("CNB_TARGET_DISTRO_NAME", Some(&self.distro_name)),
+            ("CNB_TARGET_DISTRO_VERSION", Some(&self.distro_version)),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.filter(|v| !v.is_empty())?.clone())))
+        .collect()
     }
 }
 

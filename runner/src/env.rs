@@ -47,11 +47,13 @@ pub(crate) const ALLOWLIST: [&str; 14] = [
     "CNB_STACK_ID",
 ];
 
-/// `PATH` at launch before the layers' `bin` directories: the standard system directories, as
-/// in an image that sets no `PATH` of its own.
+/// `PATH` of a build and of a launched process before the layers' `bin` directories: the
+/// standard system directories, as in a build or run image that sets no `PATH` of its own (the
+/// Paketo and Heroku images set exactly this).
 pub(crate) const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Allowlisted variables that hold the host's paths: a launched process gets none of them.
+/// Allowlisted variables that hold the host's paths: neither a build nor a launched process gets
+/// them (an image does not have the host's directories).
 const HOST_PATHS: [&str; 6] = [
     "PATH",
     "HOME",
@@ -83,19 +85,22 @@ impl Env {
         env
     }
 
-    /// A build's base environment: the allowlist of `get`, with `HOME` an empty directory of
-    /// the build's own (no host config files apply, as in a container).
+    /// A build's base environment, like a build image's: the allowlist of `get` without the
+    /// host's paths ([`HOST_PATHS`]), `PATH` = [`SYSTEM_PATH`], and `HOME` an empty directory
+    /// of the build's own (no host config files apply, as in a container).
     #[must_use]
     pub(crate) fn for_build(get: impl Fn(&str) -> Option<OsString>, home: &Path) -> Self {
-        let mut env = Self::from_allowlist(get);
-        env.set("HOME", home);
-        env
+        Self::image(get, home)
     }
 
-    /// A launched process's base environment, like a run image's: the allowlist of `get`
-    /// without the host's paths ([`HOST_PATHS`]), `PATH` = [`SYSTEM_PATH`], `HOME` = `home`.
+    /// A launched process's base environment, like a run image's: the same as a build's
+    /// ([`Env::for_build`]), with `HOME` = `home`.
     #[must_use]
     pub(crate) fn for_launch(get: impl Fn(&str) -> Option<OsString>, home: &Path) -> Self {
+        Self::image(get, home)
+    }
+
+    fn image(get: impl Fn(&str) -> Option<OsString>, home: &Path) -> Self {
         let mut env =
             Self::from_allowlist(|name| get(name).filter(|_| !HOST_PATHS.contains(&name)));
         env.set("PATH", SYSTEM_PATH);
@@ -353,7 +358,7 @@ mod tests {
     }
 
     #[test]
-    fn builds_get_their_own_home_and_launch_no_host_paths() {
+    fn builds_and_launches_get_no_host_paths_and_a_home_of_their_own() {
         let host = |name: &str| -> Option<OsString> {
             match name {
                 "PATH" => Some("/host/bin:/usr/bin".into()),
@@ -370,8 +375,7 @@ mod tests {
             env(&[
                 ("HOME", "/state/tmp/home"),
                 ("HTTPS_PROXY", "http://proxy"),
-                ("LD_LIBRARY_PATH", "/host/lib"),
-                ("PATH", "/host/bin:/usr/bin"),
+                ("PATH", SYSTEM_PATH),
             ])
         );
         let launch = Env::for_launch(host, Path::new("/state/home"));

@@ -1,7 +1,8 @@
-//! exec.d programs: run with the launch env and file descriptor 3 connected to a pipe, on which
-//! they write a TOML table of environment variables to set.
+//! exec.d programs: run with the launch env, as the launch user, and file descriptor 3
+//! connected to a pipe, on which they write a TOML table of environment variables to set.
 
 use crate::env::Env;
+use crate::users::RunAs;
 use anyhow::{Context, Result, anyhow, bail};
 use std::io::Read;
 use std::os::fd::AsRawFd;
@@ -16,6 +17,7 @@ pub(crate) fn run(
     env: &mut Env,
     app_dir: &Path,
     capture: bool,
+    run_as: &RunAs,
 ) -> Result<(Vec<u8>, Vec<u8>)> {
     let (mut reader, writer) = std::io::pipe().context("creating a pipe for exec.d")?;
     let fd = writer.as_raw_fd();
@@ -27,6 +29,7 @@ pub(crate) fn run(
     if capture {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
+    run_as.as_launch(&mut cmd);
     // SAFETY: only async-signal-safe libc calls between fork and exec.
     unsafe {
         cmd.pre_exec(move || {
@@ -85,6 +88,7 @@ pub(crate) fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::users::User;
     use std::fs;
     use std::os::unix::fs::PermissionsExt;
 
@@ -103,7 +107,14 @@ mod tests {
             "#!/bin/sh\necho out\nprintf 'A = \"new-%s\"\\nB = \"b\"\\n' \"$A\" >&3\n",
         );
         let mut env: Env = [("A", "old")].into_iter().collect();
-        let (out, _) = run(&prog, &mut env, dir.path(), true).unwrap();
+        let (out, _) = run(
+            &prog,
+            &mut env,
+            dir.path(),
+            true,
+            &RunAs::new(User::current(), User::current()),
+        )
+        .unwrap();
         assert_eq!(out, b"out\n");
         let expected: Env = [("A", "new-old"), ("B", "b")].into_iter().collect();
         assert_eq!(env, expected);
@@ -114,9 +125,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut env = Env::new();
         let prog = program(dir.path(), "#!/bin/sh\nexit 2\n");
-        assert!(run(&prog, &mut env, dir.path(), true).is_err());
+        assert!(
+            run(
+                &prog,
+                &mut env,
+                dir.path(),
+                true,
+                &RunAs::new(User::current(), User::current())
+            )
+            .is_err()
+        );
         let prog = program(dir.path(), "#!/bin/sh\necho 'A = 1' >&3\n");
-        let err = run(&prog, &mut env, dir.path(), true).unwrap_err();
+        let err = run(
+            &prog,
+            &mut env,
+            dir.path(),
+            true,
+            &RunAs::new(User::current(), User::current()),
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("non-string"), "{err:#}");
     }
 }

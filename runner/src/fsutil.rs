@@ -1,9 +1,12 @@
-//! File tree helpers: walking, hard-link copies and real copies.
+//! File tree helpers: walking, copying the app into the workspace, removing trees.
 
+use crate::manifest::FileId;
+use crate::times::{Stamp, set_mtime};
+use crate::users::User;
 use anyhow::{Context, Result};
 use std::fs::{self, Metadata};
 use std::io;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::{MetadataExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 
 /// Walker callback: gets the relative path and metadata, returns whether to descend (directories).
@@ -31,67 +34,78 @@ pub(crate) fn walk(root: &Path, f: &mut WalkFn<'_>) -> Result<()> {
     inner(root, Path::new(""), f)
 }
 
-/// How [`copy_tree`] copies regular files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FileMode {
-    /// Hard links (falling back to a copy across file systems): fast, shares inodes.
-    HardLink,
-    /// Independent copies.
-    Copy,
-}
-
-/// Recreates `src` (a directory, a file or a symlink) at `dst`, which must not exist: directories
-/// are created (with `src`'s permissions), files linked or copied per `mode`, symlinks re-created.
-/// Entries whose absolute path is in `skip` are left out; sockets and FIFOs are ignored.
-pub(crate) fn copy_tree(src: &Path, dst: &Path, mode: FileMode, skip: &[PathBuf]) -> Result<()> {
+/// Copies the app `src` (a directory) to `dst`, which must not exist, as `pack` copies it into
+/// the build's `/workspace`: files, directories and symlinks with their modes and modification
+/// times, all owned by `owner` (when given); `dst` itself gets mode 0755 (not `src`'s, which may
+/// be a 0700 temporary directory: the launch user must be able to enter it). Entries whose
+/// absolute path is in `skip` are left out; sockets and FIFOs are ignored. Returns what each
+/// regular file was and what its copy is (for `export.rs`, which digests only what changed).
+pub(crate) fn copy_app(
+    src: &Path,
+    dst: &Path,
+    skip: &[PathBuf],
+    owner: Option<User>,
+) -> Result<Vec<Copied>> {
     let meta =
         fs::symlink_metadata(src).with_context(|| format!("inspecting {}", src.display()))?;
-    copy_entry(src, dst, &meta, mode)
-        .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
     if !meta.is_dir() {
-        return Ok(());
+        anyhow::bail!("{} is not a directory", src.display());
     }
-    let mut dirs = vec![(PathBuf::new(), meta)];
+    fs::create_dir(dst).with_context(|| format!("creating {}", dst.display()))?;
+    let mut dirs = vec![(PathBuf::new(), 0o755, Stamp::of(&meta))];
+    let mut copied = Vec::new();
     walk(src, &mut |rel, meta| {
-        let from = src.join(rel);
+        let (from, to) = (src.join(rel), dst.join(rel));
         if skip.contains(&from) {
             return Ok(false);
         }
-        copy_entry(&from, &dst.join(rel), meta, mode)?;
         if meta.is_dir() {
-            dirs.push((rel.to_path_buf(), meta.clone()));
+            fs::create_dir(&to)?;
+            // Writable while being filled; the final mode is set afterwards.
+            fs::set_permissions(&to, fs::Permissions::from_mode(meta.mode() | 0o700))?;
+            dirs.push((rel.to_path_buf(), meta.mode(), Stamp::of(meta)));
+        } else if meta.is_symlink() {
+            symlink(fs::read_link(&from)?, &to)?;
+            set_mtime(&to, Stamp::of(meta))?;
+        } else if meta.is_file() {
+            fs::copy(&from, &to)?;
+            set_mtime(&to, Stamp::of(meta))?;
+            copied.push(Copied {
+                path: rel.to_path_buf(),
+                source: FileId::of(meta),
+                copy: FileId::of(&fs::symlink_metadata(&to)?),
+            });
+        } else {
+            return Ok(false);
+        }
+        if let Some(owner) = owner {
+            std::os::unix::fs::lchown(&to, Some(owner.uid), Some(owner.gid))?;
         }
         Ok(true)
-    })?;
-    // Directory permissions last, so that read-only directories could be filled.
-    for (rel, meta) in dirs.iter().rev() {
+    })
+    .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+    // Directory modes and times last: filling a directory changes its time.
+    for (rel, mode, stamp) in dirs.iter().rev() {
         let path = dst.join(rel);
-        if path.is_dir() {
-            fs::set_permissions(&path, fs::Permissions::from_mode(meta.permissions().mode()))
-                .with_context(|| format!("setting permissions of {}", path.display()))?;
-        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(*mode))
+            .with_context(|| format!("setting permissions of {}", path.display()))?;
+        crate::times::set_mtime_of(&path, *stamp)?;
     }
-    Ok(())
+    if let Some(owner) = owner {
+        crate::users::lchown(dst, owner)?;
+    }
+    Ok(copied)
 }
 
-fn copy_entry(from: &Path, to: &Path, meta: &Metadata, mode: FileMode) -> io::Result<()> {
-    if meta.is_dir() {
-        fs::create_dir(to)?;
-        // Writable while being filled; the final mode is set afterwards.
-        fs::set_permissions(
-            to,
-            fs::Permissions::from_mode(meta.permissions().mode() | 0o700),
-        )
-    } else if meta.is_symlink() {
-        symlink(fs::read_link(from)?, to)
-    } else if meta.is_file() {
-        if mode == FileMode::HardLink && fs::hard_link(from, to).is_ok() {
-            return Ok(());
-        }
-        fs::copy(from, to).map(|_| ())
-    } else {
-        Ok(())
-    }
+/// A regular file of the app copied into the workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Copied {
+    /// Relative to the app (and the workspace).
+    pub(crate) path: PathBuf,
+    /// The app's file when it was copied.
+    pub(crate) source: FileId,
+    /// Its copy in the workspace, as made.
+    pub(crate) copy: FileId,
 }
 
 /// Removes a file, symlink or directory tree; missing is fine. Read-only directories are made
@@ -127,30 +141,45 @@ pub(crate) fn exists(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::MetadataExt;
 
     #[test]
-    fn hard_link_copy_recreates_dirs_links_files_and_symlinks() {
+    fn the_app_copy_keeps_modes_times_and_symlinks_and_skips() {
         let tmp = tempfile::tempdir().unwrap();
         let src = tmp.path().join("src");
         fs::create_dir_all(src.join("a/b")).unwrap();
         fs::write(src.join("a/b/f"), "x").unwrap();
+        fs::set_permissions(src.join("a/b/f"), fs::Permissions::from_mode(0o751)).unwrap();
         symlink("b/f", src.join("a/link")).unwrap();
         fs::create_dir_all(src.join("skip/me")).unwrap();
-        fs::write(src.join("skip/me/g"), "y").unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o700)).unwrap();
+        let old = Stamp {
+            sec: 1_000_000,
+            nsec: 5,
+        };
+        for path in [src.join("a/b/f"), src.join("a/link"), src.join("a")] {
+            set_mtime(&path, old).unwrap();
+        }
         let dst = tmp.path().join("dst");
-        copy_tree(&src, &dst, FileMode::HardLink, &[src.join("skip")]).unwrap();
+        let copied = copy_app(&src, &dst, &[src.join("skip")], None).unwrap();
+        assert_eq!(copied.len(), 1);
+        assert_eq!(copied[0].path, Path::new("a/b/f"));
+        assert_eq!(
+            copied[0].copy,
+            FileId::of(&fs::metadata(dst.join("a/b/f")).unwrap())
+        );
         assert_eq!(fs::read_to_string(dst.join("a/link")).unwrap(), "x");
         assert_eq!(fs::read_link(dst.join("a/link")).unwrap(), Path::new("b/f"));
-        let ino = |p: &Path| fs::metadata(p).unwrap().ino();
-        assert_eq!(ino(&src.join("a/b/f")), ino(&dst.join("a/b/f")));
-        assert_ne!(ino(&src.join("a/b")), ino(&dst.join("a/b")));
+        let meta = |p: &Path| fs::symlink_metadata(p).unwrap();
+        assert_ne!(
+            meta(&src.join("a/b/f")).ino(),
+            meta(&dst.join("a/b/f")).ino()
+        );
+        assert_eq!(meta(&dst.join("a/b/f")).mode() & 0o7777, 0o751);
+        assert_eq!(meta(&dst).mode() & 0o7777, 0o755);
+        for rel in ["a/b/f", "a/link", "a"] {
+            assert_eq!(Stamp::of(&meta(&dst.join(rel))), old, "{rel}");
+        }
         assert!(!dst.join("skip").exists());
-
-        let copy = tmp.path().join("copy");
-        copy_tree(&src, &copy, FileMode::Copy, &[]).unwrap();
-        assert_ne!(ino(&src.join("a/b/f")), ino(&copy.join("a/b/f")));
-        assert_eq!(fs::read_to_string(copy.join("skip/me/g")).unwrap(), "y");
     }
 
     #[test]

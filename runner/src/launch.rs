@@ -1,9 +1,12 @@
-//! Launching a process of the last successfully built image, like the CNB launcher.
+//! Launching a process of the last successfully built image, like the CNB launcher: with the
+//! launch environment, in the workspace, as the launch user of the build that made the image
+//! (when the runner is root), which can read the layers and the workspace but not write them.
 
 use crate::buildpack::escape_id;
 use crate::env::{Env, LAUNCH_ROOT_DIRS};
 use crate::layers::{read_group, read_layers};
 use crate::state::State;
+use crate::users::{RunAs, User};
 use anyhow::{Context, Result, anyhow, bail};
 use serde::Deserialize;
 use std::fs;
@@ -72,18 +75,35 @@ pub struct Selected {
     pub working_dir: Option<PathBuf>,
 }
 
+/// Fails, as the lifecycle's builder does, when one buildpack's `launch.toml` has more than one
+/// `default = true` process.
+pub(crate) fn check_one_default(processes: &[Process]) -> Result<()> {
+    if processes.iter().filter(|p| p.default).count() > 1 {
+        bail!("multiple default process types aren't allowed");
+    }
+    Ok(())
+}
+
 /// Picks what to run from the processes of all buildpacks (in buildpack order; a later
 /// buildpack's process replaces an earlier one of the same type):
 /// - `process` given: that type; a non-empty `command` replaces its `args`;
 /// - else a non-empty `command`: run it directly;
-/// - else the default process (the last one with `default = true`).
+/// - else the default process, as the lifecycle's builder decides it: the type of the last
+///   process with `default = true`, unless a later buildpack redefined that type without
+///   `default = true`.
 pub fn select_process(
     processes_by_buildpack: &[Vec<Process>],
     process: Option<&str>,
     command: &[String],
 ) -> Result<Selected> {
     let mut merged: Vec<Process> = Vec::new();
+    let mut default_type: Option<&str> = None;
     for p in processes_by_buildpack.iter().flatten() {
+        if p.default {
+            default_type = Some(&p.kind);
+        } else if default_type == Some(p.kind.as_str()) {
+            default_type = None;
+        }
         merged.retain(|m| m.kind != p.kind);
         merged.push(p.clone());
     }
@@ -101,12 +121,15 @@ pub fn select_process(
                 working_dir: None,
             });
         }
-        None => merged.iter().rev().find(|p| p.default).ok_or_else(|| {
-            anyhow!(
-                "the image has no default process; pass a process type ({}) or a command",
-                types(&merged)
-            )
-        })?,
+        None => merged
+            .iter()
+            .find(|p| Some(p.kind.as_str()) == default_type)
+            .ok_or_else(|| {
+                anyhow!(
+                    "the image has no default process; pass a process type ({}) or a command",
+                    types(&merged)
+                )
+            })?,
     };
     let args = if command.is_empty() {
         &chosen.args
@@ -200,10 +223,16 @@ fn prepare(
         );
     }
     let lock = state.lock()?;
-    crate::restore::put_image_back(&state)?;
+    // The users of the build that made the image (Paketo's, for an image made before they
+    // were recorded).
+    let (build_user, launch_user) = RunAs::read_record(&state.users_record())?
+        .unwrap_or((User::DEFAULT_BUILD, User::DEFAULT_LAUNCH));
+    let run_as = RunAs::new(build_user, launch_user);
+    run_as.make_reachable(state.root())?;
+    crate::restore::put_image_back(&state, &run_as)?;
     state.mark_launched()?;
     let home = state.launch_home();
-    fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
+    run_as.launch_dir(&home)?;
     drop(lock);
 
     let group = read_group(&state.image_dir())?;
@@ -248,7 +277,8 @@ fn prepare(
             programs.extend(executables(&dir.join("exec.d").join(kind))?);
         }
         for program in programs {
-            let (out, err) = crate::execd::run(&program, &mut env, &app_dir, capture_execd)?;
+            let (out, err) =
+                crate::execd::run(&program, &mut env, &app_dir, capture_execd, &run_as)?;
             stdout.extend(out);
             stderr.extend(err);
         }
@@ -264,6 +294,7 @@ fn prepare(
             .working_dir
             .map_or(app_dir.clone(), |w| app_dir.join(w)),
     );
+    run_as.as_launch(&mut cmd);
     Ok((cmd, stdout, stderr))
 }
 
@@ -319,6 +350,30 @@ mod tests {
         assert_eq!(web.kind.as_deref(), Some("web"));
         let default = select_process(&all, None, &[]).unwrap();
         assert_eq!(default.argv, strings(&["c"]));
+    }
+
+    #[test]
+    fn a_later_non_default_process_of_the_default_type_leaves_no_default() {
+        let bp1 = vec![
+            process("web", &["a"], &[], true),
+            process("worker", &["w"], &[], false),
+        ];
+        let bp2 = vec![process("worker", &["w2"], &[], true)];
+        let bp3 = vec![process("worker", &["w3"], &[], false)];
+        // The lifecycle's builder: worker was the default, bp3 redefined it without default.
+        let err = select_process(&[bp1.clone(), bp2.clone(), bp3], None, &[]).unwrap_err();
+        assert!(err.to_string().contains("no default process"), "{err}");
+        let default = select_process(&[bp1, bp2], None, &[]).unwrap();
+        assert_eq!(default.argv, strings(&["w2"]));
+        assert!(check_one_default(&[process("a", &["a"], &[], true)]).is_ok());
+        let two = [
+            process("a", &["a"], &[], true),
+            process("b", &["b"], &[], true),
+        ];
+        assert_eq!(
+            check_one_default(&two).unwrap_err().to_string(),
+            "multiple default process types aren't allowed"
+        );
     }
 
     #[test]

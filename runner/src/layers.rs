@@ -69,15 +69,32 @@ pub(crate) fn read_layers(bp_dir: &Path) -> Result<Vec<Layer>> {
     Ok(layers)
 }
 
-pub(crate) fn write_metadata_only(path: &Path, metadata: Option<&toml::Table>) -> Result<()> {
+/// Writes a `<layer>.toml` or `store.toml` the way the lifecycle restores it: only `[metadata]`
+/// (no `[types]`, nothing else), after its round trip through JSON (see `metadata.rs`).
+pub(crate) fn write_restored_metadata(path: &Path, metadata: Option<&toml::Table>) -> Result<()> {
     #[derive(Serialize)]
-    struct MetadataOnly<'a> {
+    struct MetadataOnly {
         #[serde(skip_serializing_if = "Option::is_none")]
-        metadata: Option<&'a toml::Table>,
+        metadata: Option<toml::Table>,
     }
+    let metadata = metadata.map(crate::metadata::round_trip);
     let content = toml::to_string(&MetadataOnly { metadata })
         .with_context(|| format!("serialising metadata for {}", path.display()))?;
     fs::write(path, content).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The `[metadata]` table of a `store.toml` (`None` when it has none); an error when it does
+/// not parse.
+pub(crate) fn read_store_metadata(path: &Path) -> Result<Option<toml::Table>> {
+    let content =
+        fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut store: toml::Table =
+        toml::from_str(&content).with_context(|| format!("parsing {}", path.display()))?;
+    match store.remove("metadata") {
+        None => Ok(None),
+        Some(toml::Value::Table(table)) => Ok(Some(table)),
+        Some(_) => anyhow::bail!("{}: `metadata` is not a table", path.display()),
+    }
 }
 
 /// The SBOM files of a layer (`<name>.sbom.<ext>`) in `bp_dir`.
@@ -102,18 +119,27 @@ pub(crate) fn sbom_files(bp_dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Copies `name`'s SBOM files, and its `<name>.toml` when `with_toml`, from `from` to `to`.
-pub(crate) fn copy_layer_files(from: &Path, to: &Path, name: &str, with_toml: bool) -> Result<()> {
+/// Copies `name`'s SBOM files, and its `<name>.toml` when `with_toml`, from `from` to `to`;
+/// returns the copies.
+pub(crate) fn copy_layer_files(
+    from: &Path,
+    to: &Path,
+    name: &str,
+    with_toml: bool,
+) -> Result<Vec<PathBuf>> {
     let mut paths = sbom_files(from, name)?;
     if with_toml {
         paths.push(from.join(format!("{name}.toml")));
     }
+    let mut copies = Vec::new();
     for path in paths {
-        let target = to.join(path.file_name().expect("layer paths have file names"));
+        let file_name = path.file_name().context("layer paths have file names")?;
+        let target = to.join(file_name);
         fs::copy(&path, &target)
             .with_context(|| format!("copying {} to {}", path.display(), target.display()))?;
+        copies.push(target);
     }
-    Ok(())
+    Ok(copies)
 }
 
 /// Where the file list of layer `name` is kept in a saved index (`image/layers/<bp>` or
@@ -158,7 +184,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_layer_types_and_writes_metadata_only() {
+    fn reads_layer_types_and_writes_restored_metadata() {
         let dir = tempfile::tempdir().unwrap();
         let bp = dir.path();
         fs::write(
@@ -183,12 +209,23 @@ mod tests {
         assert_eq!(layers[0].types, types);
         assert_eq!(sbom_files(bp, "b").unwrap(), [bp.join("b.sbom.cdx.json")]);
 
-        write_metadata_only(&bp.join("out.toml"), layers[1].metadata.as_ref()).unwrap();
+        write_restored_metadata(&bp.join("out.toml"), layers[1].metadata.as_ref()).unwrap();
         assert_eq!(
             fs::read_to_string(bp.join("out.toml")).unwrap(),
             "[metadata]\nv = \"1\"\n"
         );
-        write_metadata_only(&bp.join("empty.toml"), None).unwrap();
+        fs::write(
+            bp.join("b.toml"),
+            "[types]\nlaunch = true\n[metadata]\nv = 1\n",
+        )
+        .unwrap();
+        let layers = read_layers(bp).unwrap();
+        write_restored_metadata(&bp.join("out.toml"), layers[1].metadata.as_ref()).unwrap();
+        assert_eq!(
+            fs::read_to_string(bp.join("out.toml")).unwrap(),
+            "[metadata]\nv = 1.0\n"
+        );
+        write_restored_metadata(&bp.join("empty.toml"), None).unwrap();
         assert_eq!(fs::read_to_string(bp.join("empty.toml")).unwrap(), "");
         assert_eq!(read_layers(&bp.join("missing")).unwrap().len(), 0);
     }

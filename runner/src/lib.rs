@@ -21,6 +21,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! What the lifecycle does to files, metadata and users, the runner does too: restored metadata
+//! comes back as after the lifecycle's JSON round trip, exported layers and the app carry the
+//! time 1980-01-01T00:00:01Z and restored caches the time of the restore, hard links become
+//! files of their own, layers are reported reused only when their content is unchanged
+//! ([`BuildOutput::exported`]), and as root, builds run as a build user and launched processes
+//! as a launch user that cannot write the layers or the app ([`User`]).
+//!
 //! Layers are never copied: the last successful build's layers stay in the state's `layers/`
 //! and are both its image's and its cache's contents; restore and export move directories and
 //! write small indexes. A build that fails does not change what a later build or launch gets:
@@ -36,22 +43,28 @@ mod env;
 mod execd;
 mod export;
 mod fsutil;
+mod install;
 mod launch;
 mod layers;
 mod manifest;
+mod metadata;
 mod output;
 mod package;
 mod restore;
 mod state;
+mod times;
+mod users;
 
 pub use build::{BuildConfig, BuildOutput, Phase, default_state_dir};
 pub use buildpack::{Buildpack, Target};
+pub use export::{ExportedLayer, LayerKind};
 pub use launch::{LaunchOutput, Process, Selected, launch, launch_command, select_process};
 pub use output::{OutputMode, Timings, strip_ansi};
 pub use package::{
     CargoProfile, host_triple, package_buildpack, package_buildpack_cached, resolve_buildpack_dir,
 };
 pub use state::State;
+pub use users::User;
 
 use anyhow::Result;
 use std::path::Path;

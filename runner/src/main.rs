@@ -6,7 +6,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use python_buildpack_runner::{
-    BuildConfig, CargoProfile, OutputMode, Phase, Runner, State, Target, launch_command,
+    BuildConfig, CargoProfile, OutputMode, Phase, Runner, State, Target, User, launch_command,
     package_buildpack,
 };
 use std::os::unix::process::CommandExt;
@@ -79,6 +79,13 @@ struct BuildArgs {
     /// Show Cargo's output while packaging.
     #[arg(long, short)]
     verbose: bool,
+    /// When run as root: the user detect and build run as, which owns the layers and the
+    /// workspace (CNB_USER_ID:CNB_GROUP_ID). Not as root, everything runs as the calling user.
+    #[arg(long, value_name = "UID:GID", default_value_t = User::DEFAULT_BUILD)]
+    build_user: User,
+    /// When run as root: the user launched processes run as (recorded with the image).
+    #[arg(long, value_name = "UID:GID", default_value_t = User::DEFAULT_LAUNCH)]
+    launch_user: User,
     app_dir: PathBuf,
 }
 
@@ -161,6 +168,8 @@ fn build(args: BuildArgs) -> Result<ExitCode> {
         keep_layers: args.keep_layers,
         target,
         output: OutputMode::Stream,
+        build_user: args.build_user,
+        launch_user: args.launch_user,
         ..BuildConfig::new(&args.app_dir, &state_dir)
     };
     let output = runner.build(&config)?;

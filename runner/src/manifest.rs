@@ -1,18 +1,23 @@
 //! File lists of saved layers: every directory (with its mode), symlink (with its target) and
 //! regular file (with its inode number, size, modification time, mode and a digest of its
-//! bytes) under a layer directory, as the export found them. A file list is what a later restore
-//! checks the layer's directory against and repairs it to (see `backup.rs`): the same inode with
-//! the same size, modification time and mode is the same file, unchanged; when only the time or
-//! mode differ, the digest tells whether its bytes changed. Stored as text, one entry a line,
-//! with `%`, space, tab, CR and LF in paths escaped.
+//! bytes) under a layer directory, as the export left them (its scan gives every entry the
+//! export's time, the build user and a file of its own per hard-linked path, as the lifecycle's
+//! tar writer would). A file list is what a later restore checks the layer's directory against
+//! and repairs it to (see `backup.rs`; with the time the layer's files carry, see `times.rs`):
+//! the same inode with the same size, modification time and mode is the same file, unchanged;
+//! when only the time or mode differ, the digest tells whether its bytes changed. It also gives
+//! the layer's content fingerprint (for layer reuse) without reading the files again. Stored as
+//! text, one entry a line, with `%`, space, tab, CR and LF in paths escaped.
 
+use crate::times::Stamp;
+use crate::users::User;
 use anyhow::{Context, Result, bail};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::fs::{self, Metadata};
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// What an entry of a layer is.
@@ -54,10 +59,106 @@ pub(crate) struct Entry {
     pub(crate) kind: Kind,
 }
 
+/// `entries` with every file's modification time `stamp`: what a layer saved with the export's
+/// time looks like once its entries were given another (see `times.rs`).
+pub(crate) fn with_mtime(entries: &[Entry], stamp: Stamp) -> Vec<Entry> {
+    entries
+        .iter()
+        .map(|entry| match entry.kind {
+            Kind::File { id, digest } => Entry {
+                path: entry.path.clone(),
+                kind: Kind::File {
+                    id: FileId {
+                        mtime: stamp.sec,
+                        mtime_nsec: stamp.nsec,
+                        ..id
+                    },
+                    digest,
+                },
+            },
+            _ => entry.clone(),
+        })
+        .collect()
+}
+
+/// Gives every entry of the layer directory `root` listed in `entries` (which must match it)
+/// the modification time `stamp`, and the owner `owner` when given: one `utimensat` (and
+/// `lchown`) per entry, no directory walk, in two threads (the calls scale: 36 ms for 13,000
+/// entries in one thread, 18 ms in two).
+pub(crate) fn restamp(
+    root: &Path,
+    entries: &[Entry],
+    stamp: Stamp,
+    owner: Option<User>,
+) -> Result<()> {
+    let one = |entries: &[Entry]| -> Result<()> {
+        for entry in entries {
+            let path = root.join(&entry.path);
+            if let Some(owner) = owner {
+                crate::users::lchown(&path, owner)?;
+            }
+            crate::times::set_mtime_of(&path, stamp)?;
+        }
+        Ok(())
+    };
+    let (first, second) = entries.split_at(entries.len() / 2);
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| one(second));
+        let mine = one(first);
+        other
+            .join()
+            .map_err(|_| anyhow::anyhow!("a restamping thread panicked"))??;
+        mine
+    })
+}
+
 /// The entries of the directory `root` (itself first, parents before children). Sockets, FIFOs
 /// and devices are left out, as the export leaves them out. Files are digested unless
 /// `previous` (the layer's last file list) has them with the same [`FileId`].
+#[cfg(test)]
 pub(crate) fn scan(root: &Path, previous: &[Entry]) -> Result<Vec<Entry>> {
+    scan_with(root, previous, None, None)
+}
+
+/// What the export does to the entries of a layer (or the workspace) as it lists them: what
+/// the lifecycle's tar writer would give the image and the cache.
+pub(crate) struct Normalize<'a> {
+    /// Every entry gets this owner (when given; `lchown`, only where it differs).
+    pub(crate) owner: Option<User>,
+    /// Inodes the runner's `backup/` links to: a file of one of them has one more link.
+    pub(crate) held: &'a HashSet<u64>,
+}
+
+/// [`scan`], normalising every entry as the lifecycle's tar writer would have it in the image
+/// and the cache: modification time [`Stamp::EXPORT`] (a symlink's own), the owner, and a file
+/// of its own for every path of a hard-linked file (a tar entry per path, full contents; the
+/// runner's own `backup/` link aside). `previous` has the files' identities as they are before
+/// that (see [`with_mtime`]); the result has them after.
+pub(crate) fn scan_for_export(
+    root: &Path,
+    previous: &[Entry],
+    normalize: &Normalize<'_>,
+) -> Result<Vec<Entry>> {
+    scan_with(root, previous, Some(normalize), None)
+}
+
+/// [`scan_for_export`], also returning what identified each file before it was normalised.
+pub(crate) fn scan_for_export_with_before(
+    root: &Path,
+    previous: &[Entry],
+    normalize: &Normalize<'_>,
+) -> Result<(Vec<Entry>, HashMap<PathBuf, FileId>)> {
+    let mut before = HashMap::new();
+    let entries = scan_with(root, previous, Some(normalize), Some(&mut before))?;
+    Ok((entries, before))
+}
+
+fn scan_with(
+    root: &Path,
+    previous: &[Entry],
+    normalize: Option<&Normalize<'_>>,
+    mut before: Option<&mut HashMap<PathBuf, FileId>>,
+) -> Result<Vec<Entry>> {
     let known: HashMap<(&Path, FileId), u64> = previous
         .iter()
         .filter_map(|e| match e.kind {
@@ -76,20 +177,48 @@ pub(crate) fn scan(root: &Path, previous: &[Entry]) -> Result<Vec<Entry>> {
             mode: meta.mode() & 0o7777,
         },
     }];
+    // Directories' own times last: splitting a link writes into its directory.
+    let mut dirs = vec![(PathBuf::new(), meta)];
     crate::fsutil::walk(root, &mut |rel, meta| {
         let path = root.join(rel);
         let kind = if meta.is_dir() {
+            dirs.push((rel.to_path_buf(), meta.clone()));
             Kind::Dir {
                 mode: meta.mode() & 0o7777,
             }
         } else if meta.is_symlink() {
+            if let Some(normalize) = normalize {
+                normalize_entry(&path, meta, normalize)?;
+            }
             Kind::Symlink {
                 target: fs::read_link(&path)?,
             }
         } else if meta.is_file() {
-            let id = FileId::of(meta);
-            let digest = match known.get(&(rel, id)) {
-                Some(digest) => *digest,
+            let mut id = FileId::of(meta);
+            if let Some(before) = before.as_deref_mut() {
+                before.insert(rel.to_path_buf(), id);
+            }
+            let known = known.get(&(rel, id)).copied();
+            if let Some(normalize) = normalize {
+                let links = if normalize.held.contains(&id.ino) {
+                    2
+                } else {
+                    1
+                };
+                let meta = if meta.nlink() > links {
+                    split_hard_link(&path, meta)?
+                } else {
+                    meta.clone()
+                };
+                normalize_entry(&path, &meta, normalize)?;
+                id = FileId {
+                    mtime: Stamp::EXPORT.sec,
+                    mtime_nsec: Stamp::EXPORT.nsec,
+                    ..FileId::of(&meta)
+                };
+            }
+            let digest = match known {
+                Some(digest) => digest,
                 None => digest(&path)?,
             };
             Kind::File { id, digest }
@@ -102,7 +231,61 @@ pub(crate) fn scan(root: &Path, previous: &[Entry]) -> Result<Vec<Entry>> {
         });
         Ok(true)
     })?;
+    if let Some(normalize) = normalize {
+        for (rel, meta) in &dirs {
+            let path = root.join(rel);
+            normalize_entry(&path, meta, normalize)
+                .with_context(|| format!("normalising {}", path.display()))?;
+        }
+    }
     Ok(entries)
+}
+
+/// Gives an entry the export's time and the owner, where they differ.
+fn normalize_entry(path: &Path, meta: &Metadata, normalize: &Normalize<'_>) -> std::io::Result<()> {
+    if let Some(owner) = normalize.owner
+        && (meta.uid(), meta.gid()) != (owner.uid, owner.gid)
+    {
+        std::os::unix::fs::lchown(path, Some(owner.uid), Some(owner.gid))?;
+    }
+    if Stamp::of(meta) != Stamp::EXPORT {
+        crate::times::set_mtime(path, Stamp::EXPORT)?;
+    }
+    Ok(())
+}
+
+/// Replaces the file at `path`, one of several names of its inode, with a copy of its own
+/// (same bytes, mode and owner): what the lifecycle's tar writer makes of every hard link.
+/// Returns the copy's metadata.
+fn split_hard_link(path: &Path, meta: &Metadata) -> std::io::Result<Metadata> {
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    let copy = parent.join(format!(".cnb-runner-copy-{}", meta.ino()));
+    let result = copy_over(path, &copy, meta);
+    if result
+        .as_ref()
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+    {
+        // A read-only directory (not root): writable for the copy, then as it was.
+        let mode = fs::metadata(parent)?.mode();
+        fs::set_permissions(parent, fs::Permissions::from_mode(mode | 0o700))?;
+        let _ = fs::remove_file(&copy);
+        let result = copy_over(path, &copy, meta);
+        fs::set_permissions(parent, fs::Permissions::from_mode(mode))?;
+        result?;
+    } else {
+        result?;
+    }
+    fs::symlink_metadata(path)
+}
+
+fn copy_over(path: &Path, copy: &Path, meta: &Metadata) -> std::io::Result<()> {
+    fs::copy(path, copy)?;
+    if let Err(e) = std::os::unix::fs::lchown(copy, Some(meta.uid()), Some(meta.gid()))
+        && e.kind() != std::io::ErrorKind::PermissionDenied
+    {
+        return Err(e);
+    }
+    fs::rename(copy, path)
 }
 
 /// A 64-bit digest of a file's bytes. Not cryptographic: it tells a file rewritten with the same
@@ -124,6 +307,53 @@ pub(crate) fn digest(path: &Path) -> std::io::Result<u64> {
             return Ok(state.finish());
         }
     }
+}
+
+/// A fingerprint of a layer's content, as a tar of it would hold it: every entry's path, type,
+/// mode, symlink target, and every file's size and digest, in path order; not times, inodes or
+/// owners (the lifecycle's tar writer normalises those). The same file list gives the same
+/// fingerprint however it was scanned.
+#[must_use]
+pub(crate) fn fingerprint(entries: &[Entry]) -> u64 {
+    let mut sorted: Vec<&Entry> = entries.iter().collect();
+    sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut bytes = Vec::with_capacity(entries.len() * 64);
+    for entry in sorted {
+        bytes.extend_from_slice(entry.path.as_os_str().as_bytes());
+        bytes.push(0);
+        match &entry.kind {
+            Kind::Dir { mode } => {
+                bytes.push(b'd');
+                bytes.extend_from_slice(&mode.to_le_bytes());
+            }
+            Kind::File { id, digest } => {
+                bytes.push(b'f');
+                bytes.extend_from_slice(&id.mode.to_le_bytes());
+                bytes.extend_from_slice(&id.size.to_le_bytes());
+                bytes.extend_from_slice(&digest.to_le_bytes());
+            }
+            Kind::Symlink { target } => {
+                bytes.push(b'l');
+                bytes.extend_from_slice(target.as_os_str().as_bytes());
+                bytes.push(0);
+            }
+        }
+    }
+    let mut state = Digest::default();
+    state.update(&bytes);
+    state.finish()
+}
+
+/// The size of a layer's regular files, in bytes.
+#[must_use]
+pub(crate) fn size(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .map(|e| match e.kind {
+            Kind::File { id, .. } => id.size,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// The state of [`digest`]: fed whole buffers, every one but the last a multiple of 8 bytes.
@@ -263,7 +493,7 @@ fn unescape(bytes: &[u8]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::{PermissionsExt, symlink};
+    use std::os::unix::fs::symlink;
 
     #[test]
     fn encodes_and_decodes_every_kind_and_awkward_names() {

@@ -9,9 +9,15 @@
 //!   workspace/      fresh copy of the app for each build; builds and launches run here
 //!   platform/env/   user env files (`--env`)
 //!   tmp/            detect build plans, buildpack plans, and `home/`, the build's `HOME`
-//!   home/           `HOME` of launched processes, emptied by each successful build
+//!   home/           `HOME` of launched processes (the launch user's), emptied by each
+//!                   successful build
+//!   buildpacks/     copies of buildpacks the build user cannot read where they are
+//!                   (`install.rs`)
 //!   image/          the "app image" of the last successful build:
 //!     group.toml    buildpacks that built it, in order
+//!     users.toml    the build and launch users of its build (`users.rs`)
+//!     app.fingerprint, app-sources.files  the app layer's content fingerprint, and the
+//!                   digests of the app's files by what they were when copied (`export.rs`)
 //!     layers/<bp>/  launch.toml, store.toml, and per launch=true layer: <name>.toml, SBOMs,
 //!                   <name>.files (file list) and <name> -> ../../../layers/<bp>/<name>
 //!     broken        why the image cannot be launched, if one of its layers was lost
@@ -24,6 +30,8 @@
 //!                   started and has not exported)
 //!   layers.launched present when processes were launched since the last restore (they may
 //!                   have written to `layers/`)
+//!   layers.times    per saved layer whose files do not carry the export's time, the time
+//!                   they carry (`times.rs`)
 //! ```
 
 use crate::backup::Backup;
@@ -31,6 +39,10 @@ use crate::fsutil;
 use anyhow::{Context, Result, anyhow};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+
+/// Where root's default state directories are when its cache directory is not reachable by
+/// the build and launch users.
+const ROOT_STATE_DIRS: &str = "/var/tmp/cnb-runner";
 
 /// Paths of a state directory (see the module docs for the layout).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,16 +60,23 @@ impl State {
     }
 
     /// The default state directory of an app:
-    /// `${XDG_CACHE_HOME:-~/.cache}/cnb-runner/<sanitised absolute app path>-<hash>`.
+    /// `${XDG_CACHE_HOME:-~/.cache}/cnb-runner/<sanitised absolute app path>-<hash>`; for root,
+    /// when that is under a directory others cannot search (`/root` is 0700), where the build
+    /// and launch users could not reach it: `/var/tmp/cnb-runner/<...>` instead.
     pub fn default_for_app(app_dir: &Path) -> Result<Self> {
         let app = fs::canonicalize(app_dir)
             .with_context(|| format!("app directory {} not found", app_dir.display()))?;
         let cache_home = std::env::var_os("XDG_CACHE_HOME")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-            .ok_or_else(|| anyhow!("neither XDG_CACHE_HOME nor HOME is set; pass --state-dir"))?;
-        Self::new(cache_home.join("cnb-runner").join(state_dir_name(&app)))
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")));
+        let root = default_root(
+            cache_home.as_deref(),
+            crate::users::is_root(),
+            &state_dir_name(&app),
+        )
+        .ok_or_else(|| anyhow!("neither XDG_CACHE_HOME nor HOME is set; pass --state-dir"))?;
+        Self::new(root)
     }
 
     #[must_use]
@@ -150,6 +169,17 @@ impl State {
         fsutil::remove_all(&self.launched_marker())
     }
 
+    /// `layers.times`: the time the entries of saved layers carry when it is not the export's
+    /// (see `times.rs`).
+    pub(crate) fn layer_times(&self) -> PathBuf {
+        self.root.join("layers.times")
+    }
+
+    /// `image/users.toml`: the build and launch users of the image's build.
+    pub(crate) fn users_record(&self) -> PathBuf {
+        self.image_dir().join("users.toml")
+    }
+
     pub(crate) fn backup(&self) -> Backup {
         Backup::new(self.root.join("backup"))
     }
@@ -214,6 +244,16 @@ impl State {
     }
 }
 
+/// `<cache_home>/cnb-runner/<name>`, or for root (`as_root`), when a directory on the way is
+/// not searchable by others, `/var/tmp/cnb-runner/<name>`.
+fn default_root(cache_home: Option<&Path>, as_root: bool, name: &str) -> Option<PathBuf> {
+    match cache_home.map(|dir| dir.join("cnb-runner").join(name)) {
+        Some(dir) if !as_root || crate::users::reachable_by_others(&dir) => Some(dir),
+        _ if as_root => Some(Path::new(ROOT_STATE_DIRS).join(name)),
+        _ => None,
+    }
+}
+
 /// `<absolute path with every character outside [A-Za-z0-9._-] as _>-<hash>`, the path part
 /// limited to its last 80 characters.
 fn state_dir_name(app: &Path) -> String {
@@ -247,6 +287,32 @@ fn state_dir_name(app: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn roots_default_state_dirs_are_where_the_build_and_launch_users_reach_them() {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::tempdir().unwrap();
+        fs::set_permissions(home.path(), fs::Permissions::from_mode(0o700)).unwrap(); // as /root
+        let cache = home.path().join(".cache");
+        assert_eq!(
+            default_root(Some(&cache), false, "app-1"),
+            Some(cache.join("cnb-runner/app-1"))
+        );
+        assert_eq!(
+            default_root(Some(&cache), true, "app-1"),
+            Some(PathBuf::from("/var/tmp/cnb-runner/app-1"))
+        );
+        assert_eq!(
+            default_root(None, true, "app-1"),
+            Some(PathBuf::from("/var/tmp/cnb-runner/app-1"))
+        );
+        assert_eq!(default_root(None, false, "app-1"), None);
+        fs::set_permissions(home.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(
+            default_root(Some(&cache), true, "app-1"),
+            Some(cache.join("cnb-runner/app-1"))
+        );
+    }
 
     #[test]
     fn state_dir_names_are_sanitised_and_distinct() {

@@ -268,3 +268,51 @@ fn builds_get_an_empty_home_of_their_own_not_the_hosts() {
         assert_eq!(f.workspace_file("home-contents.txt"), "");
     }
 }
+
+#[test]
+fn builds_get_the_build_images_path_and_no_empty_target_variables() {
+    let f = Fixture::new();
+    let runner = Runner::new([&f.one]).unwrap();
+    let mut config = BuildConfig::new(&f.app, &f.state);
+    config.target.distro_version = String::new();
+    config.target.arch_variant = Some(String::new());
+    let out = runner.build(&config).unwrap();
+    assert!(out.success, "{}", out.output);
+    for file in ["one-detect-env.txt", "one-build-env.txt"] {
+        let env = f.workspace_file(file);
+        // Not the host's PATH (with its pyenv shims, cargo, ...): a build image's.
+        assert_eq!(
+            env_value(&env, "PATH").as_deref(),
+            Some("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            "{file}"
+        );
+        assert_eq!(env_value(&env, "CNB_TARGET_DISTRO_VERSION"), None, "{env}");
+        assert_eq!(env_value(&env, "CNB_TARGET_ARCH_VARIANT"), None, "{env}");
+        assert!(env_value(&env, "CNB_TARGET_DISTRO_NAME").is_some(), "{env}");
+    }
+}
+
+#[test]
+fn two_default_processes_in_one_launch_toml_fail_the_build() {
+    let f = Fixture::new();
+    let bp = support::write_buildpack(
+        &f.tmp.path().join("bp-defaults"),
+        "test/defaults",
+        false,
+        support::TWO_DETECT,
+        "#!/bin/sh\nprintf '[[processes]]\\ntype = \"a\"\\ncommand = [\"a\"]\\ndefault = true\\n\\n\
+         [[processes]]\\ntype = \"b\"\\ncommand = [\"b\"]\\ndefault = true\\n' > \"$1/launch.toml\"\n",
+    );
+    let runner = Runner::new([&bp, &f.two]).unwrap();
+    let out = runner.build(&BuildConfig::new(&f.app, &f.state)).unwrap();
+    assert_eq!(out.failed_phase, Some(Phase::Build), "{}", out.output);
+    assert!(
+        out.output.contains(
+            "ERROR: failed to build: buildpack test/defaults@0.0.1: multiple default process \
+             types aren't allowed"
+        ),
+        "{}",
+        out.output
+    );
+    assert!(!out.output.contains("two: build"), "{}", out.output);
+}

@@ -153,6 +153,8 @@ pub(crate) struct Fixture {
 impl Fixture {
     pub(crate) fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
+        // A root runner's build and launch users must reach the state, app and buildpacks.
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let one = write_buildpack(
             &tmp.path().join("bp-one"),
             "test/one",
