@@ -102,10 +102,8 @@ pub(crate) fn app_sources(app_dir: &Path, skip: &[String]) -> io::Result<Vec<Pat
 /// Compiles the app's Python sources ahead, into checked hash-based files, so that the image
 /// starts without compiling them (the image is read-only for the app's user, and a writable one
 /// would only keep them until the container stops), and makes the ones Python already wrote
-/// during the build (collectstatic's imports) hash-based too. `python` is the app's; files that
-/// do not compile (a syntax error, an old Python 2 script) are left as they are: importing them
-/// fails the same way with or without this. Nothing to do, and no Python started, for an app
-/// without Python sources.
+/// during the build (collectstatic's imports) hash-based too. `python` is the app's. Nothing to
+/// do, and no Python started, for an app without Python sources.
 pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip: &[String]) {
     let sources = match app_sources(app_dir, skip) {
         Ok(sources) => sources,
@@ -116,24 +114,90 @@ pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip
             });
         }
     };
-    if sources.is_empty() {
-        return;
+    if !sources.is_empty() {
+        bullet_stream::global::print::bullet("App bytecode");
+        compile(app_dir, &sources, python, env, "the app's");
+        seal_or_warn(app_dir, Validation::Checked, Origin::Build);
     }
-    bullet_stream::global::print::bullet("App bytecode");
+}
+
+/// After an install into the virtual environment `venv_dir`: compiles the importable sources
+/// (under `lib/`) that have no compiled file `<module><suffix>` (PDM's installer compiles
+/// nothing; pip, uv, Poetry and Pipenv compile everything, and then nothing runs), and makes
+/// everything hash-based, checked, as the installers' own files are (`SOURCE_DATE_EPOCH`).
+pub(crate) fn complete_venv(venv_dir: &Path, python: &Path, env: &libcnb::Env, suffix: &str) {
+    let lib = venv_dir.join("lib");
+    match uncompiled(&lib, suffix) {
+        Ok(sources) if !sources.is_empty() => {
+            compile(&lib, &sources, python, env, "the environment's uncompiled");
+        }
+        Ok(_) => {}
+        Err(error) => warn(&SealError { path: lib, error }),
+    }
+    seal_or_warn(venv_dir, Validation::Checked, Origin::Build);
+}
+
+/// The Python sources under `root` (relative to it, sorted) without a compiled file named
+/// `<module><suffix>` (`.cpython-313.pyc`) in their `__pycache__`. Symbolic links to folders are
+/// not followed.
+pub(crate) fn uncompiled(root: &Path, suffix: &str) -> io::Result<Vec<PathBuf>> {
+    fn walk(
+        root: &Path,
+        relative: &Path,
+        suffix: &str,
+        found: &mut Vec<PathBuf>,
+    ) -> io::Result<()> {
+        let dir = root.join(relative);
+        let compiled: std::collections::HashSet<std::ffi::OsString> =
+            match fs::read_dir(dir.join("__pycache__")) {
+                Ok(entries) => entries
+                    .filter_map(|e| e.ok().map(|e| e.file_name()))
+                    .collect(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => std::collections::HashSet::new(),
+                Err(e) => return Err(e),
+            };
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let file_type = entry.file_type()?;
+            if file_type.is_dir() {
+                if name != "__pycache__" {
+                    walk(root, &relative.join(&name), suffix, found)?;
+                }
+            } else if let Some(module) = name.to_str().and_then(|n| n.strip_suffix(".py")) {
+                if !compiled.contains(std::ffi::OsStr::new(&format!("{module}{suffix}"))) {
+                    found.push(relative.join(&name));
+                }
+            }
+        }
+        Ok(())
+    }
+    let mut found = Vec::new();
+    if root.is_dir() {
+        walk(root, Path::new(""), suffix, &mut found)?;
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Compiles `sources` (relative to `dir`) with `python -m compileall` into checked hash-based
+/// files, under a timer line naming `what` files they are. Files that do not compile (a syntax
+/// error, an old Python 2 script, a template) are left as they are: importing them fails the same
+/// way with or without this.
+fn compile(dir: &Path, sources: &[PathBuf], python: &Path, env: &libcnb::Env, what: &str) {
     let timer = bullet_stream::global::print::sub_start_timer(format!(
-        "Compiling the app's {} Python {}",
+        "Compiling {what} {} Python {}",
         sources.len(),
         if sources.len() == 1 { "file" } else { "files" }
     ));
-    let list = std::env::temp_dir().join(format!(
-        "python-buildpack-app-sources-{}",
-        std::process::id()
-    ));
+    let list =
+        std::env::temp_dir().join(format!("python-buildpack-sources-{}", std::process::id()));
     let lines: Vec<String> = sources
         .iter()
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     if let Err(error) = fs::write(&list, lines.join("\n") + "\n") {
+        timer.cancel("failed");
         return warn(&SealError { path: list, error });
     }
     let mut command = crate::command::Command::new(python, env);
@@ -147,7 +211,7 @@ pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip
             "-i",
         ])
         .arg(&list)
-        .current_dir(app_dir);
+        .current_dir(dir);
     if sources.len() >= PARALLEL_FROM {
         command.args(["-j", "0"]);
     }
@@ -155,11 +219,10 @@ pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip
     let _ = command.capture();
     let _ = fs::remove_file(&list);
     timer.done();
-    seal_or_warn(app_dir, Validation::Checked, Origin::Build);
 }
 
-/// From how many files `compile_app` compiles in parallel (below, starting the workers costs
-/// more than it saves).
+/// From how many files `compile` compiles in parallel (below, starting the workers costs more
+/// than it saves).
 const PARALLEL_FROM: usize = 100;
 
 /// [`seal`], and a warning instead of an error: the image works without it, only its start is

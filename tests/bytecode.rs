@@ -57,6 +57,16 @@ fn the_django_app_boots_without_compiling_or_writing() {
         "django.core.handlers.wsgi",
     ]);
 
+    // Nothing changed: the app's compiled files are the same bytes, so the app layer, like every
+    // other, is reused.
+    let rebuild = app.build_ok();
+    support::assert_every_layer_reused(&rebuild, &["python", "venv"]);
+    assert!(
+        rebuild.output.contains("Reusing 1/1 app layer"),
+        "{}",
+        rebuild.output
+    );
+
     // A rebuild restores the cache with new times, and changes the app: still valid.
     app.write("mysite/extra.py", "VALUE = 1\n");
     app.build_ok();

@@ -270,6 +270,9 @@ fn no_op_rebuild(app: &TestApp, manager: &Manager, version: &str) {
         &format!("{} {}", manager.installs_tool, manager.name),
     );
     assert_eq!(app.run_ok(SIX_VERSION), "1.17.0");
+    // What the lifecycle exports is what the previous build exported: nothing to upload.
+    let cache = format!("{}-cache", manager.tool);
+    support::assert_every_layer_reused(&build, &["python", "venv", manager.tool, &cache]);
     eprintln!("{}: no-op rebuild took {elapsed:?}", manager.name);
 }
 

@@ -130,6 +130,7 @@ fn pinned_requirements_install_into_the_venv_and_a_rebuild_reuses_it() {
     assert_not_contains(&rebuild.output, "Installed pip");
     assert_contains(&rebuild.output, "Using cached pip 26.3");
     assert_eq!(PathBuf::from(app.run_ok(IMPORT_BOTH)), six_file);
+    support::assert_every_layer_reused(&rebuild, &["python", "venv", "pip", "pip-cache"]);
 }
 
 #[test]

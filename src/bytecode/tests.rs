@@ -272,3 +272,32 @@ fn the_apps_sources_leave_out_what_is_not_its_code() {
             .is_empty()
     );
 }
+
+#[test]
+fn uncompiled_sources_are_those_without_a_compiled_file_at_the_level() {
+    let lib = crate::test_support::tree(&[
+        ("site-packages/six.py", ""),
+        ("site-packages/__pycache__/six.cpython-313.pyc", ""),
+        ("site-packages/pkg/__init__.py", ""),
+        ("site-packages/pkg/__pycache__/__init__.cpython-311.pyc", ""),
+        (
+            "site-packages/pkg/__pycache__/__init__.cpython-313.opt-1.pyc",
+            "",
+        ),
+        ("site-packages/pkg/data.txt", ""),
+    ]);
+    assert_eq!(
+        uncompiled(lib.path(), ".cpython-313.pyc").unwrap(),
+        [PathBuf::from("site-packages/pkg/__init__.py")]
+    );
+    assert!(
+        uncompiled(lib.path(), ".cpython-313.opt-1.pyc")
+            .unwrap()
+            .contains(&PathBuf::from("site-packages/six.py"))
+    );
+    assert!(
+        uncompiled(&lib.path().join("missing"), ".pyc")
+            .unwrap()
+            .is_empty()
+    );
+}

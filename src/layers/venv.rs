@@ -17,7 +17,6 @@ pub(crate) use metadata::VenvLayerMetadata;
 
 use crate::PythonBuildpack;
 use crate::build_env;
-use crate::bytecode::{Origin, Validation};
 use crate::command::Command;
 use crate::errors::BuildpackError;
 use crate::layers::fill_layer;
@@ -141,9 +140,14 @@ pub(crate) fn install_venv_layer(
             layer.write_env(venv_layer_env(&dir))?;
             let env = build_env::with_layer(request.base_env, &layer.read_env()?);
             install(&dir, &env, mode, &reinstall)?;
-            // The installers compile checked hash-based files already (`SOURCE_DATE_EPOCH`);
-            // anything Python wrote while they ran is made so too.
-            crate::bytecode::seal_or_warn(&dir, Validation::Checked, Origin::Build);
+            // What the installer left uncompiled is compiled, and anything Python wrote while it
+            // ran made hash-based, as the installers' own files are (`SOURCE_DATE_EPOCH`).
+            crate::bytecode::complete_venv(
+                &dir,
+                &dir.join("bin/python"),
+                &env,
+                &runtime.compiled_suffix(),
+            );
             request.settings.record()
         })?;
     }

@@ -44,7 +44,7 @@ impl BytecodeLevel {
     }
 
     /// The suffix of this level's compiled files.
-    fn suffix(self) -> &'static str {
+    pub(crate) fn suffix(self) -> &'static str {
         match self {
             Self::Plain => ".pyc",
             Self::Optimized => ".opt-1.pyc",

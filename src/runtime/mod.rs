@@ -41,6 +41,21 @@ impl PythonRuntime {
         };
         self.layer_dir.join("bin").join(name)
     }
+
+    /// The end of the name of a module's compiled file at the level it runs at:
+    /// `.cpython-313.pyc`, `.cpython-313t.opt-1.pyc`.
+    pub(crate) fn compiled_suffix(&self) -> String {
+        let free_threaded = match self.variant {
+            PythonVariant::Default => "",
+            PythonVariant::Freethreaded => "t",
+        };
+        format!(
+            ".cpython-{}{}{free_threaded}{}",
+            self.version.major,
+            self.version.minor,
+            self.bytecode_level.suffix()
+        )
+    }
 }
 
 #[derive(Debug)]
@@ -113,4 +128,32 @@ fn load_manifest(config: &BuildConfig, app_dir: &Path) -> Result<RuntimeManifest
         }
         None => manifest,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use layout::BytecodeLevel;
+
+    fn runtime(version: &str, variant: PythonVariant, level: BytecodeLevel) -> PythonRuntime {
+        PythonRuntime {
+            version: version.parse().unwrap(),
+            variant,
+            layer_dir: PathBuf::from("/layers/python"),
+            bytecode_level: level,
+            build_env: Env::new(),
+        }
+    }
+
+    #[test]
+    fn compiled_files_are_named_as_python_names_them() {
+        let plain = runtime("3.13.5", PythonVariant::Default, BytecodeLevel::Plain);
+        assert_eq!(plain.compiled_suffix(), ".cpython-313.pyc");
+        let optimized = runtime(
+            "3.14.0",
+            PythonVariant::Freethreaded,
+            BytecodeLevel::OptimizedWithoutDocstrings,
+        );
+        assert_eq!(optimized.compiled_suffix(), ".cpython-314t.opt-2.pyc");
+    }
 }

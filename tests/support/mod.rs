@@ -222,6 +222,29 @@ pub fn assert_failure(output: &BuildOutput) {
     );
 }
 
+/// Asserts that the export reused every launch, cache and app layer (a real platform uploads
+/// nothing), and that it saved the `layers` named (so that the check saw them at all).
+#[track_caller]
+pub fn assert_every_layer_reused(build: &BuildOutput, layers: &[&str]) {
+    let added: Vec<String> = build
+        .added_layers()
+        .iter()
+        .map(|layer| format!("{}:{} ({:?})", layer.buildpack, layer.name, layer.kind))
+        .collect();
+    assert!(
+        added.is_empty(),
+        "layers not reused: {added:?}\n{}",
+        build.output
+    );
+    for layer in layers {
+        assert!(
+            build.exported.iter().any(|saved| saved.name == *layer),
+            "layer {layer} was not saved: {:?}",
+            build.exported
+        );
+    }
+}
+
 #[track_caller]
 pub fn assert_contains(haystack: &str, needle: &str) {
     assert!(
