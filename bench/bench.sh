@@ -41,6 +41,9 @@ if [ -n "${PYTHON_BUILDPACK_SHARED_DIR:-}" ]; then
   env_args+=(--env "BP_PYTHON_RUNTIME_MANIFEST=http://127.0.0.1:$port/runtimes.jsonl")
 fi
 work=$(mktemp -d)
+# As root the runner builds as a build user and launches as a launch user: they must reach the
+# state directories inside.
+chmod 755 "$work"
 cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
