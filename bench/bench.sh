@@ -100,7 +100,7 @@ cold_start() { # state_dir -> "cold_ms warm_ms" (median of RUNS each)
   done
   "$runner" launch --state-dir "$1" --env STACK_IMPORTS="$STACK_IMPORTS" -- bash -c 'PYTHONPYCACHEPREFIX=$HOME/pycache python -c "$STACK_IMPORTS"' >/dev/null
   for _ in $(seq "$RUNS"); do
-    warm+=("$("$runner" launch --state-dir "$1" --env STACK_IMPORTS="$STACK_IMPORTS" -- bash -c "PYTHONPYCACHEPREFIX=\$HOME/pycache PYTHONDONTWRITEBYTECODE=1 $script" | tail -n 1)")
+    warm+=("$("$runner" launch --state-dir "$1" --env STACK_IMPORTS="$STACK_IMPORTS" -- bash -c "export PYTHONPYCACHEPREFIX=\$HOME/pycache PYTHONDONTWRITEBYTECODE=1; $script" | tail -n 1)")
   done
   echo "$(printf '%s\n' "${cold[@]}" | median) $(printf '%s\n' "${warm[@]}" | median)"
 }
