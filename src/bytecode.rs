@@ -60,43 +60,18 @@ pub(crate) struct SealError {
     pub(crate) error: io::Error,
 }
 
-/// Folders of an app that hold no code of the app's: version control and other hidden folders,
-/// front-end packages, compiled files.
+/// Folders of an app that hold no code of the app's (besides hidden ones: version control, editor
+/// settings): front-end packages, compiled files.
 const NOT_APP_CODE: [&str; 3] = ["node_modules", "__pycache__", "__pypackages__"];
 
-/// The app's Python sources (`*.py`, relative to `app_dir`, sorted), outside hidden folders,
-/// [`NOT_APP_CODE`] and the folders `skip` (the virtual environments committed with it).
-/// Symbolic links to folders are not followed.
-pub(crate) fn app_sources(app_dir: &Path, skip: &[String]) -> io::Result<Vec<PathBuf>> {
-    fn walk(
-        app_dir: &Path,
-        relative: &Path,
-        skip: &[String],
-        found: &mut Vec<PathBuf>,
-    ) -> io::Result<()> {
-        for entry in fs::read_dir(app_dir.join(relative))? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let path = relative.join(&*name);
-            let file_type = entry.file_type()?;
-            if file_type.is_dir() {
-                let excluded = name.starts_with('.')
-                    || NOT_APP_CODE.contains(&name.as_ref())
-                    || (relative.as_os_str().is_empty() && skip.iter().any(|s| *s == name));
-                if !excluded {
-                    walk(app_dir, &path, skip, found)?;
-                }
-            } else if name.ends_with(".py") && !file_type.is_dir() {
-                found.push(path);
-            }
-        }
-        Ok(())
-    }
-    let mut found = Vec::new();
-    walk(app_dir, Path::new(""), skip, &mut found)?;
-    found.sort();
-    Ok(found)
+/// Whether the app folder at `relative` holds code of the app's: not a hidden folder, one of
+/// [`NOT_APP_CODE`], or one of the virtual environments committed with it (`committed`, at the
+/// top).
+fn is_app_code(relative: &Path, committed: &[String]) -> bool {
+    let name = relative.file_name().unwrap_or_default().to_string_lossy();
+    !(name.starts_with('.')
+        || NOT_APP_CODE.contains(&name.as_ref())
+        || (relative.parent() == Some(Path::new("")) && committed.iter().any(|c| *c == name)))
 }
 
 /// Compiles the app's Python sources ahead, into checked hash-based files, so that the image
@@ -104,8 +79,14 @@ pub(crate) fn app_sources(app_dir: &Path, skip: &[String]) -> io::Result<Vec<Pat
 /// would only keep them until the container stops), and makes the ones Python already wrote
 /// during the build (collectstatic's imports) hash-based too. `python` is the app's. Nothing to
 /// do, and no Python started, for an app without Python sources.
-pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip: &[String]) {
-    let sources = match app_sources(app_dir, skip) {
+pub(crate) fn compile_app(
+    app_dir: &Path,
+    python: &Path,
+    env: &libcnb::Env,
+    suffix: &str,
+    committed_venvs: &[String],
+) {
+    let sources = match uncompiled(app_dir, suffix, &|dir| is_app_code(dir, committed_venvs)) {
         Ok(sources) => sources,
         Err(error) => {
             return warn(&SealError {
@@ -117,8 +98,8 @@ pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip
     if !sources.is_empty() {
         bullet_stream::global::print::bullet("App bytecode");
         compile(app_dir, &sources, python, env, "the app's");
-        seal_or_warn(app_dir, Validation::Checked, Origin::Build);
     }
+    seal_or_warn(app_dir, Validation::Checked, Origin::Build);
 }
 
 /// After an install into the virtual environment `venv_dir`: compiles the importable sources
@@ -127,7 +108,7 @@ pub(crate) fn compile_app(app_dir: &Path, python: &Path, env: &libcnb::Env, skip
 /// everything hash-based, checked, as the installers' own files are (`SOURCE_DATE_EPOCH`).
 pub(crate) fn complete_venv(venv_dir: &Path, python: &Path, env: &libcnb::Env, suffix: &str) {
     let lib = venv_dir.join("lib");
-    match uncompiled(&lib, suffix) {
+    match uncompiled(&lib, suffix, &|_| true) {
         Ok(sources) if !sources.is_empty() => {
             compile(&lib, &sources, python, env, "the environment's uncompiled");
         }
@@ -138,13 +119,18 @@ pub(crate) fn complete_venv(venv_dir: &Path, python: &Path, env: &libcnb::Env, s
 }
 
 /// The Python sources under `root` (relative to it, sorted) without a compiled file named
-/// `<module><suffix>` (`.cpython-313.pyc`) in their `__pycache__`. Symbolic links to folders are
-/// not followed.
-pub(crate) fn uncompiled(root: &Path, suffix: &str) -> io::Result<Vec<PathBuf>> {
+/// `<module><suffix>` (`.cpython-313.pyc`) in their `__pycache__`, in the folders (by their path
+/// relative to `root`) that `include` accepts. Symbolic links to folders are not followed.
+pub(crate) fn uncompiled(
+    root: &Path,
+    suffix: &str,
+    include: &dyn Fn(&Path) -> bool,
+) -> io::Result<Vec<PathBuf>> {
     fn walk(
         root: &Path,
         relative: &Path,
         suffix: &str,
+        include: &dyn Fn(&Path) -> bool,
         found: &mut Vec<PathBuf>,
     ) -> io::Result<()> {
         let dir = root.join(relative);
@@ -161,20 +147,21 @@ pub(crate) fn uncompiled(root: &Path, suffix: &str) -> io::Result<Vec<PathBuf>> 
             let name = entry.file_name();
             let file_type = entry.file_type()?;
             if file_type.is_dir() {
-                if name != "__pycache__" {
-                    walk(root, &relative.join(&name), suffix, found)?;
+                let path = relative.join(&name);
+                if name != "__pycache__" && include(&path) {
+                    walk(root, &path, suffix, include, found)?;
                 }
-            } else if let Some(module) = name.to_str().and_then(|n| n.strip_suffix(".py")) {
-                if !compiled.contains(std::ffi::OsStr::new(&format!("{module}{suffix}"))) {
-                    found.push(relative.join(&name));
-                }
+            } else if let Some(module) = name.to_str().and_then(|n| n.strip_suffix(".py"))
+                && !compiled.contains(std::ffi::OsStr::new(&format!("{module}{suffix}")))
+            {
+                found.push(relative.join(&name));
             }
         }
         Ok(())
     }
     let mut found = Vec::new();
     if root.is_dir() {
-        walk(root, Path::new(""), suffix, &mut found)?;
+        walk(root, Path::new(""), suffix, include, &mut found)?;
     }
     found.sort();
     Ok(found)
@@ -470,13 +457,22 @@ fn read_header(path: &Path) -> io::Result<Option<Header>> {
     Ok(Some(Header::parse(&bytes)))
 }
 
-/// Replaces the file's header with `header`, writing a new file and renaming it over the old
-/// one, as Python writes compiled files: a file that shares its inode with another path (a hard
-/// link from a package cache) is never changed in place.
+/// Replaces the file's header with `header`. A file with one name is written in place (16 bytes;
+/// whatever part of them a crash leaves, Python either uses the unchanged code or compiles the
+/// source again). A file that shares its inode with another path (a hard link from a package
+/// cache) is never changed in place: a new file is renamed over it, as Python writes them.
 fn rewrite(path: &Path, header: &[u8; 16]) -> io::Result<()> {
+    let meta = fs::metadata(path)?;
+    if meta.nlink() == 1 {
+        use std::os::unix::fs::FileExt;
+        return fs::File::options()
+            .write(true)
+            .open(path)?
+            .write_all_at(header, 0);
+    }
     let mut bytes = fs::read(path)?;
     bytes[..16].copy_from_slice(header);
-    let mode = fs::metadata(path)?.permissions().mode();
+    let mode = meta.permissions().mode();
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
     fs::write(&temporary, &bytes)?;

@@ -89,7 +89,13 @@ impl Buildpack for PythonBuildpack {
             &installer,
         )?;
         django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;
-        bytecode::compile_app(&context.app_dir, &venv.python(), &venv.build_env, &venvs);
+        bytecode::compile_app(
+            &context.app_dir,
+            &venv.python(),
+            &venv.build_env,
+            &runtime.compiled_suffix(),
+            &venvs,
+        );
         let launch = launch::configure(&context, &config, &venv)?;
 
         print::all_done(&Some(started));

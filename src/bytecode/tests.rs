@@ -258,16 +258,19 @@ fn the_apps_sources_leave_out_what_is_not_its_code() {
         ("backend/venv/helper.py", ""),
         ("mysite/__pycache__/settings.py", ""),
     ]);
+    let committed = ["venv".to_string()];
+    let app_code = |dir: &Path| is_app_code(dir, &committed);
     assert_eq!(
-        app_sources(app.path(), &["venv".to_string()]).unwrap(),
+        uncompiled(app.path(), ".cpython-313.pyc", &app_code).unwrap(),
         [
             PathBuf::from("backend/venv/helper.py"),
             PathBuf::from("manage.py"),
             PathBuf::from("mysite/settings.py"),
         ]
     );
+    let no_code = crate::test_support::tree(&[("README.md", "")]);
     assert!(
-        app_sources(crate::test_support::tree(&[("README.md", "")]).path(), &[])
+        uncompiled(no_code.path(), ".pyc", &app_code)
             .unwrap()
             .is_empty()
     );
@@ -287,16 +290,16 @@ fn uncompiled_sources_are_those_without_a_compiled_file_at_the_level() {
         ("site-packages/pkg/data.txt", ""),
     ]);
     assert_eq!(
-        uncompiled(lib.path(), ".cpython-313.pyc").unwrap(),
+        uncompiled(lib.path(), ".cpython-313.pyc", &|_| true).unwrap(),
         [PathBuf::from("site-packages/pkg/__init__.py")]
     );
     assert!(
-        uncompiled(lib.path(), ".cpython-313.opt-1.pyc")
+        uncompiled(lib.path(), ".cpython-313.opt-1.pyc", &|_| true)
             .unwrap()
             .contains(&PathBuf::from("site-packages/six.py"))
     );
     assert!(
-        uncompiled(&lib.path().join("missing"), ".pyc")
+        uncompiled(&lib.path().join("missing"), ".pyc", &|_| true)
             .unwrap()
             .is_empty()
     );

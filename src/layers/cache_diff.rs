@@ -100,10 +100,11 @@ pub(crate) fn keep_or_delete(reasons: Vec<String>) -> (RestoredLayerAction, Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::whole_number::LayerFormat;
 
     struct Metadata {
         version: &'static str,
-        format: u32,
+        format: LayerFormat,
     }
 
     fn diff(old: &Metadata, new: &Metadata) -> Vec<String> {
@@ -145,12 +146,12 @@ mod tests {
     fn one_reason_per_changed_field_in_order() {
         let old = Metadata {
             version: "1.0",
-            format: 1,
+            format: LayerFormat(1),
         };
         assert!(diff(&old, &old).is_empty());
         let new = Metadata {
             version: "1.1",
-            format: 2,
+            format: LayerFormat(2),
         };
         assert_eq!(
             diff(&old, &new),

@@ -65,11 +65,12 @@ impl<T: TryFrom<u64>> Visitor<'_> for WholeNumber<T> {
 mod tests {
     use super::*;
 
+    use crate::runtime::layout::BytecodeLevel;
+
     #[derive(Debug, Deserialize, Serialize, PartialEq)]
     struct Metadata {
         format: LayerFormat,
-        #[serde(deserialize_with = "deserialize")]
-        level: u8,
+        level: BytecodeLevel,
     }
 
     fn parse(text: &str) -> Result<Metadata, toml::de::Error> {
@@ -80,7 +81,7 @@ mod tests {
     fn integers_and_whole_floats_are_read_and_integers_written() {
         let expected = Metadata {
             format: LayerFormat(2),
-            level: 1,
+            level: BytecodeLevel::Optimized,
         };
         assert_eq!(parse("format = 2\nlevel = 1").unwrap(), expected);
         assert_eq!(parse("format = 2.0\nlevel = 1.0").unwrap(), expected);
@@ -96,7 +97,7 @@ mod tests {
             "format = 2.5\nlevel = 1",
             "format = -1\nlevel = 1",
             "format = -1.0\nlevel = 1",
-            "format = 2\nlevel = 256",
+            "format = 2\nlevel = 3",
             "format = 2\nlevel = 256.0",
             "format = \"2\"\nlevel = 1",
             "format = nan\nlevel = 1",
