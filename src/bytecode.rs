@@ -241,20 +241,22 @@ pub(crate) fn seal(
     Ok(sealed)
 }
 
+/// The error of an I/O operation on `path`.
+fn at(path: &Path) -> impl FnOnce(io::Error) -> SealError {
+    let path = path.to_path_buf();
+    move |error| SealError { path, error }
+}
+
 fn seal_dir(
     dir: &Path,
     validation: Validation,
     origin: Origin,
     sealed: &mut Sealed,
 ) -> Result<(), SealError> {
-    let error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |error| SealError { path, error }
-    };
-    for entry in fs::read_dir(dir).map_err(error(dir))? {
-        let entry = entry.map_err(error(dir))?;
+    for entry in fs::read_dir(dir).map_err(at(dir))? {
+        let entry = entry.map_err(at(dir))?;
         let path = entry.path();
-        if !entry.file_type().map_err(error(&path))?.is_dir() {
+        if !entry.file_type().map_err(at(&path))?.is_dir() {
             continue;
         }
         if entry.file_name() == "__pycache__" {
@@ -272,20 +274,16 @@ fn seal_cache_dir(
     origin: Origin,
     sealed: &mut Sealed,
 ) -> Result<(), SealError> {
-    let error = |path: &Path| {
-        let path = path.to_path_buf();
-        move |error| SealError { path, error }
-    };
-    for entry in fs::read_dir(dir).map_err(error(dir))? {
-        let entry = entry.map_err(error(dir))?;
+    for entry in fs::read_dir(dir).map_err(at(dir))? {
+        let entry = entry.map_err(at(dir))?;
         let pyc = entry.path();
         let Some(source) = source_of(&pyc) else {
             continue;
         };
-        if !entry.file_type().map_err(error(&pyc))?.is_file() {
+        if !entry.file_type().map_err(at(&pyc))?.is_file() {
             continue;
         }
-        let Some(header) = read_header(&pyc).map_err(error(&pyc))? else {
+        let Some(header) = read_header(&pyc).map_err(at(&pyc))? else {
             continue;
         };
         let source_meta = match fs::metadata(&source) {
@@ -293,7 +291,7 @@ fn seal_cache_dir(
             // No source: Python never reads a `__pycache__` file without one.
             Ok(_) => continue,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(error(&source)(e)),
+            Err(e) => return Err(at(&source)(e)),
         };
         let found = SourceStat {
             mtime: source_meta.mtime(),
@@ -302,13 +300,13 @@ fn seal_cache_dir(
         match verdict(&header, found, origin) {
             Verdict::Keep => {}
             Verdict::Remove => {
-                fs::remove_file(&pyc).map_err(error(&pyc))?;
+                fs::remove_file(&pyc).map_err(at(&pyc))?;
                 sealed.removed += 1;
             }
             Verdict::Convert => {
-                let source_bytes = fs::read(&source).map_err(error(&source))?;
+                let source_bytes = fs::read(&source).map_err(at(&source))?;
                 let new_header = hash_based_header(header.magic, &source_bytes, validation);
-                rewrite(&pyc, &new_header).map_err(error(&pyc))?;
+                rewrite(&pyc, &new_header).map_err(at(&pyc))?;
                 sealed.converted += 1;
             }
         }
