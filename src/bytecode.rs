@@ -212,6 +212,12 @@ fn compile(dir: &Path, sources: &[PathBuf], python: &Path, env: &libcnb::Env, wh
 /// than it saves).
 const PARALLEL_FROM: usize = 100;
 
+/// Makes the compiled files Python wrote while a build tool ran from `dir` (pip's, Poetry's,
+/// Pipenv's, PDM's layer) hash-based, unchecked: a tool's files change only with its whole layer.
+pub(crate) fn seal_tool(dir: &Path) {
+    seal_or_warn(dir, Validation::Unchecked, Origin::Build);
+}
+
 /// [`seal`], and a warning instead of an error: the image works without it, only its start is
 /// slower. Returns what was done.
 pub(crate) fn seal_or_warn(root: &Path, validation: Validation, origin: Origin) -> Sealed {

@@ -29,6 +29,15 @@ impl PythonVariant {
         }
     }
 
+    /// What follows the version in names of this variant: `t` (`python3.13t`, `cpython-313t`,
+    /// `3.14t`), nothing for the default build.
+    pub(crate) const fn suffix(self) -> &'static str {
+        match self {
+            PythonVariant::Default => "",
+            PythonVariant::Freethreaded => "t",
+        }
+    }
+
     pub(crate) fn from_name(name: &str) -> Option<Self> {
         match name {
             "default" => Some(PythonVariant::Default),
@@ -191,10 +200,7 @@ impl fmt::Display for PythonVersionRequest {
         if let Some(patch) = self.patch {
             write!(f, ".{patch}")?;
         }
-        match self.variant {
-            PythonVariant::Default => Ok(()),
-            PythonVariant::Freethreaded => f.write_str("t"),
-        }
+        f.write_str(self.variant.suffix())
     }
 }
 

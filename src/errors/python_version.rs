@@ -267,9 +267,6 @@ pub(crate) fn runtime_txt_deprecated_warning(request: &PythonVersionRequest) -> 
     ",
         major = request.major,
         minor = request.minor,
-        t = match request.variant {
-            crate::python_version::PythonVariant::Default => "",
-            crate::python_version::PythonVariant::Freethreaded => "t",
-        },
+        t = request.variant.suffix(),
     })
 }

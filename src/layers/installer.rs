@@ -296,11 +296,7 @@ impl Pip {
     /// Makes the compiled files Python wrote while pip ran hash-based (unchecked: pip's files
     /// change only with the whole layer), so that they stay valid in the cache.
     pub(crate) fn seal_bytecode(&self) {
-        crate::bytecode::seal_or_warn(
-            &self.package_dir,
-            crate::bytecode::Validation::Unchecked,
-            crate::bytecode::Origin::Build,
-        );
+        crate::bytecode::seal_tool(&self.package_dir);
     }
 }
 

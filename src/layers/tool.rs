@@ -315,11 +315,7 @@ impl ToolLayer {
     /// Makes the compiled files Python wrote while the tool ran hash-based (unchecked: the
     /// tool's files change only with the whole layer), so that they stay valid in the cache.
     pub(crate) fn seal_bytecode(&self) {
-        crate::bytecode::seal_or_warn(
-            &self.layer.path(),
-            crate::bytecode::Validation::Unchecked,
-            crate::bytecode::Origin::Build,
-        );
+        crate::bytecode::seal_tool(&self.layer.path());
     }
 }
 

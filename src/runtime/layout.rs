@@ -94,11 +94,12 @@ fn bytecode_level_of(name: &str) -> Option<BytecodeLevel> {
 
 /// The versioned interpreter: `python3.13`, or `python3.13t` for a free-threaded build.
 pub(crate) fn interpreter_name(version: &PythonVersion, variant: PythonVariant) -> String {
-    let suffix = match variant {
-        PythonVariant::Default => "",
-        PythonVariant::Freethreaded => "t",
-    };
-    format!("python{}.{}{suffix}", version.major, version.minor)
+    format!(
+        "python{}.{}{}",
+        version.major,
+        version.minor,
+        variant.suffix()
+    )
 }
 
 /// Checks that the unpacked runtime has the interpreter [`PythonRuntime::python`] runs

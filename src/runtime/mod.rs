@@ -45,14 +45,11 @@ impl PythonRuntime {
     /// The end of the name of a module's compiled file at the level it runs at:
     /// `.cpython-313.pyc`, `.cpython-313t.opt-1.pyc`.
     pub(crate) fn compiled_suffix(&self) -> String {
-        let free_threaded = match self.variant {
-            PythonVariant::Default => "",
-            PythonVariant::Freethreaded => "t",
-        };
         format!(
-            ".cpython-{}{}{free_threaded}{}",
+            ".cpython-{}{}{}{}",
             self.version.major,
             self.version.minor,
+            self.variant.suffix(),
             self.bytecode_level.suffix()
         )
     }
