@@ -26,7 +26,7 @@ pub(crate) fn install_runtime_and_installer(
     entry: &RuntimeEntry,
     package_manager: PackageManager,
 ) -> libcnb::Result<(PythonRuntime, InstalledInstaller), BuildpackError> {
-    let installer = package_manager.installer();
+    let installer = package_manager.installer(config.requirements_installer);
     if installer == Installer::Pip {
         // Before anything is downloaded for nothing.
         check_pip_supports(&entry.version)?;

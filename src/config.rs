@@ -30,8 +30,35 @@ pub(crate) struct BuildConfig {
     pub(crate) web_process: bool,
     /// `BP_PYTHON_DEPENDENCY_GROUPS`: groups to install besides the production dependencies.
     pub(crate) dependency_groups: Vec<String>,
+    /// `BP_PYTHON_INSTALLER`: what installs a requirements.txt app's dependencies.
+    pub(crate) requirements_installer: RequirementsInstaller,
+    /// `BP_PYTHON_CHECK_DEPENDENCIES`: what an inconsistent set of installed packages does.
+    pub(crate) dependency_check: DependencyCheck,
     /// The user's platform env, as given to `pack build --env`.
     pub(crate) platform_env: Env,
+}
+
+/// What installs the dependencies of a requirements.txt app (`BP_PYTHON_INSTALLER`); the
+/// lock-based package managers are not affected.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum RequirementsInstaller {
+    #[default]
+    Pip,
+    /// uv's pip interface (`uv pip install`).
+    Uv,
+}
+
+/// What the dependency check after an install does with requirements that the installed
+/// packages do not meet (`BP_PYTHON_CHECK_DEPENDENCIES`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum DependencyCheck {
+    /// Prints a warning.
+    #[default]
+    Warn,
+    /// Fails the build.
+    Strict,
+    /// Skips the check.
+    Off,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -54,6 +81,12 @@ pub(crate) enum ConfigError {
         value: String,
     },
     InvalidWebProcess {
+        value: String,
+    },
+    InvalidInstaller {
+        value: String,
+    },
+    InvalidDependencyCheck {
         value: String,
     },
 }
@@ -87,7 +120,26 @@ impl BuildConfig {
             .map(|v| parse_bool(&v).ok_or(ConfigError::InvalidWebProcess { value: v }))
             .transpose()?
             .unwrap_or(true);
+        let requirements_installer = value("BP_PYTHON_INSTALLER")
+            .map(|v| match v.to_ascii_lowercase().as_str() {
+                "pip" => Ok(RequirementsInstaller::Pip),
+                "uv" => Ok(RequirementsInstaller::Uv),
+                _ => Err(ConfigError::InvalidInstaller { value: v }),
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let dependency_check = value("BP_PYTHON_CHECK_DEPENDENCIES")
+            .map(|v| match v.to_ascii_lowercase().as_str() {
+                "warn" => Ok(DependencyCheck::Warn),
+                "strict" => Ok(DependencyCheck::Strict),
+                "off" => Ok(DependencyCheck::Off),
+                _ => Err(ConfigError::InvalidDependencyCheck { value: v }),
+            })
+            .transpose()?
+            .unwrap_or_default();
         Ok(Self {
+            requirements_installer,
+            dependency_check,
             runtime_manifest,
             runtime_mirror,
             python_version,
@@ -158,6 +210,44 @@ mod tests {
         assert!(matches!(
             config(Some("maybe")),
             Err(BuildpackError::Config(ConfigError::InvalidWebProcess { value })) if value == "maybe"
+        ));
+    }
+
+    #[test]
+    fn installer_and_dependency_check_switches() {
+        let config = |name: &str, value: &str| {
+            let mut env = Env::new();
+            env.insert(name, value);
+            BuildConfig::from_platform_env(&env)
+        };
+        let default = BuildConfig::from_platform_env(&Env::new()).unwrap();
+        assert_eq!(default.requirements_installer, RequirementsInstaller::Pip);
+        assert_eq!(default.dependency_check, DependencyCheck::Warn);
+        assert_eq!(
+            config("BP_PYTHON_INSTALLER", " UV ")
+                .unwrap()
+                .requirements_installer,
+            RequirementsInstaller::Uv
+        );
+        assert!(matches!(
+            config("BP_PYTHON_INSTALLER", "poetry"),
+            Err(BuildpackError::Config(ConfigError::InvalidInstaller { value })) if value == "poetry"
+        ));
+        assert_eq!(
+            config("BP_PYTHON_CHECK_DEPENDENCIES", "strict")
+                .unwrap()
+                .dependency_check,
+            DependencyCheck::Strict
+        );
+        assert_eq!(
+            config("BP_PYTHON_CHECK_DEPENDENCIES", "off")
+                .unwrap()
+                .dependency_check,
+            DependencyCheck::Off
+        );
+        assert!(matches!(
+            config("BP_PYTHON_CHECK_DEPENDENCIES", "yes"),
+            Err(BuildpackError::Config(ConfigError::InvalidDependencyCheck { .. }))
         ));
     }
 

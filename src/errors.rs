@@ -3,6 +3,7 @@
 //! theirs in one place, [`buildpack_error_message`]; `tests` snapshots each of them.
 
 mod command;
+mod dependencies;
 mod django;
 mod locked;
 mod message;
@@ -17,6 +18,7 @@ mod web_process;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use dependencies::{dependency_check_failed_warning, dependency_conflicts_warning};
 pub(crate) use message::{Message, MessageKind};
 pub(crate) use project::{bytecode_warning, committed_venv_warning, neutralised_env_warning};
 pub(crate) use python_version::version_notice;
@@ -113,6 +115,8 @@ pub(crate) enum BuildpackError {
     /// Installing the locked dependencies with uv, Poetry or Pipenv.
     LockedInstall(LockedInstallError),
     VenvSbom(crate::sbom::ReadError),
+    /// The dependency check found unmet requirements, with `BP_PYTHON_CHECK_DEPENDENCIES=strict`.
+    DependencyConflicts(Vec<crate::installed::Conflict>),
     Django(DjangoError),
     /// A program the buildpack runs could not be started.
     Command(SpawnError),
@@ -237,6 +241,9 @@ fn buildpack_error_message(error: &BuildpackError) -> Message {
         BuildpackError::ToolInstall { tool, error } => tools::tool_install_message(*tool, error),
         BuildpackError::LockedInstall(error) => locked::locked_install_message(error),
         BuildpackError::VenvSbom(error) => sbom::venv_sbom_message(error),
+        BuildpackError::DependencyConflicts(conflicts) => {
+            dependencies::dependency_conflicts_error(conflicts)
+        }
         BuildpackError::Django(error) => django::django_message(error),
         BuildpackError::Command(error) => command::command_message(error),
     }
@@ -269,6 +276,20 @@ fn config_message(error: &ConfigError) -> Message {
 
             BP_PYTHON_WEB_PROCESS is set to {shown}. Set it to `false` to build the image without
             the default web process the buildpack would add, or unset it.
+        ", shown = style::value(value)}),
+        ConfigError::InvalidInstaller { value } => Message::user_error(formatdoc! {"
+            Invalid BP_PYTHON_INSTALLER
+
+            BP_PYTHON_INSTALLER is set to {shown}. Set it to `uv` to install requirements.txt
+            with uv's pip interface, or to `pip` (the default), or unset it. Apps with a lock
+            file (uv.lock, poetry.lock, Pipfile.lock, pdm.lock) always use their own tool.
+        ", shown = style::value(value)}),
+        ConfigError::InvalidDependencyCheck { value } => Message::user_error(formatdoc! {"
+            Invalid BP_PYTHON_CHECK_DEPENDENCIES
+
+            BP_PYTHON_CHECK_DEPENDENCIES is set to {shown}. Set it to `warn` (the default: a
+            warning names requirements the installed packages do not meet), `strict` (the
+            build fails instead) or `off` (no check), or unset it.
         ", shown = style::value(value)}),
         ConfigError::InvalidPythonVersion { value, error } => Message::user_error(formatdoc! {"
             Invalid BP_PYTHON_VERSION

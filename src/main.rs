@@ -14,6 +14,7 @@ mod env_safety;
 mod errors;
 mod fsutil;
 mod http;
+mod installed;
 mod launch;
 mod layers;
 mod package_managers;
@@ -83,8 +84,8 @@ impl Buildpack for PythonBuildpack {
         )?;
         let venv = package_managers::install_dependencies(
             &context,
+            &config,
             package_manager,
-            &config.dependency_groups,
             &runtime,
             &installer,
         )?;

@@ -88,8 +88,41 @@ pub(super) fn venv_message(error: &VenvError) -> Message {
 }
 
 pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
-    let PipInstallError::Failed { failure, status } = error;
+    match error {
+        PipInstallError::Failed {
+            installer,
+            failure,
+            status,
+        } => install_failed_message(installer, failure, *status),
+        PipInstallError::RefusedSetting(refused) => Message::user_error(formatdoc! {"
+            Unable to install with uv: {setting}
+
+            BP_PYTHON_INSTALLER=uv installs requirements.txt with uv, which reads pip's
+            settings as the buildpack translates them. This one it cannot honour as pip
+            would: {setting_shown}
+
+            {instead}.
+        ", setting = refused.setting, setting_shown = style::value(&refused.setting),
+            instead = wrap(&refused.instead)}),
+        PipInstallError::Prune(detail) => Message::bug(formatdoc! {"
+            Unable to update the virtual environment
+
+            pip installed the changed requirements, but the buildpack could not tell which
+            installed packages they no longer need:
+            {detail}
+
+            The environment is discarded, so the next build creates it afresh. Retry the
+            build; if it happens again, open an issue with the build output.
+        "}),
+    }
+}
+
+fn install_failed_message(installer: &str, failure: &PipFailure, status: Option<i32>) -> Message {
     let requirements = style::value("requirements.txt");
+    let command = match installer {
+        "pip" => "pip install -r requirements.txt",
+        _ => "uv pip install -r requirements.txt",
+    };
     match failure {
         PipFailure::NotFound {
             requirements: missing,
@@ -105,7 +138,7 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
             Message::user_error(formatdoc! {"
                 Package not found: {missing}
 
-                pip could not find a version of this package that can be installed here. It is
+                {installer} could not find a version of this package that can be installed here. It is
                 asked for by {requirements} (or a file it includes):
 
                     {shown}
@@ -116,17 +149,17 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
                 use --extra-index-url in {requirements}).
             ", missing = missing.join(", "), shown = missing.join("\n    ")})
         }
-        PipFailure::Conflict { causes } => conflict_message(causes),
+        PipFailure::Conflict { causes } => conflict_message(installer, command, causes),
         PipFailure::BuildFailed { packages } => Message::user_error(formatdoc! {"
             Unable to build {packages}
 
-            pip had to build this from source (an sdist or a local path), and the build
+            {installer} had to build this from source (an sdist or a local path), and the build
             failed; its output is above.
 
             Common causes are a missing system library or build tool, or a package version
             that does not support the app's Python version. Use a version of the package that
             publishes wheels for this Python and Linux, or fix the package's build (for a
-            local path, try `pip install <path>` locally).
+            local path, try `{installer} install <path>` locally).
         ", packages = packages.join(", ")}),
         PipFailure::InvalidRequirement {
             requirement,
@@ -136,7 +169,7 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
             Package hashes do not match requirements.txt
 
             A downloaded package does not have any of the hashes given for it in
-            {requirements} (the details are in pip's output above).
+            {requirements} (the details are in {installer}'s output above).
 
             If you changed a version, update its hashes too (for example with
             `pip-compile --generate-hashes`). If the versions did not change, check the
@@ -146,7 +179,7 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
             Missing hashes in requirements.txt
 
             {requirements} uses hashes (hash-checking mode), so every requirement, including
-            dependencies, needs a == version and a --hash (pip's output above lists the ones
+            dependencies, needs a == version and a --hash ({installer}'s output above lists the ones
             that do not).
 
             Regenerate the file with all hashes, for example with
@@ -164,22 +197,22 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
             Message::retry(formatdoc! {"
                 Unable to reach the package index
 
-                pip could not download packages for {requirements}: the index could not be
+                {installer} could not download packages for {requirements}: the index could not be
                 reached.
 
                 {hint}
             "})
         }
         PipFailure::Other => Message::user_error(formatdoc! {"
-            Unable to install dependencies with pip
+            Unable to install dependencies with {installer}
 
-            `pip install -r requirements.txt` failed (exit status {status}); its output is
+            `{command}` failed (exit status {status}); its output is
             above.
         ", status = status.map_or_else(|| "unknown".to_string(), |code| code.to_string())}),
     }
 }
 
-fn conflict_message(causes: &[String]) -> Message {
+fn conflict_message(installer: &str, command: &str, causes: &[String]) -> Message {
     let requirements = style::value("requirements.txt");
     let causes = if causes.is_empty() {
         String::new()
@@ -189,12 +222,12 @@ fn conflict_message(causes: &[String]) -> Message {
     Message::user_error(formatdoc! {"
         Conflicting dependencies in requirements.txt
 
-        pip could not find versions of the packages in {requirements} that satisfy all of
+        {installer} could not find versions of the packages in {requirements} that satisfy all of
         their requirements together (ResolutionImpossible).
         {causes}
         Change the versions in {requirements} so that they agree: loosen or update the pin
         of one of the packages above, then build again. Running
-        `pip install -r requirements.txt` locally shows the same conflict.
+        `{command}` locally shows the same conflict.
     "})
 }
 
@@ -218,6 +251,21 @@ fn invalid_requirement_message(requirement: &str, location: Option<&str>) -> Mes
         or an option such as -r other.txt; comments start with #. See
         {REQUIREMENTS_FORMAT_URL}
     "})
+}
+
+/// `text` in lines of at most 88 characters.
+fn wrap(text: &str) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.len() + 1 + word.len() <= 88 => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines.join("\n")
 }
 
 fn bullets(lines: &[String]) -> String {

@@ -4,6 +4,7 @@
 //! review the `.snap` files, and commit them.
 
 mod buildpack;
+mod dependencies;
 mod locked;
 mod pip;
 mod project;

@@ -9,8 +9,8 @@ mod decide;
 mod metadata;
 
 pub(crate) use decide::{
-    DeselectedGroups, GROUPS_VARIABLE, InstallMode, Policy, bytecode_level_reason,
-    not_reusable_reason, unchanged_inputs,
+    ChangedSettings, DeselectedGroups, GROUPS_VARIABLE, InstallMode, Policy,
+    bytecode_level_reason, not_reusable_reason, unchanged_inputs,
 };
 use decide::{VenvAction, decide};
 pub(crate) use metadata::VenvLayerMetadata;
@@ -18,6 +18,7 @@ pub(crate) use metadata::VenvLayerMetadata;
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::command::Command;
+use crate::config::DependencyCheck;
 use crate::errors::BuildpackError;
 use crate::layers::fill_layer;
 use crate::layers::venv_settings::VenvSettingsLayer;
@@ -59,6 +60,8 @@ pub(crate) struct VenvRequest<'a> {
     pub(crate) unchanged: String,
     /// The artifact hashes a lock pins, for the SBOM.
     pub(crate) lock_hashes: &'a HashMap<String, Vec<String>>,
+    /// What the dependency check after an install does (`BP_PYTHON_CHECK_DEPENDENCIES`).
+    pub(crate) check: DependencyCheck,
 }
 
 /// Reuses, updates or creates the virtual environment, as [`decide`] says. `install(venv_dir,
@@ -148,6 +151,7 @@ pub(crate) fn install_venv_layer(
                 &env,
                 &runtime.compiled_suffix(),
             );
+            check_dependencies(&dir, runtime, request.check)?;
             request.settings.record()
         })?;
     }
@@ -157,6 +161,40 @@ pub(crate) fn install_venv_layer(
         build_env: build_env::with_layer(&runtime.build_env, &layer.read_env()?),
         dir,
     })
+}
+
+/// The dependency check after an install: requirements of installed packages that the
+/// environment does not meet are a warning, or fail the build with `strict`. A check that cannot
+/// run is a warning.
+fn check_dependencies(
+    venv_dir: &Path,
+    runtime: &PythonRuntime,
+    check: DependencyCheck,
+) -> Result<(), BuildpackError> {
+    if check == DependencyCheck::Off {
+        return Ok(());
+    }
+    let conflicts = crate::installed::marker_environment(&runtime.python(), &runtime.build_env)
+        .map_err(|error| error.0)
+        .and_then(|env| {
+            crate::installed::read(venv_dir)
+                .map(|set| crate::installed::conflicts(&set, &env))
+                .map_err(|error| format!("{}: {}", error.path.display(), error.error))
+        });
+    match conflicts {
+        Ok(conflicts) if conflicts.is_empty() => Ok(()),
+        Ok(conflicts) if check == DependencyCheck::Strict => {
+            Err(BuildpackError::DependencyConflicts(conflicts))
+        }
+        Ok(conflicts) => {
+            print::warning(crate::errors::dependency_conflicts_warning(&conflicts).to_string());
+            Ok(())
+        }
+        Err(error) => {
+            print::warning(crate::errors::dependency_check_failed_warning(&error).to_string());
+            Ok(())
+        }
+    }
 }
 
 impl Venv {

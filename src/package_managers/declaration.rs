@@ -7,7 +7,8 @@
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
-use crate::layers::installer::{Installer, Uv};
+use crate::config::DependencyCheck;
+use crate::layers::installer::Uv;
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
 use crate::layers::venv::Venv;
@@ -106,6 +107,7 @@ pub(crate) type InstallFn = fn(
     &PythonRuntime,
     &Uv,
     &[String],
+    DependencyCheck,
 ) -> libcnb::Result<Venv, BuildpackError>;
 
 /// What differs between the lock-based package managers in their error messages.
@@ -127,14 +129,6 @@ pub(crate) struct LockWords {
 }
 
 impl Declaration {
-    /// pip or uv: the layer that installs the dependencies or the tool.
-    pub(crate) fn installer(&self) -> Installer {
-        match self.installs {
-            Installs::Requirements => Installer::Pip,
-            Installs::Locked(_) => Installer::Uv,
-        }
-    }
-
     /// The tool and message words of a lock-based package manager.
     pub(crate) fn locked(&self) -> Option<&Locked> {
         match &self.installs {

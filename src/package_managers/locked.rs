@@ -10,8 +10,9 @@ use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::prepare_package_cache_layer;
 use crate::layers::tool::restore_tool_layer;
+use crate::config::DependencyCheck;
 use crate::layers::venv::{
-    DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
+    ChangedSettings, DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
     install_venv_layer, unchanged_inputs,
 };
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
@@ -97,6 +98,7 @@ pub(crate) fn install<M: LockedManager>(
     runtime: &PythonRuntime,
     uv: &Uv,
     groups: &[String],
+    check: DependencyCheck,
 ) -> libcnb::Result<Venv, BuildpackError> {
     let declaration = M::PACKAGE_MANAGER.declaration();
     let tool = declaration
@@ -137,13 +139,15 @@ pub(crate) fn install<M: LockedManager>(
         unchanged: unchanged_inputs(&metadata),
         metadata,
         policy: Policy {
-            updates_in_place: true,
+            changed_settings: ChangedSettings::UpdateInPlace,
             deselected_groups: M::DESELECTED_GROUPS,
             not_reusable: None,
+            not_updatable: None,
         },
         settings: &settings_layer,
         base_env: &runtime.build_env,
         lock_hashes: &lock_hashes,
+        check,
     };
     let command_name = tool.command_name();
     install_venv_layer(

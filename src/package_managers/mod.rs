@@ -11,6 +11,7 @@ pub(crate) mod poetry;
 pub(crate) mod uv;
 
 use crate::PythonBuildpack;
+use crate::config::{BuildConfig, RequirementsInstaller};
 use crate::errors::BuildpackError;
 use crate::layers::installer::{InstalledInstaller, Installer};
 use crate::layers::venv::Venv;
@@ -55,10 +56,16 @@ impl PackageManager {
         self.declaration().marker_file
     }
 
-    /// What installs the app's dependencies (pip), or installs the package manager and runs the
-    /// install (uv, for itself and for the other lock-based ones).
-    pub(crate) fn installer(self) -> Installer {
-        self.declaration().installer()
+    /// What installs the app's dependencies (pip, or uv when `BP_PYTHON_INSTALLER` asks for it),
+    /// or installs the package manager and runs the install (uv, for itself and for the other
+    /// lock-based ones, whatever `requested` says).
+    pub(crate) fn installer(self, requested: RequirementsInstaller) -> Installer {
+        match (&self.declaration().installs, requested) {
+            (Installs::Requirements, RequirementsInstaller::Pip) => Installer::Pip,
+            (Installs::Requirements, RequirementsInstaller::Uv) | (Installs::Locked(_), _) => {
+                Installer::Uv
+            }
+        }
     }
 }
 
@@ -94,19 +101,26 @@ pub(crate) fn determine(app_dir: &Path) -> Result<PackageManager, BuildpackError
 /// virtual environment.
 pub(crate) fn install_dependencies(
     context: &BuildContext<PythonBuildpack>,
+    config: &BuildConfig,
     package_manager: PackageManager,
-    groups: &[String],
     runtime: &PythonRuntime,
     installer: &InstalledInstaller,
 ) -> libcnb::Result<Venv, BuildpackError> {
+    let groups = &config.dependency_groups;
+    let check = config.dependency_check;
     match (&package_manager.declaration().installs, installer) {
         (Installs::Requirements, InstalledInstaller::Pip(pip)) => {
-            pip::install(context, runtime, pip, groups)
+            pip::install(context, runtime, &pip::InstallWith::Pip(pip), groups, check)
+        }
+        (Installs::Requirements, InstalledInstaller::Uv(uv)) => {
+            pip::install(context, runtime, &pip::InstallWith::Uv(uv), groups, check)
         }
         (Installs::Locked(locked), InstalledInstaller::Uv(uv)) => {
-            (locked.install)(context, runtime, uv, groups)
+            (locked.install)(context, runtime, uv, groups, check)
         }
-        _ => unreachable!("the installer comes from PackageManager::installer"),
+        (Installs::Locked(_), InstalledInstaller::Pip(_)) => {
+            unreachable!("the installer comes from PackageManager::installer")
+        }
     }
 }
 

@@ -3,15 +3,19 @@
 pub(crate) mod output;
 pub(crate) mod requirements;
 pub(crate) mod settings;
+pub(crate) mod uv_settings;
 
 use crate::PythonBuildpack;
+use crate::config::DependencyCheck;
 use crate::errors::BuildpackError;
-use crate::layers::installer::{Pip, pinned_pip_version};
+use crate::installed::{self, Unnamed};
+use crate::layers::installer::{Installer, Pip, Uv};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::venv::{
-    DeselectedGroups, Policy, Venv, VenvLayerMetadata, VenvRequest, install_venv_layer,
-    not_reusable_reason,
+    ChangedSettings, DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata,
+    VenvRequest, install_venv_layer, not_reusable_reason,
 };
+use crate::redact::redact_urls;
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::package_managers::declaration::{
     Declaration, Groups, Installs, MissingLock, RefusedSetting, table_keys,
@@ -23,6 +27,7 @@ use libcnb::build::BuildContext;
 use output::PipFailure;
 use requirements::REQUIREMENTS_TXT;
 use settings::{pip_env, pip_settings};
+use uv_settings::{RefusedPipSetting, UvSettings, read_config_files};
 
 use sha2::Digest;
 use std::path::Path;
@@ -78,22 +83,63 @@ pub(crate) const DECLARATION: Declaration = Declaration {
 #[derive(Debug)]
 pub(crate) enum PipInstallError {
     Failed {
+        /// `pip` or `uv`.
+        installer: &'static str,
         failure: PipFailure,
         status: Option<i32>,
     },
+    /// A pip setting that uv cannot honour (`BP_PYTHON_INSTALLER=uv`).
+    RefusedSetting(RefusedPipSetting),
+    /// After an in-place update, what the environment no longer needs could not be told apart.
+    Prune(String),
 }
 
-/// Installs the app's requirements.txt into the `venv` layer with `pip` (or reuses it). Returns
-/// the virtual environment and the build env with it applied, for the build steps that follow.
+/// What installs the requirements: pip, or uv's pip interface (`BP_PYTHON_INSTALLER=uv`).
+pub(crate) enum InstallWith<'a> {
+    Pip(&'a Pip),
+    Uv(&'a Uv),
+}
+
+impl InstallWith<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            InstallWith::Pip(_) => "pip",
+            InstallWith::Uv(_) => "uv",
+        }
+    }
+
+    fn version(&self) -> &'static str {
+        match self {
+            InstallWith::Pip(_) => Installer::Pip.version(),
+            InstallWith::Uv(_) => Installer::Uv.version(),
+        }
+    }
+
+    /// Its download and build cache: pip's, or the one uv apps use.
+    fn cache(&self) -> PackageCache {
+        match self {
+            InstallWith::Pip(_) => DECLARATION.cache,
+            InstallWith::Uv(_) => crate::package_managers::uv::DECLARATION.cache,
+        }
+    }
+}
+
+/// Installs the app's requirements.txt into the `venv` layer with pip or uv (or reuses it).
+/// Returns the virtual environment and the build env with it applied, for the build steps that
+/// follow.
 pub(crate) fn install(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
-    pip: &Pip,
+    with: &InstallWith<'_>,
     groups: &[String],
+    check: DependencyCheck,
 ) -> libcnb::Result<Venv, BuildpackError> {
-    print::bullet("Dependencies (pip)");
+    print::bullet(match with {
+        InstallWith::Pip(_) => "Dependencies (pip)",
+        InstallWith::Uv(_) => "Dependencies (uv pip, from BP_PYTHON_INSTALLER)",
+    });
     crate::dependency_groups::announce(groups);
-    let cache_dir = prepare_package_cache_layer(context, DECLARATION.cache)?;
+    let cache_dir = prepare_package_cache_layer(context, with.cache())?;
     let env = pip_env(&runtime.build_env, &cache_dir);
 
     let lookup = |name: &str| env.get_string_lossy(name);
@@ -106,19 +152,48 @@ pub(crate) fn install(
     .map_err(BuildpackError::RequirementsFile)?;
     let mut requirements_files = scan.files.clone();
     let mut not_reusable = scan.not_reusable.clone();
+    let mut top_level = scan.top_level.clone();
+    let pyproject = std::fs::read(context.app_dir.join(PYPROJECT_TOML)).ok();
     if !groups.is_empty() {
         // The groups' requirements are in pyproject.toml: an input, pinned or not.
-        let pyproject = std::fs::read(context.app_dir.join(PYPROJECT_TOML)).unwrap_or_default();
+        let pyproject = pyproject.clone().unwrap_or_default();
         requirements_files.insert(
             PYPROJECT_TOML.to_string(),
             hex::encode(sha2::Sha256::digest(&pyproject)),
         );
-        not_reusable.extend(unpinned_group_requirements(
-            &String::from_utf8_lossy(&pyproject),
-            groups,
-        ));
+        let group_requirements =
+            group_requirements(&String::from_utf8_lossy(&pyproject), groups);
+        not_reusable.extend(
+            group_requirements
+                .iter()
+                .filter(|requirement| !requirement.contains("=="))
+                .cloned(),
+        );
+        top_level.extend(group_requirements);
     }
-    let settings = pip_settings(&env);
+    let mut settings = pip_settings(&env);
+    let uv_settings = match with {
+        InstallWith::Pip(_) => None,
+        InstallWith::Uv(_) => {
+            // uv reads its own settings and config files too: inputs as well.
+            settings.extend(crate::package_managers::locked::settings(
+                &env,
+                crate::package_managers::uv::is_setting,
+            ));
+            let config_files = read_config_files(&settings::config_files(&env, &context.app_dir));
+            for file in [UV_TOML, PYPROJECT_TOML] {
+                if let Ok(bytes) = std::fs::read(context.app_dir.join(file)) {
+                    requirements_files
+                        .insert(file.to_string(), hex::encode(sha2::Sha256::digest(&bytes)));
+                }
+            }
+            Some(
+                uv_settings::translate(&env, &config_files)
+                    .map_err(PipInstallError::RefusedSetting)
+                    .map_err(BuildpackError::PipInstall)?,
+            )
+        }
+    };
     // Each `${VAR}` counts by the lines it is substituted into (credentials redacted); pip config
     // files and local find-links folders by their contents.
     let variables = scan
@@ -130,36 +205,210 @@ pub(crate) fn install(
         .chain(variables);
     let settings_layer =
         restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
+    // pip removes nothing: after an update, the buildpack removes what the requirements no
+    // longer need, which it can only follow from requirements with a package name.
+    let (top_level, not_updatable) = match with {
+        InstallWith::Uv(_) => (Vec::new(), None),
+        InstallWith::Pip(_) => match installed::parse_requirements(&top_level) {
+            Ok(top_level) => (top_level, None),
+            Err(Unnamed(requirement)) => (
+                Vec::new(),
+                Some(format!(
+                    "a requirement has no package name ({}), so what it no longer needs cannot \
+                     be told apart",
+                    redact_urls(&requirement)
+                )),
+            ),
+        },
+    };
     let metadata = VenvLayerMetadata {
         files: requirements_files,
         env_names: settings.union(&scan.variables).cloned().collect(),
         dependency_groups: groups.to_vec(),
-        ..VenvLayerMetadata::for_build(context, runtime, DECLARATION.name, pinned_pip_version())
+        installer: Some(with.name().to_string()),
+        ..VenvLayerMetadata::for_build(context, runtime, DECLARATION.name, with.version())
     };
     let request = VenvRequest {
         metadata,
-        // pip installs what it is given and removes nothing: any change starts afresh.
+        // pip and uv keep what is installed when it meets the requirements: a changed setting
+        // (an index, binaries or sources) would not apply to it, so it starts afresh.
         policy: Policy {
-            updates_in_place: false,
-            deselected_groups: DeselectedGroups::KeptByTheTool,
+            changed_settings: ChangedSettings::Recreate,
+            deselected_groups: DeselectedGroups::RemovedInPlace,
             not_reusable: not_reusable_reason(&not_reusable),
+            not_updatable,
         },
         settings: &settings_layer,
         base_env: &env,
         unchanged: "requirements and Python".to_string(),
         lock_hashes: &std::collections::HashMap::new(),
+        check,
     };
-    install_venv_layer(context, runtime, &request, |venv_dir, venv_env, _, _| {
-        if scan.requirement_count == 0 && groups.is_empty() {
-            print::sub_bullet(format!(
-                "No packages in {REQUIREMENTS_TXT}, so nothing to install"
-            ));
-            return Ok(());
+    let nothing_to_install = scan.requirement_count == 0 && groups.is_empty();
+    install_venv_layer(context, runtime, &request, |venv_dir, venv_env, mode, _| {
+        match (with, &uv_settings) {
+            (InstallWith::Uv(uv), Some(uv_settings)) => {
+                let run = UvRun {
+                    uv,
+                    settings: uv_settings,
+                    cache_dir: &cache_dir,
+                    hashed: scan.hashed,
+                };
+                if nothing_to_install {
+                    print::sub_bullet(format!(
+                        "No packages in {REQUIREMENTS_TXT}, so nothing to install"
+                    ));
+                    return match mode {
+                        InstallMode::New => Ok(()),
+                        InstallMode::Existing => {
+                            prune(with, runtime, venv_dir, venv_env, &top_level)
+                        }
+                    };
+                }
+                run.install(&context.app_dir, venv_dir, venv_env, groups)
+            }
+            (InstallWith::Pip(pip), _) => {
+                if nothing_to_install {
+                    print::sub_bullet(format!(
+                        "No packages in {REQUIREMENTS_TXT}, so nothing to install"
+                    ));
+                } else {
+                    let result =
+                        run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups);
+                    pip.seal_bytecode();
+                    result?;
+                }
+                match mode {
+                    InstallMode::New => Ok(()),
+                    InstallMode::Existing => prune(with, runtime, venv_dir, venv_env, &top_level),
+                }
+            }
+            (InstallWith::Uv(_), None) => unreachable!("uv's settings are translated above"),
         }
-        let result = run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups);
-        pip.seal_bytecode();
-        result
     })
+}
+
+/// After an in-place update: uninstalls what a clean install of `top_level` would not have
+/// (pip never removes anything by itself), console scripts and all.
+fn prune(
+    with: &InstallWith<'_>,
+    runtime: &PythonRuntime,
+    venv_dir: &Path,
+    env: &Env,
+    top_level: &[pep508_rs::Requirement<pep508_rs::VerbatimUrl>],
+) -> libcnb::Result<(), BuildpackError> {
+    let failed = |error: String| BuildpackError::PipInstall(PipInstallError::Prune(error));
+    let markers = installed::marker_environment(&runtime.python(), &runtime.build_env)
+        .map_err(|error| failed(error.0))?;
+    let set = installed::read(venv_dir)
+        .map_err(|error| failed(format!("{}: {}", error.path.display(), error.error)))?;
+    let extraneous = installed::extraneous(&set, top_level, &markers);
+    if extraneous.is_empty() {
+        return Ok(());
+    }
+    print::sub_bullet(format!(
+        "Removing what the requirements no longer need: {}",
+        extraneous.join(", ")
+    ));
+    let python = venv_dir.join("bin/python");
+    let mut command = match with {
+        InstallWith::Pip(pip) => {
+            let mut command = pip.command(&runtime.python(), env);
+            command
+                .arg("--python")
+                .arg(&python)
+                .args(["uninstall", "--yes", "--disable-pip-version-check"]);
+            command
+        }
+        InstallWith::Uv(uv) => {
+            let mut command = uv.command(&crate::layers::tool::uv_env(env));
+            command
+                .args(["pip", "uninstall", "--no-config", "--python"])
+                .arg(&python);
+            command
+        }
+    };
+    let result = command
+        .args(&extraneous)
+        .shown_as(format!("{} uninstall {}", with.name(), extraneous.join(" ")))
+        .capture()
+        .map(drop)
+        .map_err(|error| {
+            error
+                .into_buildpack_error(|status, output| {
+                    BuildpackError::PipInstall(PipInstallError::Failed {
+                        installer: with.name(),
+                        failure: output::classify(&output.combined()),
+                        status,
+                    })
+                })
+                .into()
+        });
+    if let InstallWith::Pip(pip) = with {
+        pip.seal_bytecode();
+    }
+    result
+}
+
+/// `uv pip install --exact -r requirements.txt` into the virtual environment, with pip's
+/// settings translated.
+struct UvRun<'a> {
+    uv: &'a Uv,
+    settings: &'a UvSettings,
+    cache_dir: &'a Path,
+    /// Whether requirements have hashes: pip's hash-checking mode for every requirement.
+    hashed: bool,
+}
+
+impl UvRun<'_> {
+    fn install(
+        &self,
+        app_dir: &Path,
+        venv_dir: &Path,
+        venv_env: &Env,
+        groups: &[String],
+    ) -> libcnb::Result<(), BuildpackError> {
+        let mut env = venv_env.clone();
+        for (name, value) in &self.settings.env {
+            env.insert(name, value);
+        }
+        env.insert("UV_CACHE_DIR", self.cache_dir);
+        env.insert("UV_PYTHON_DOWNLOADS", "never");
+        env.insert("UV_COMPILE_BYTECODE", "1");
+        env.insert("UV_LINK_MODE", "hardlink");
+        env.insert("UV_NO_PROGRESS", "1");
+        let shown = std::iter::once(format!("uv pip install -r {REQUIREMENTS_TXT}"))
+            .chain(groups.iter().map(|group| format!("--group {group}")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.uv
+            .command(&env)
+            .args(["pip", "install", "--exact", "--python"])
+            .arg(venv_dir.join("bin/python"))
+            .args(["--requirement", REQUIREMENTS_TXT])
+            .args(groups.iter().flat_map(|group| ["--group", group.as_str()]))
+            .args(self.hashed.then_some("--require-hashes"))
+            .args(&self.settings.args)
+            .current_dir(app_dir)
+            .shown_as(shown)
+            .stream()
+            .map(drop)
+            .map_err(|error| {
+                error
+                    .into_buildpack_error(|status, captured| {
+                        let failure = relative_to_app(
+                            output::classify_uv(&captured.combined()),
+                            app_dir,
+                        );
+                        BuildpackError::PipInstall(PipInstallError::Failed {
+                            installer: "uv",
+                            failure,
+                            status,
+                        })
+                    })
+                    .into()
+            })
+    }
 }
 
 /// `pip install -r requirements.txt` into the virtual environment, streamed with credentials
@@ -196,17 +445,22 @@ fn run_pip_install(
             error
                 .into_buildpack_error(|status, captured| {
                     let failure = relative_to_app(output::classify(&captured.combined()), app_dir);
-                    BuildpackError::PipInstall(PipInstallError::Failed { failure, status })
+                    BuildpackError::PipInstall(PipInstallError::Failed {
+                        installer: "pip",
+                        failure,
+                        status,
+                    })
                 })
                 .into()
         })
 }
 
+const UV_TOML: &str = "uv.toml";
 const PYPROJECT_TOML: &str = "pyproject.toml";
 
 /// The requirements of `groups` (and the groups they include) in pyproject.toml's
-/// `[dependency-groups]` that are not pinned with `==`: a venv installed from them is not reused.
-fn unpinned_group_requirements(pyproject: &str, groups: &[String]) -> Vec<String> {
+/// `[dependency-groups]`, as written.
+fn group_requirements(pyproject: &str, groups: &[String]) -> Vec<String> {
     let table: toml::Table = toml::from_str(pyproject).unwrap_or_default();
     let Some(defined) = table
         .get("dependency-groups")
@@ -220,7 +474,7 @@ fn unpinned_group_requirements(pyproject: &str, groups: &[String]) -> Vec<String
             .find(|(name, _)| crate::package_name::normalize_name(name) == wanted)
             .and_then(|(_, value)| value.as_array())
     };
-    let mut unpinned = Vec::new();
+    let mut requirements = Vec::new();
     let mut pending: Vec<String> = groups.to_vec();
     let mut seen = std::collections::BTreeSet::new();
     while let Some(group) = pending.pop() {
@@ -229,9 +483,7 @@ fn unpinned_group_requirements(pyproject: &str, groups: &[String]) -> Vec<String
         }
         for entry in by_name(&group).into_iter().flatten() {
             match entry {
-                toml::Value::String(requirement) if !requirement.contains("==") => {
-                    unpinned.push(requirement.clone());
-                }
+                toml::Value::String(requirement) => requirements.push(requirement.clone()),
                 toml::Value::Table(include) => {
                     if let Some(name) = include.get("include-group").and_then(toml::Value::as_str) {
                         pending.push(crate::package_name::normalize_name(name));
@@ -241,7 +493,7 @@ fn unpinned_group_requirements(pyproject: &str, groups: &[String]) -> Vec<String
             }
         }
     }
-    unpinned
+    requirements
 }
 
 /// Shows paths in the app dir relative to it: packages built from it as `./path`, and files in
@@ -275,14 +527,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unpinned_group_requirements_make_the_venv_not_reusable() {
+    fn group_requirements_follow_included_groups() {
         let pyproject = "[dependency-groups]\ndev = [\"pytest==8.0.0\", {include-group = \"Lint\"}]\nlint = [\"ruff>=0.5\"]\ndocs = [\"sphinx\"]\n";
         assert_eq!(
-            unpinned_group_requirements(pyproject, &["dev".to_string()]),
-            ["ruff>=0.5"]
+            group_requirements(pyproject, &["dev".to_string()]),
+            ["pytest==8.0.0", "ruff>=0.5"]
         );
-        assert!(unpinned_group_requirements(pyproject, &[]).is_empty());
-        assert!(unpinned_group_requirements("", &["dev".to_string()]).is_empty());
+        assert!(group_requirements(pyproject, &[]).is_empty());
+        assert!(group_requirements("", &["dev".to_string()]).is_empty());
     }
 
     #[test]

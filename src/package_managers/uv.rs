@@ -113,6 +113,14 @@ pub(crate) const DECLARATION: Declaration = Declaration {
     }),
 };
 
+/// Whether a variable is a uv setting that can change what uv installs (not a credential, and
+/// not one of the neutral ones).
+pub(crate) fn is_setting(name: &str) -> bool {
+    name.strip_prefix("UV_")
+        .is_some_and(|rest| !is_credential(rest))
+        && !NEUTRAL_SETTINGS.contains(&name)
+}
+
 pub(crate) struct Uv;
 
 impl LockedManager for Uv {
@@ -120,9 +128,7 @@ impl LockedManager for Uv {
     const FILES: &'static [&'static str] = &["uv.lock", "pyproject.toml", "uv.toml"];
 
     fn is_setting(name: &str) -> bool {
-        name.strip_prefix("UV_")
-            .is_some_and(|rest| !is_credential(rest))
-            && !NEUTRAL_SETTINGS.contains(&name)
+        is_setting(name)
     }
 
     fn tool_env(env: &Env, runtime: &PythonRuntime, venv_dir: &Path, cache_dir: &Path) -> Env {

@@ -10,6 +10,8 @@ pub(crate) struct Distribution {
     pub(crate) name: String,
     pub(crate) version: String,
     pub(crate) license: Option<License>,
+    /// Its `Requires-Dist:` lines (PEP 508 requirements, with markers), as written.
+    pub(crate) requires: Vec<String>,
 }
 
 /// What a distribution says about its license, most precise first.
@@ -80,6 +82,11 @@ pub(crate) fn parse_distribution(text: &str) -> Option<Distribution> {
             first("License").as_deref(),
             &classifiers,
         ),
+        requires: fields
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("Requires-Dist"))
+            .map(|(_, value)| value.clone())
+            .collect(),
     })
 }
 

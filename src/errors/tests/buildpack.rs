@@ -75,6 +75,18 @@ fn config() {
             },
         ),
         (
+            "config_invalid_installer",
+            ConfigError::InvalidInstaller {
+                value: "poetry".to_string(),
+            },
+        ),
+        (
+            "config_invalid_dependency_check",
+            ConfigError::InvalidDependencyCheck {
+                value: "yes".to_string(),
+            },
+        ),
+        (
             "config_invalid_python_version",
             ConfigError::InvalidPythonVersion {
                 value: "3".to_string(),

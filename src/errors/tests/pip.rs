@@ -67,9 +67,53 @@ fn venv() {
 
 fn failed(failure: PipFailure) -> BuildpackError {
     BuildpackError::PipInstall(PipInstallError::Failed {
+        installer: "pip",
         failure,
         status: Some(1),
     })
+}
+
+#[test]
+fn uv_pip_install() {
+    let uv_failed = |failure| {
+        BuildpackError::PipInstall(PipInstallError::Failed {
+            installer: "uv",
+            failure,
+            status: Some(2),
+        })
+    };
+    check_error(
+        "uv_pip_conflict",
+        uv_failed(PipFailure::Conflict {
+            causes: vec![
+                "Because flask==3.0.0 depends on werkzeug>=3.0.0 and you require flask==3.0.0, we can conclude that you require werkzeug>=3.0.0.".to_string(),
+            ],
+        }),
+    );
+    check_error(
+        "uv_pip_not_found",
+        uv_failed(PipFailure::NotFound {
+            requirements: vec!["six==99.0".to_string()],
+            credentials_rejected: false,
+        }),
+    );
+    check_error("uv_pip_other", uv_failed(PipFailure::Other));
+    check_error(
+        "uv_pip_refused_setting",
+        BuildpackError::PipInstall(PipInstallError::RefusedSetting(
+            crate::package_managers::pip::uv_settings::translate(
+                &crate::test_support::env(&[("PIP_NO_BUILD_ISOLATION", "0")]),
+                &[],
+            )
+            .unwrap_err(),
+        )),
+    );
+    check_error(
+        "pip_prune_failed",
+        BuildpackError::PipInstall(PipInstallError::Prune(
+            "/layers/venv/lib: Permission denied (os error 13)".to_string(),
+        )),
+    );
 }
 
 #[test]
@@ -151,6 +195,7 @@ fn pip_install() {
     check_error(
         "pip_other_without_status",
         BuildpackError::PipInstall(PipInstallError::Failed {
+            installer: "pip",
             failure: PipFailure::Other,
             status: None,
         }),

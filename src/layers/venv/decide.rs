@@ -1,9 +1,10 @@
 //! Whether a cached virtual environment is reused, updated in place or created afresh, and why:
 //! one policy for every package manager, told apart by what the package manager can do in an
-//! existing environment ([`Policy`]). A new Python, bytecode level, tool version, base image or
-//! package manager always recreates it; changed input files, settings, local packages or
-//! dependency groups update it in place when the package manager removes what is no longer
-//! wanted, and recreate it otherwise.
+//! existing environment ([`Policy`]). A new Python, bytecode level, installer, tool version, base
+//! image or package manager always recreates it; changed input files, local packages or
+//! dependency groups update it in place (the package manager, or the buildpack after pip,
+//! removes what is no longer wanted); changed settings update it or recreate it, as the policy
+//! says.
 
 use super::metadata::VenvLayerMetadata;
 use crate::layers::cache_diff::{Diff, base_image};
@@ -24,16 +25,28 @@ pub(crate) enum DeselectedGroups {
     KeptByTheTool,
 }
 
+/// What a changed setting of the package manager does to an existing environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChangedSettings {
+    /// The tool applies it in place (the lock-based ones: an exact sync with the new settings).
+    UpdateInPlace,
+    /// The environment is created afresh: the installer keeps what is installed when it meets
+    /// the requirements (pip, uv's pip interface), so a new index, source or binary choice
+    /// would not apply to it.
+    Recreate,
+}
+
 /// What the package manager can do in an existing environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Policy {
-    /// Whether it brings an existing environment in line with changed inputs, removing what they
-    /// no longer have (the lock-based ones). pip does not: any change recreates the environment.
-    pub(crate) updates_in_place: bool,
+    pub(crate) changed_settings: ChangedSettings,
     pub(crate) deselected_groups: DeselectedGroups,
     /// Why the environment cannot be reused even with unchanged inputs (requirements that are
-    /// not pinned can install something else from the same files).
+    /// not pinned can install something else from the same files): it is created afresh.
     pub(crate) not_reusable: Option<String>,
+    /// Why changed inputs cannot be applied in place (what the environment no longer needs
+    /// cannot be told apart): it is created afresh when they change.
+    pub(crate) not_updatable: Option<String>,
 }
 
 /// What to do with a cached environment.
@@ -72,15 +85,25 @@ pub(crate) fn decide(
             "the buildpack's virtual environment format changed",
         )
         .field("package manager", |m| &m.package_manager)
-        .field("Python version", |m| &m.python_version)
-        .field_with(|m| m.bytecode_level, bytecode_level_reason)
         .reasons();
     if old.package_manager == new.package_manager {
         recreate.extend(
             Diff::new(old, new)
-                .field(&format!("{} version", new.package_manager), |m| {
-                    &m.tool_version
-                })
+                .field_with(VenvLayerMetadata::installer, installer_reason)
+                .reasons(),
+        );
+    }
+    recreate.extend(
+        Diff::new(old, new)
+            .field("Python version", |m| &m.python_version)
+            .field_with(|m| m.bytecode_level, bytecode_level_reason)
+            .reasons(),
+    );
+    if old.package_manager == new.package_manager && old.installer() == new.installer() {
+        let tool = new.installer().unwrap_or(&new.package_manager);
+        recreate.extend(
+            Diff::new(old, new)
+                .field(&format!("{tool} version"), |m| &m.tool_version)
                 .reasons(),
         );
     }
@@ -105,7 +128,12 @@ pub(crate) fn decide(
         Some(reason) => update.push(reason),
         None => {}
     }
-    if !recreate.is_empty() && policy.updates_in_place {
+    let settings_reason =
+        venv_settings::reason(settings, new.installer().unwrap_or(&new.package_manager));
+    if policy.changed_settings == ChangedSettings::Recreate {
+        recreate.extend(settings_reason.clone());
+    }
+    if !recreate.is_empty() {
         return VenvAction::Recreate(recreate);
     }
     let changed: BTreeSet<&str> = old
@@ -119,7 +147,9 @@ pub(crate) fn decide(
         let changed: Vec<&str> = changed.into_iter().collect();
         update.push(format!("{} changed", join_and(&changed)));
     }
-    update.extend(venv_settings::reason(settings, &new.package_manager));
+    if policy.changed_settings == ChangedSettings::UpdateInPlace {
+        update.extend(settings_reason);
+    }
     // Local packages whose sources changed (new ones are installed anyway, being new in the lock).
     let reinstall: Vec<String> = new
         .local_sources
@@ -140,23 +170,30 @@ pub(crate) fn decide(
         };
         update.push(format!("the local {what} {} changed", join_and(&names)));
     }
-    if !policy.updates_in_place {
-        recreate.extend(update);
-        recreate.extend(policy.not_reusable.clone());
-        return if recreate.is_empty() {
-            VenvAction::Reuse
-        } else {
-            VenvAction::Recreate(recreate)
-        };
+    if let Some(not_reusable) = &policy.not_reusable {
+        update.push(not_reusable.clone());
+        return VenvAction::Recreate(update);
     }
     if update.is_empty() {
-        VenvAction::Reuse
-    } else {
-        VenvAction::Update {
-            reasons: update,
-            reinstall,
-        }
+        return VenvAction::Reuse;
     }
+    if let Some(not_updatable) = &policy.not_updatable {
+        update.push(not_updatable.clone());
+        return VenvAction::Recreate(update);
+    }
+    VenvAction::Update {
+        reasons: update,
+        reinstall,
+    }
+}
+
+/// Why an environment installed by another installer (`BP_PYTHON_INSTALLER`) is recreated.
+fn installer_reason(old: Option<&str>, new: Option<&str>) -> String {
+    format!(
+        "the installer changed ({} to {}, from BP_PYTHON_INSTALLER)",
+        old.unwrap_or("none"),
+        new.unwrap_or("none")
+    )
 }
 
 /// Why an environment compiled at another optimization level is recreated.

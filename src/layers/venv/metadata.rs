@@ -23,7 +23,13 @@ pub(crate) struct VenvLayerMetadata {
     pub(crate) layer_format: LayerFormat,
     /// As shown: `pip`, `uv`, `Poetry`.
     pub(crate) package_manager: String,
-    /// The version of pip, or of the lock-based package manager's tool.
+    /// What installed a requirements.txt app's packages: `pip` or `uv` (`BP_PYTHON_INSTALLER`);
+    /// none for the lock-based package managers, whose tool is the package manager. Absent in
+    /// the metadata of earlier versions, whose pip environments pip installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) installer: Option<String>,
+    /// The version of the installer (pip, or uv's for `installer = "uv"`), or of the lock-based
+    /// package manager's tool.
     pub(crate) tool_version: String,
     pub(crate) python_version: String,
     /// The optimization level its bytecode is compiled at (`PYTHONOPTIMIZE`).
@@ -58,6 +64,7 @@ impl VenvLayerMetadata {
         VenvLayerMetadata {
             layer_format: LAYER_FORMAT,
             package_manager: package_manager.to_string(),
+            installer: None,
             tool_version: tool_version.to_string(),
             python_version: runtime.version.to_string(),
             bytecode_level: runtime.bytecode_level,
@@ -68,6 +75,16 @@ impl VenvLayerMetadata {
             local_sources: BTreeMap::new(),
             dependency_groups: Vec::new(),
         }
+    }
+}
+
+impl VenvLayerMetadata {
+    /// What installed the packages of a requirements.txt app: `pip` when the metadata of an
+    /// earlier version does not say.
+    pub(crate) fn installer(&self) -> Option<&str> {
+        self.installer
+            .as_deref()
+            .or((self.package_manager == "pip").then_some("pip"))
     }
 }
 
@@ -92,6 +109,7 @@ impl From<PipMetadataV2> for VenvLayerMetadata {
         VenvLayerMetadata {
             layer_format: old.layer_format,
             package_manager: "pip".to_string(),
+            installer: None,
             tool_version: old.pip_version,
             python_version: old.python_version,
             bytecode_level: old.bytecode_level,

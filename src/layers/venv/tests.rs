@@ -19,9 +19,10 @@ fn decide_locked(old: &VenvLayerMetadata, new: &VenvLayerMetadata) -> VenvAction
 /// A lock-based package manager's policy.
 fn locked(deselected_groups: DeselectedGroups) -> Policy {
     Policy {
-        updates_in_place: true,
+        changed_settings: ChangedSettings::UpdateInPlace,
         deselected_groups,
         not_reusable: None,
+        not_updatable: None,
     }
 }
 
@@ -29,6 +30,7 @@ fn metadata() -> VenvLayerMetadata {
     VenvLayerMetadata {
         layer_format: LAYER_FORMAT,
         package_manager: "uv".to_string(),
+        installer: None,
         tool_version: "0.13.9".to_string(),
         python_version: "3.13.5".to_string(),
         bytecode_level: BytecodeLevel::Plain,
@@ -235,9 +237,10 @@ fn pip() -> VenvLayerMetadata {
 
 fn pip_policy(not_reusable: &[String]) -> Policy {
     Policy {
-        updates_in_place: false,
-        deselected_groups: DeselectedGroups::KeptByTheTool,
+        changed_settings: ChangedSettings::Recreate,
+        deselected_groups: DeselectedGroups::RemovedInPlace,
         not_reusable: not_reusable_reason(not_reusable),
+        not_updatable: None,
     }
 }
 
@@ -279,7 +282,7 @@ fn pips_earlier_metadata_is_migrated_and_then_compared_as_usual() {
 }
 
 #[test]
-fn pip_recreates_for_any_change_and_for_unpinned_requirements() {
+fn pip_recreates_for_a_new_python_or_pip() {
     let mut new = VenvLayerMetadata {
         python_version: "3.13.6".to_string(),
         bytecode_level: BytecodeLevel::Optimized,
@@ -287,7 +290,6 @@ fn pip_recreates_for_any_change_and_for_unpinned_requirements() {
         dependency_groups: vec!["dev".to_string()],
         ..pip()
     };
-    new.files.insert("base.txt".to_string(), "b".repeat(64));
     new.files
         .insert("requirements.txt".to_string(), "d".repeat(64));
     assert_eq!(
@@ -296,11 +298,57 @@ fn pip_recreates_for_any_change_and_for_unpinned_requirements() {
             "the Python version changed (3.13.5 to 3.13.6)".to_string(),
             "the bytecode optimization level changed (0 to 1, from PYTHONOPTIMIZE)".to_string(),
             "the pip version changed (26.3 to 26.4)".to_string(),
+        ])
+    );
+}
+
+#[test]
+fn pip_updates_in_place_for_changed_requirements_and_groups() {
+    let mut new = VenvLayerMetadata {
+        dependency_groups: vec!["dev".to_string()],
+        ..pip()
+    };
+    new.files.insert("base.txt".to_string(), "b".repeat(64));
+    new.files
+        .insert("requirements.txt".to_string(), "d".repeat(64));
+    assert_eq!(
+        decide(&pip(), &new, &SettingsChange::Unchanged, &pip_policy(&[])),
+        VenvAction::Update {
+            reasons: vec![
+                "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)"
+                    .to_string(),
+                "base.txt and requirements.txt changed".to_string(),
+            ],
+            reinstall: Vec::new(),
+        }
+    );
+    // A dropped group too: the buildpack removes its packages after pip.
+    assert!(matches!(
+        decide(&new, &pip(), &SettingsChange::Unchanged, &pip_policy(&[])),
+        VenvAction::Update { .. }
+    ));
+    // Unless what is no longer needed cannot be told apart.
+    let policy = Policy {
+        not_updatable: Some("a requirement has no package name (https://x/p.tgz)".to_string()),
+        ..pip_policy(&[])
+    };
+    assert_eq!(
+        decide(&pip(), &new, &SettingsChange::Unchanged, &policy),
+        VenvAction::Recreate(vec![
             "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)"
                 .to_string(),
             "base.txt and requirements.txt changed".to_string(),
+            "a requirement has no package name (https://x/p.tgz)".to_string(),
         ])
     );
+    assert_eq!(
+        decide(&pip(), &pip(), &SettingsChange::Unchanged, &policy),
+        VenvAction::Reuse
+    );
+}
+
+#[test]
+fn pip_recreates_for_changed_settings_and_unpinned_requirements() {
     assert_eq!(
         decide(
             &pip(),
@@ -309,10 +357,53 @@ fn pip_recreates_for_any_change_and_for_unpinned_requirements() {
             &pip_policy(&["flask>=2".to_string()])
         ),
         VenvAction::Recreate(vec![
-            "the settings of pip changed (PIP_INDEX_URL)".to_string(),
-            "requirements are not all pinned (flask>=2)".to_string(),
+            "the settings of pip changed (PIP_INDEX_URL)".to_string()
         ])
     );
+    assert_eq!(
+        decide(
+            &pip(),
+            &pip(),
+            &SettingsChange::Unchanged,
+            &pip_policy(&["flask>=2".to_string()])
+        ),
+        VenvAction::Recreate(vec!["requirements are not all pinned (flask>=2)".to_string()])
+    );
+}
+
+#[test]
+fn switching_the_installer_recreates_without_comparing_versions() {
+    let with_uv = VenvLayerMetadata {
+        installer: Some("uv".to_string()),
+        tool_version: "0.13.9".to_string(),
+        ..pip()
+    };
+    // Metadata without an installer is pip's (earlier versions).
+    assert_eq!(
+        decide(&pip(), &with_uv, &SettingsChange::Unchanged, &pip_policy(&[])),
+        VenvAction::Recreate(vec![
+            "the installer changed (pip to uv, from BP_PYTHON_INSTALLER)".to_string()
+        ])
+    );
+    let with_pip = VenvLayerMetadata {
+        installer: Some("pip".to_string()),
+        ..pip()
+    };
+    assert_eq!(
+        decide(&pip(), &with_pip, &SettingsChange::Unchanged, &pip_policy(&[])),
+        VenvAction::Reuse
+    );
+    assert_eq!(
+        decide(
+            &with_uv,
+            &with_uv,
+            &SettingsChange::Changed(vec!["UV_INDEX".to_string()]),
+            &pip_policy(&[])
+        ),
+        VenvAction::Recreate(vec!["the settings of uv changed (UV_INDEX)".to_string()])
+    );
+    let round_trip = crate::test_support::lifecycle_round_trip(&with_uv).unwrap();
+    assert_eq!(round_trip, with_uv);
 }
 
 #[test]

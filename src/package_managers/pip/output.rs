@@ -98,6 +98,81 @@ pub(crate) fn classify(output: &str) -> PipFailure {
     }
 }
 
+/// Classifies the (captured) output of a failed `uv pip install`, in pip's terms: the messages
+/// are about requirements.txt either way.
+pub(crate) fn classify_uv(output: &str) -> PipFailure {
+    use crate::layers::tool::LockedFailure;
+    use crate::package_managers::locked::LockedManager as _;
+    let lines: Vec<&str> = output.lines().map(str::trim).collect();
+    if let Some(index) = lines
+        .iter()
+        .position(|line| line.contains("Couldn't parse requirement in"))
+    {
+        // `cause: Expected …`, then the line as written, then a caret under the problem.
+        let requirement = lines
+            .get(index + 2)
+            .copied()
+            .unwrap_or_default()
+            .to_string();
+        return PipFailure::InvalidRequirement {
+            requirement,
+            location: None,
+        };
+    }
+    if output.contains("all requirements must have a hash") {
+        return PipFailure::Hashes { mismatch: false };
+    }
+    if output.contains("No solution found when resolving dependencies") {
+        let missing: Vec<String> = lines
+            .iter()
+            .filter_map(|line| {
+                line.split_once(" was not found in the package registry")
+                    .and_then(|(before, _)| before.rsplit(' ').next())
+                    .or_else(|| {
+                        line.split_once("there is no version of ")
+                            .and_then(|(_, after)| after.split([' ', ',']).next())
+                    })
+            })
+            .map(str::to_string)
+            .collect();
+        if !missing.is_empty() {
+            return PipFailure::NotFound {
+                requirements: missing,
+                credentials_rejected: false,
+            };
+        }
+        let causes = lines
+            .iter()
+            .skip_while(|line| !line.contains("No solution found"))
+            .skip(1)
+            .take_while(|line| !line.is_empty())
+            .map(|line| line.trim_start_matches("cause: ").to_string())
+            .collect();
+        return PipFailure::Conflict { causes };
+    }
+    match crate::package_managers::uv::Uv::classify(output) {
+        LockedFailure::HashMismatch { .. } => PipFailure::Hashes { mismatch: true },
+        LockedFailure::BuildFailed { packages } => PipFailure::BuildFailed {
+            packages: packages
+                .into_iter()
+                .map(|package| package.trim_start_matches("file://").to_string())
+                .collect(),
+        },
+        LockedFailure::IndexUnreachable { certificate } => {
+            PipFailure::IndexUnreachable { certificate }
+        }
+        LockedFailure::CredentialsRejected { packages } => PipFailure::NotFound {
+            requirements: packages,
+            credentials_rejected: true,
+        },
+        LockedFailure::Unavailable { packages } => PipFailure::NotFound {
+            requirements: packages,
+            credentials_rejected: false,
+        },
+        _ => PipFailure::Other,
+    }
+}
+
 /// `ERROR: Invalid requirement: 'x y': Expected …` and, on that line or one of the next few,
 /// pip's `(from line N of FILE)`.
 fn invalid_requirement(lines: &[&str]) -> Option<PipFailure> {

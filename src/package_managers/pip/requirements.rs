@@ -32,6 +32,12 @@ pub(crate) struct RequirementsScan {
     pub(crate) not_reusable: Vec<String>,
     /// How many requirements there are (`-e` included); 0 means there is nothing to install.
     pub(crate) requirement_count: usize,
+    /// The requirements (not the constraints) as pip reads them, `${VAR}`s substituted: the
+    /// top of what a clean install has. Credentials are kept: never shown.
+    pub(crate) top_level: Vec<String>,
+    /// Whether a requirement has `--hash` options, which turns on pip's hash-checking mode for
+    /// every requirement.
+    pub(crate) hashed: bool,
 }
 
 #[derive(Debug)]
@@ -140,6 +146,11 @@ pub(crate) fn scan(
     }
     scan.variables = scan.variable_lines.keys().cloned().collect();
     scan.requirement_count = requirements.len();
+    scan.hashed = requirements.iter().any(|requirement| requirement.hashed);
+    scan.top_level = requirements
+        .iter()
+        .map(|requirement| requirement.spec.clone())
+        .collect();
     scan.not_reusable.extend(
         requirements
             .into_iter()

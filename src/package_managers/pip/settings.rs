@@ -113,7 +113,7 @@ pub(crate) fn settings_inputs(env: &Env, app_dir: &Path) -> Vec<(String, Vec<u8>
 
 /// The config files pip reads, in its order: site-wide (`XDG_CONFIG_DIRS`, `/etc`), per user
 /// (`~/.pip`, `XDG_CONFIG_HOME` or `~/.config`), then `PIP_CONFIG_FILE`.
-fn config_files(env: &Env, app_dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn config_files(env: &Env, app_dir: &Path) -> Vec<PathBuf> {
     let var = |name: &str| env.get_string_lossy(name).filter(|value| !value.is_empty());
     let mut files = Vec::new();
     let xdg_dirs = var("XDG_CONFIG_DIRS").unwrap_or_else(|| "/etc/xdg".to_string());

@@ -22,7 +22,11 @@ pub(super) enum Item {
 pub(super) struct Requirement {
     /// As written in the file (before `${VAR}` substitution, credentials redacted).
     pub(super) display: String,
+    /// As pip reads it: substituted, without options, credentials kept (never shown).
+    pub(super) spec: String,
     pub(super) kind: RequirementKind,
+    /// Whether it has `--hash` options (pip's hash-checking mode).
+    pub(super) hashed: bool,
 }
 
 /// The items of a requirements file with their (first) line numbers, after pip's line joining,
@@ -52,7 +56,12 @@ pub(super) fn parse(
             let kind = classify_requirement(&args, hashed);
             items.push((
                 line_number,
-                Item::Requirement(Requirement { display, kind }),
+                Item::Requirement(Requirement {
+                    display,
+                    spec: args,
+                    kind,
+                    hashed,
+                }),
             ));
             continue;
         }
@@ -86,7 +95,9 @@ pub(super) fn parse(
                 "-f" => Item::FindLinks(value),
                 _ => Item::Requirement(Requirement {
                     display: format!("-e {}", redact_urls(&value)),
+                    spec: value,
                     kind: RequirementKind::Editable,
+                    hashed: false,
                 }),
             };
             items.push((line_number, item));

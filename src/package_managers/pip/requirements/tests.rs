@@ -146,16 +146,22 @@ fn options_and_includes_are_parsed() {
             },
             Item::Requirement(Requirement {
                 display: "-e .".to_string(),
-                kind: RequirementKind::Editable
+                spec: ".".to_string(),
+                kind: RequirementKind::Editable,
+                hashed: false,
             }),
             Item::Requirement(Requirement {
                 display: "-e ./lib".to_string(),
-                kind: RequirementKind::Editable
+                spec: "./lib".to_string(),
+                kind: RequirementKind::Editable,
+                hashed: false,
             }),
             Item::FindLinks("./wheels".to_string()),
             Item::Requirement(Requirement {
                 display: "pkg==1".to_string(),
-                kind: named("pkg", true)
+                spec: "pkg==1".to_string(),
+                kind: named("pkg", true),
+                hashed: true,
             }),
         ]
     );
@@ -187,7 +193,9 @@ fn variables_are_substituted_and_recorded() {
         items[0].1,
         Item::Requirement(Requirement {
             display: "pkg @ https://***@git.example/pkg.whl".to_string(),
+            spec: "pkg @ https://s3cret@git.example/pkg.whl".to_string(),
             kind: RequirementKind::DirectUrl { hashed: false },
+            hashed: false,
         })
     );
     assert_eq!(

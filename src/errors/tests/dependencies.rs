@@ -1,0 +1,35 @@
+use super::{check, check_error};
+use crate::errors::{
+    BuildpackError, dependency_check_failed_warning, dependency_conflicts_warning,
+};
+use crate::installed::Conflict;
+
+fn conflicts() -> Vec<Conflict> {
+    vec![
+        Conflict {
+            package: "Flask".to_string(),
+            version: "3.0.0".to_string(),
+            requirement: "werkzeug>=3.0.0".to_string(),
+            installed: Some("2.0.0".to_string()),
+        },
+        Conflict {
+            package: "Flask".to_string(),
+            version: "3.0.0".to_string(),
+            requirement: "blinker>=1.6.2".to_string(),
+            installed: None,
+        },
+    ]
+}
+
+#[test]
+fn dependency_check() {
+    check("warning_dependency_conflicts", &dependency_conflicts_warning(&conflicts()));
+    check_error(
+        "dependency_conflicts_strict",
+        BuildpackError::DependencyConflicts(conflicts()),
+    );
+    check(
+        "warning_dependency_check_failed",
+        &dependency_check_failed_warning("/layers/venv/lib: Permission denied (os error 13)"),
+    );
+}
