@@ -7,6 +7,8 @@
 #   fresh    a build with an empty cache and no previous image
 #   no-op    a rebuild with nothing changed
 #   changed  a rebuild after one pinned requirement changed (bench/apps/<app>/change.sh)
+# (an app's bench.env adds NAME=value lines to its builds' env: pip-uv is the pip app installed
+# with BP_PYTHON_INSTALLER=uv)
 # and, for the fresh build, where its time goes (from when each output line arrived) and how big
 # the app image's layers are:
 #   runtime  from the start of the build until Python is installed
@@ -59,9 +61,15 @@ for line in sys.stdin.buffer:
 '; }
 
 time_build() { # state_dir app_dir -> "total buildpack runtime tools deps image_mib runner packaging"
-  local start end total own phases
+  local start end total own phases app_env=()
+  # An app's own build env (bench.env: NAME=value lines, # comments).
+  if [ -f "$2/bench.env" ]; then
+    while IFS= read -r line; do
+      case "$line" in ''|'#'*) ;; *) app_env+=(--env "$line") ;; esac
+    done <"$2/bench.env"
+  fi
   start=$(date +%s.%N)
-  if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "$2" 2>&1 | stamp >"$work/last.log"; then
+  if ! "$runner" build --buildpack . --release --state-dir "$1" "${env_args[@]}" "${app_env[@]}" "$2" 2>&1 | stamp >"$work/last.log"; then
     echo "build failed, see output:" >&2; cat "$work/last.log" >&2; exit 1
   fi
   end=$(date +%s.%N)
@@ -71,7 +79,7 @@ time_build() { # state_dir app_dir -> "total buildpack runtime tools deps image_
   phases=$(sed 's/\x1b\[[0-9;]*m//g' "$work/last.log" | awk -F '\t' '
     /===> BUILDING/ && !b { b = $1 }
     /(Installed|Downloading and installing|Reusing cached) Python / && !p { p = $1 }
-    /Running `(pip install|uv sync|poetry sync|poetry install|pipenv install|pipenv sync)/ && !m { m = $1 }
+    /Running `(pip install|uv pip install|uv sync|poetry sync|poetry install|pipenv install|pipenv sync)/ && !m { m = $1 }
     /Done \(finished in/ { d = $1 }
     END { if (!m) m = p; printf "%.2f %.2f %.2f", p - b, m - p, d - m }')
   # The buildpack's own time, from its closing "- Done (finished in ...)" line ("< 0.1s" counts

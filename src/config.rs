@@ -247,7 +247,9 @@ mod tests {
         );
         assert!(matches!(
             config("BP_PYTHON_CHECK_DEPENDENCIES", "yes"),
-            Err(BuildpackError::Config(ConfigError::InvalidDependencyCheck { .. }))
+            Err(BuildpackError::Config(
+                ConfigError::InvalidDependencyCheck { .. }
+            ))
         ));
     }
 

@@ -13,8 +13,7 @@ use crate::sbom::dist_metadata::{
 };
 use libcnb::Env;
 use pep508_rs::{
-    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement,
-    VersionOrUrl,
+    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement, VersionOrUrl,
 };
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;

@@ -100,22 +100,23 @@ fn pip_builds_killed_at_any_moment_leave_nothing_trusted() {
 }
 
 #[test]
-fn a_pip_reinstall_killed_midway_is_not_reused() {
-    let app = TestApp::new("pip_pinned");
-    let requirements = std::fs::read_to_string(app.path().join("requirements.txt")).unwrap();
-    let clean = clean_build("pip_pinned");
-    app.build_keeping_layers(&[]);
-    // Changed requirements recreate the environment; the kill comes once pip is done with it.
-    app.write("requirements.txt", "six==1.16.0\n");
-    let killed = run_build(
-        &app.config(&[])
-            .keep_layers(true)
-            .kill_when("Successfully installed"),
-    );
-    assert_failure(&killed);
-    app.write("requirements.txt", &requirements);
-    let next = app.build_keeping_layers(&[]);
-    assert_success(&next);
-    assert_contains(&next.output, "Recreating the virtual environment");
-    assert_eq!(app.run_ok(IMAGE_CONTENTS), clean, "{}", next.output);
+fn a_pip_update_killed_midway_is_not_reused() {
+    // Changed requirements update the environment in place: killed once pip has installed the
+    // new ones, and once the buildpack is removing what they no longer need. Either way the
+    // environment is neither the old one nor the new one, and the old requirements come back.
+    for moment in [
+        "Successfully installed",
+        "Removing what the requirements no longer need",
+    ] {
+        let output = killed_update_recovers(
+            "pip_update",
+            "pip_update_changed",
+            &["requirements.txt"],
+            moment,
+        );
+        assert_contains(
+            &output,
+            "Recreating the virtual environment because an earlier build stopped while updating it",
+        );
+    }
 }

@@ -139,8 +139,10 @@ fn an_inconsistent_set_warns_and_fails_with_strict() {
         "Installed packages with unmet requirements (BP_PYTHON_CHECK_DEPENDENCIES=strict)",
     );
 
-    let off = inconsistent_app()
-        .build_with(&[("PIP_NO_DEPS", "1"), ("BP_PYTHON_CHECK_DEPENDENCIES", "off")]);
+    let off = inconsistent_app().build_with(&[
+        ("PIP_NO_DEPS", "1"),
+        ("BP_PYTHON_CHECK_DEPENDENCIES", "off"),
+    ]);
     assert_success(&off);
     assert_not_contains(&off.output, "unmet requirements");
 }

@@ -103,7 +103,7 @@ pub(super) fn pip_install_message(error: &PipInstallError) -> Message {
 
             {instead}.
         ", setting = refused.setting, setting_shown = style::value(&refused.setting),
-            instead = wrap(&refused.instead)}),
+        instead = wrap(&refused.instead)}),
         PipInstallError::Prune(detail) => Message::bug(formatdoc! {"
             Unable to update the virtual environment
 

@@ -54,7 +54,11 @@ fn a_consistent_set_has_no_conflicts() {
 #[test]
 fn missing_and_disallowed_versions_are_conflicts() {
     let set = InstalledSet::new([
-        dist("Flask", "3.0.0", &["Werkzeug>=3.0.0", "click>=8.1.3", "blinker>=1.6.2"]),
+        dist(
+            "Flask",
+            "3.0.0",
+            &["Werkzeug>=3.0.0", "click>=8.1.3", "blinker>=1.6.2"],
+        ),
         dist("Werkzeug", "2.0.0", &[]),
         dist("click", "8.1.7", &[]),
     ]);
@@ -93,7 +97,10 @@ fn nothing_is_extraneous_after_a_clean_install() {
 #[test]
 fn what_no_requirement_needs_any_more_is_extraneous() {
     // six was a requirement; typing-extensions came with a package that is gone.
-    let set = requests_set(&[dist("six", "1.16.0", &[]), dist("typing_extensions", "4.12.2", &[])]);
+    let set = requests_set(&[
+        dist("six", "1.16.0", &[]),
+        dist("typing_extensions", "4.12.2", &[]),
+    ]);
     assert_eq!(
         extraneous(&set, &requirements(&["requests==2.32.3"]), &env()),
         ["six", "typing_extensions"]
@@ -152,7 +159,8 @@ fn a_requirement_without_a_name_cannot_be_followed() {
 #[test]
 fn the_marker_environment_is_what_python_says() {
     let env = env();
-    let requirement = &requirements(&["a; platform_machine == 'x86_64' and python_version >= '3.13'"])[0];
+    let requirement =
+        &requirements(&["a; platform_machine == 'x86_64' and python_version >= '3.13'"])[0];
     assert!(requirement.marker.evaluate(&env, &[]));
     assert!(parse_marker_environment("not json").is_err());
 }

@@ -9,8 +9,8 @@ mod decide;
 mod metadata;
 
 pub(crate) use decide::{
-    ChangedSettings, DeselectedGroups, GROUPS_VARIABLE, InstallMode, Policy,
-    bytecode_level_reason, not_reusable_reason, unchanged_inputs,
+    ChangedSettings, DeselectedGroups, GROUPS_VARIABLE, InstallMode, Policy, bytecode_level_reason,
+    not_reusable_reason, unchanged_inputs,
 };
 use decide::{VenvAction, decide};
 pub(crate) use metadata::VenvLayerMetadata;

@@ -6,8 +6,8 @@
 //! manager, so that a new one is one declaration plus its install code.
 
 use crate::PythonBuildpack;
-use crate::errors::BuildpackError;
 use crate::config::DependencyCheck;
+use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;

@@ -6,11 +6,11 @@
 
 use crate::PythonBuildpack;
 use crate::command::{Command, CommandError, Output};
+use crate::config::DependencyCheck;
 use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::prepare_package_cache_layer;
 use crate::layers::tool::restore_tool_layer;
-use crate::config::DependencyCheck;
 use crate::layers::venv::{
     ChangedSettings, DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
     install_venv_layer, unchanged_inputs,

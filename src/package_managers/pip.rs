@@ -12,14 +12,14 @@ use crate::installed::{self, Unnamed};
 use crate::layers::installer::{Installer, Pip, Uv};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::venv::{
-    ChangedSettings, DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata,
-    VenvRequest, install_venv_layer, not_reusable_reason,
+    ChangedSettings, DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
+    install_venv_layer, not_reusable_reason,
 };
-use crate::redact::redact_urls;
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::package_managers::declaration::{
     Declaration, Groups, Installs, MissingLock, RefusedSetting, table_keys,
 };
+use crate::redact::redact_urls;
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -141,36 +141,7 @@ pub(crate) fn install(
     crate::dependency_groups::announce(groups);
     let cache_dir = prepare_package_cache_layer(context, with.cache())?;
     let env = pip_env(&runtime.build_env, &cache_dir);
-
-    let lookup = |name: &str| env.get_string_lossy(name);
-    let scan = requirements::scan(
-        &context.app_dir,
-        env.get_string_lossy("PIP_CONSTRAINT").as_deref(),
-        &lookup,
-        &mut |path: &Path| std::fs::read(path),
-    )
-    .map_err(BuildpackError::RequirementsFile)?;
-    let mut requirements_files = scan.files.clone();
-    let mut not_reusable = scan.not_reusable.clone();
-    let mut top_level = scan.top_level.clone();
-    let pyproject = std::fs::read(context.app_dir.join(PYPROJECT_TOML)).ok();
-    if !groups.is_empty() {
-        // The groups' requirements are in pyproject.toml: an input, pinned or not.
-        let pyproject = pyproject.clone().unwrap_or_default();
-        requirements_files.insert(
-            PYPROJECT_TOML.to_string(),
-            hex::encode(sha2::Sha256::digest(&pyproject)),
-        );
-        let group_requirements =
-            group_requirements(&String::from_utf8_lossy(&pyproject), groups);
-        not_reusable.extend(
-            group_requirements
-                .iter()
-                .filter(|requirement| !requirement.contains("=="))
-                .cloned(),
-        );
-        top_level.extend(group_requirements);
-    }
+    let mut inputs = read_inputs(&context.app_dir, &env, groups)?;
     let mut settings = pip_settings(&env);
     let uv_settings = match with {
         InstallWith::Pip(_) => None,
@@ -180,13 +151,14 @@ pub(crate) fn install(
                 &env,
                 crate::package_managers::uv::is_setting,
             ));
-            let config_files = read_config_files(&settings::config_files(&env, &context.app_dir));
             for file in [UV_TOML, PYPROJECT_TOML] {
                 if let Ok(bytes) = std::fs::read(context.app_dir.join(file)) {
-                    requirements_files
+                    inputs
+                        .files
                         .insert(file.to_string(), hex::encode(sha2::Sha256::digest(&bytes)));
                 }
             }
+            let config_files = read_config_files(&settings::config_files(&env, &context.app_dir));
             Some(
                 uv_settings::translate(&env, &config_files)
                     .map_err(PipInstallError::RefusedSetting)
@@ -196,7 +168,8 @@ pub(crate) fn install(
     };
     // Each `${VAR}` counts by the lines it is substituted into (credentials redacted); pip config
     // files and local find-links folders by their contents.
-    let variables = scan
+    let variables = inputs
+        .scan
         .variable_lines
         .iter()
         .map(|(name, lines)| (name.clone(), lines.join("\n").into_bytes()));
@@ -205,25 +178,10 @@ pub(crate) fn install(
         .chain(variables);
     let settings_layer =
         restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
-    // pip removes nothing: after an update, the buildpack removes what the requirements no
-    // longer need, which it can only follow from requirements with a package name.
-    let (top_level, not_updatable) = match with {
-        InstallWith::Uv(_) => (Vec::new(), None),
-        InstallWith::Pip(_) => match installed::parse_requirements(&top_level) {
-            Ok(top_level) => (top_level, None),
-            Err(Unnamed(requirement)) => (
-                Vec::new(),
-                Some(format!(
-                    "a requirement has no package name ({}), so what it no longer needs cannot \
-                     be told apart",
-                    redact_urls(&requirement)
-                )),
-            ),
-        },
-    };
+    let (top_level, not_updatable) = what_an_update_follows(with, &inputs.top_level);
     let metadata = VenvLayerMetadata {
-        files: requirements_files,
-        env_names: settings.union(&scan.variables).cloned().collect(),
+        files: inputs.files,
+        env_names: settings.union(&inputs.scan.variables).cloned().collect(),
         dependency_groups: groups.to_vec(),
         installer: Some(with.name().to_string()),
         ..VenvLayerMetadata::for_build(context, runtime, DECLARATION.name, with.version())
@@ -235,7 +193,7 @@ pub(crate) fn install(
         policy: Policy {
             changed_settings: ChangedSettings::Recreate,
             deselected_groups: DeselectedGroups::RemovedInPlace,
-            not_reusable: not_reusable_reason(&not_reusable),
+            not_reusable: not_reusable_reason(&inputs.not_reusable),
             not_updatable,
         },
         settings: &settings_layer,
@@ -244,48 +202,111 @@ pub(crate) fn install(
         lock_hashes: &std::collections::HashMap::new(),
         check,
     };
-    let nothing_to_install = scan.requirement_count == 0 && groups.is_empty();
+    let nothing_to_install = inputs.scan.requirement_count == 0 && groups.is_empty();
     install_venv_layer(context, runtime, &request, |venv_dir, venv_env, mode, _| {
-        match (with, &uv_settings) {
-            (InstallWith::Uv(uv), Some(uv_settings)) => {
-                let run = UvRun {
-                    uv,
-                    settings: uv_settings,
-                    cache_dir: &cache_dir,
-                    hashed: scan.hashed,
-                };
-                if nothing_to_install {
-                    print::sub_bullet(format!(
-                        "No packages in {REQUIREMENTS_TXT}, so nothing to install"
-                    ));
-                    return match mode {
-                        InstallMode::New => Ok(()),
-                        InstallMode::Existing => {
-                            prune(with, runtime, venv_dir, venv_env, &top_level)
-                        }
-                    };
-                }
-                run.install(&context.app_dir, venv_dir, venv_env, groups)
-            }
-            (InstallWith::Pip(pip), _) => {
-                if nothing_to_install {
-                    print::sub_bullet(format!(
-                        "No packages in {REQUIREMENTS_TXT}, so nothing to install"
-                    ));
-                } else {
+        if nothing_to_install {
+            print::sub_bullet(format!(
+                "No packages in {REQUIREMENTS_TXT}, so nothing to install"
+            ));
+        } else {
+            match (with, &uv_settings) {
+                (InstallWith::Pip(pip), _) => {
                     let result =
                         run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups);
                     pip.seal_bytecode();
                     result?;
                 }
-                match mode {
-                    InstallMode::New => Ok(()),
-                    InstallMode::Existing => prune(with, runtime, venv_dir, venv_env, &top_level),
+                (InstallWith::Uv(uv), Some(settings)) => {
+                    let run = UvRun {
+                        uv,
+                        settings,
+                        cache_dir: &cache_dir,
+                        hashed: inputs.scan.hashed,
+                    };
+                    // An exact install: it removes what the requirements no longer need.
+                    return run.install(&context.app_dir, venv_dir, venv_env, groups);
                 }
+                (InstallWith::Uv(_), None) => unreachable!("uv's settings are translated above"),
             }
-            (InstallWith::Uv(_), None) => unreachable!("uv's settings are translated above"),
+        }
+        match mode {
+            InstallMode::New => Ok(()),
+            InstallMode::Existing => prune(with, runtime, venv_dir, venv_env, &top_level),
         }
     })
+}
+
+/// What the requirements files and the selected dependency groups say.
+struct Inputs {
+    scan: requirements::RequirementsScan,
+    /// The files installed from → SHA-256.
+    files: std::collections::BTreeMap<String, String>,
+    /// The requirements that can install something else from the same files.
+    not_reusable: Vec<String>,
+    /// Every requirement (the groups' too), as pip reads it.
+    top_level: Vec<String>,
+}
+
+/// Reads requirements.txt, the files it includes, and the groups' requirements from
+/// pyproject.toml (`${VAR}`s from `env`).
+fn read_inputs(app_dir: &Path, env: &Env, groups: &[String]) -> Result<Inputs, BuildpackError> {
+    let lookup = |name: &str| env.get_string_lossy(name);
+    let scan = requirements::scan(
+        app_dir,
+        env.get_string_lossy("PIP_CONSTRAINT").as_deref(),
+        &lookup,
+        &mut |path: &Path| std::fs::read(path),
+    )
+    .map_err(BuildpackError::RequirementsFile)?;
+    let mut inputs = Inputs {
+        files: scan.files.clone(),
+        not_reusable: scan.not_reusable.clone(),
+        top_level: scan.top_level.clone(),
+        scan,
+    };
+    if !groups.is_empty() {
+        // The groups' requirements are in pyproject.toml: an input, pinned or not.
+        let pyproject = std::fs::read(app_dir.join(PYPROJECT_TOML)).unwrap_or_default();
+        inputs.files.insert(
+            PYPROJECT_TOML.to_string(),
+            hex::encode(sha2::Sha256::digest(&pyproject)),
+        );
+        let group_requirements = group_requirements(&String::from_utf8_lossy(&pyproject), groups);
+        inputs.not_reusable.extend(
+            group_requirements
+                .iter()
+                .filter(|requirement| !requirement.contains("=="))
+                .cloned(),
+        );
+        inputs.top_level.extend(group_requirements);
+    }
+    Ok(inputs)
+}
+
+/// The requirements an in-place update with pip follows to remove what they no longer need (pip
+/// removes nothing by itself), or why it cannot: a requirement without a package name. uv's
+/// exact install needs neither.
+fn what_an_update_follows(
+    with: &InstallWith<'_>,
+    top_level: &[String],
+) -> (
+    Vec<pep508_rs::Requirement<pep508_rs::VerbatimUrl>>,
+    Option<String>,
+) {
+    match with {
+        InstallWith::Uv(_) => (Vec::new(), None),
+        InstallWith::Pip(_) => match installed::parse_requirements(top_level) {
+            Ok(top_level) => (top_level, None),
+            Err(Unnamed(requirement)) => (
+                Vec::new(),
+                Some(format!(
+                    "a requirement has no package name ({}), so what it no longer needs cannot \
+                     be told apart",
+                    redact_urls(&requirement)
+                )),
+            ),
+        },
+    }
 }
 
 /// After an in-place update: uninstalls what a clean install of `top_level` would not have
@@ -314,10 +335,11 @@ fn prune(
     let mut command = match with {
         InstallWith::Pip(pip) => {
             let mut command = pip.command(&runtime.python(), env);
-            command
-                .arg("--python")
-                .arg(&python)
-                .args(["uninstall", "--yes", "--disable-pip-version-check"]);
+            command.arg("--python").arg(&python).args([
+                "uninstall",
+                "--yes",
+                "--disable-pip-version-check",
+            ]);
             command
         }
         InstallWith::Uv(uv) => {
@@ -330,7 +352,11 @@ fn prune(
     };
     let result = command
         .args(&extraneous)
-        .shown_as(format!("{} uninstall {}", with.name(), extraneous.join(" ")))
+        .shown_as(format!(
+            "{} uninstall {}",
+            with.name(),
+            extraneous.join(" ")
+        ))
         .capture()
         .map(drop)
         .map_err(|error| {
@@ -396,10 +422,8 @@ impl UvRun<'_> {
             .map_err(|error| {
                 error
                     .into_buildpack_error(|status, captured| {
-                        let failure = relative_to_app(
-                            output::classify_uv(&captured.combined()),
-                            app_dir,
-                        );
+                        let failure =
+                            relative_to_app(output::classify_uv(&captured.combined()), app_dir);
                         BuildpackError::PipInstall(PipInstallError::Failed {
                             installer: "uv",
                             failure,

@@ -23,7 +23,10 @@ fn conflicts() -> Vec<Conflict> {
 
 #[test]
 fn dependency_check() {
-    check("warning_dependency_conflicts", &dependency_conflicts_warning(&conflicts()));
+    check(
+        "warning_dependency_conflicts",
+        &dependency_conflicts_warning(&conflicts()),
+    );
     check_error(
         "dependency_conflicts_strict",
         BuildpackError::DependencyConflicts(conflicts()),

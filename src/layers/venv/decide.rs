@@ -79,41 +79,7 @@ pub(crate) fn decide(
     settings: &SettingsChange,
     policy: &Policy,
 ) -> VenvAction {
-    let mut recreate = Diff::new(old, new)
-        .said(
-            |m| m.layer_format,
-            "the buildpack's virtual environment format changed",
-        )
-        .field("package manager", |m| &m.package_manager)
-        .reasons();
-    if old.package_manager == new.package_manager {
-        recreate.extend(
-            Diff::new(old, new)
-                .field_with(VenvLayerMetadata::installer, installer_reason)
-                .reasons(),
-        );
-    }
-    recreate.extend(
-        Diff::new(old, new)
-            .field("Python version", |m| &m.python_version)
-            .field_with(|m| m.bytecode_level, bytecode_level_reason)
-            .reasons(),
-    );
-    if old.package_manager == new.package_manager && old.installer() == new.installer() {
-        let tool = new.installer().unwrap_or(&new.package_manager);
-        recreate.extend(
-            Diff::new(old, new)
-                .field(&format!("{tool} version"), |m| &m.tool_version)
-                .reasons(),
-        );
-    }
-    recreate.extend(
-        Diff::new(old, new)
-            .field("base image", |m| {
-                base_image(&m.distro_name, &m.distro_version)
-            })
-            .reasons(),
-    );
+    let mut recreate = recreate_reasons(old, new);
     let group_removed = old
         .dependency_groups
         .iter()
@@ -185,6 +151,47 @@ pub(crate) fn decide(
         reasons: update,
         reinstall,
     }
+}
+
+/// Why the environment is created afresh whatever its inputs: another buildpack format, package
+/// manager, installer, Python, bytecode level, tool version or base image.
+fn recreate_reasons(old: &VenvLayerMetadata, new: &VenvLayerMetadata) -> Vec<String> {
+    let mut recreate = Diff::new(old, new)
+        .said(
+            |m| m.layer_format,
+            "the buildpack's virtual environment format changed",
+        )
+        .field("package manager", |m| &m.package_manager)
+        .reasons();
+    if old.package_manager == new.package_manager {
+        recreate.extend(
+            Diff::new(old, new)
+                .field_with(VenvLayerMetadata::installer, installer_reason)
+                .reasons(),
+        );
+    }
+    recreate.extend(
+        Diff::new(old, new)
+            .field("Python version", |m| &m.python_version)
+            .field_with(|m| m.bytecode_level, bytecode_level_reason)
+            .reasons(),
+    );
+    if old.package_manager == new.package_manager && old.installer() == new.installer() {
+        let tool = new.installer().unwrap_or(&new.package_manager);
+        recreate.extend(
+            Diff::new(old, new)
+                .field(&format!("{tool} version"), |m| &m.tool_version)
+                .reasons(),
+        );
+    }
+    recreate.extend(
+        Diff::new(old, new)
+            .field("base image", |m| {
+                base_image(&m.distro_name, &m.distro_version)
+            })
+            .reasons(),
+    );
+    recreate
 }
 
 /// Why an environment installed by another installer (`BP_PYTHON_INSTALLER`) is recreated.

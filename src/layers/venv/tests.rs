@@ -367,7 +367,9 @@ fn pip_recreates_for_changed_settings_and_unpinned_requirements() {
             &SettingsChange::Unchanged,
             &pip_policy(&["flask>=2".to_string()])
         ),
-        VenvAction::Recreate(vec!["requirements are not all pinned (flask>=2)".to_string()])
+        VenvAction::Recreate(vec![
+            "requirements are not all pinned (flask>=2)".to_string()
+        ])
     );
 }
 
@@ -380,7 +382,12 @@ fn switching_the_installer_recreates_without_comparing_versions() {
     };
     // Metadata without an installer is pip's (earlier versions).
     assert_eq!(
-        decide(&pip(), &with_uv, &SettingsChange::Unchanged, &pip_policy(&[])),
+        decide(
+            &pip(),
+            &with_uv,
+            &SettingsChange::Unchanged,
+            &pip_policy(&[])
+        ),
         VenvAction::Recreate(vec![
             "the installer changed (pip to uv, from BP_PYTHON_INSTALLER)".to_string()
         ])
@@ -390,7 +397,12 @@ fn switching_the_installer_recreates_without_comparing_versions() {
         ..pip()
     };
     assert_eq!(
-        decide(&pip(), &with_pip, &SettingsChange::Unchanged, &pip_policy(&[])),
+        decide(
+            &pip(),
+            &with_pip,
+            &SettingsChange::Unchanged,
+            &pip_policy(&[])
+        ),
         VenvAction::Reuse
     );
     assert_eq!(

@@ -38,7 +38,9 @@ impl Source {
     fn describe(&self, option: &str) -> String {
         match self {
             Source::Env(name) => name.clone(),
-            Source::ConfigFile(file) => format!("{option} in the pip config file {}", file.display()),
+            Source::ConfigFile(file) => {
+                format!("{option} in the pip config file {}", file.display())
+            }
         }
     }
 }
@@ -129,7 +131,10 @@ pub(crate) fn translate(
                 }
             },
             "no-binary" | "only-binary" => {
-                for item in value.split([',', ' ', '\n']).filter(|item| !item.is_empty()) {
+                for item in value
+                    .split([',', ' ', '\n'])
+                    .filter(|item| !item.is_empty())
+                {
                     settings.args.push(format!("--{option}"));
                     settings.args.push(item.to_string());
                 }
@@ -195,7 +200,10 @@ fn config_file_options(contents: &str) -> BTreeMap<String, String> {
             }
             continue;
         }
-        if let Some(name) = trimmed.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+        if let Some(name) = trimmed
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
             section = name.trim().to_ascii_lowercase();
             last = None;
             continue;
@@ -287,7 +295,10 @@ mod tests {
         ])
         .unwrap();
         let get = |name: &str| settings.env.get(name).map(String::as_str);
-        assert_eq!(get("UV_FIND_LINKS"), Some("./wheels,https://x.example/links"));
+        assert_eq!(
+            get("UV_FIND_LINKS"),
+            Some("./wheels,https://x.example/links")
+        );
         assert_eq!(get("UV_INSECURE_HOST"), Some("a.example b.example"));
         assert_eq!(get("UV_CONSTRAINT"), Some("constraints.txt"));
         assert_eq!(get("SSL_CERT_FILE"), Some("/ca.pem"));
