@@ -80,9 +80,10 @@ pub(crate) fn conflicts(set: &InstalledSet, env: &MarkerEnvironment) -> Vec<Conf
             let installed = set.get(&requirement.name);
             let allowed = match (installed, &requirement.version_or_url) {
                 (None, _) => false,
+                // A version that is not PEP 440 (a legacy one) cannot be compared: not a conflict.
                 (Some(installed), Some(VersionOrUrl::VersionSpecifier(specifiers))) => {
                     pep440_rs::Version::from_str(&installed.version)
-                        .is_ok_and(|version| specifiers.contains(&version))
+                        .map_or(true, |version| specifiers.contains(&version))
                 }
                 (Some(_), _) => true,
             };

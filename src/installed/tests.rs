@@ -82,6 +82,16 @@ fn missing_and_disallowed_versions_are_conflicts() {
 }
 
 #[test]
+fn versions_that_are_not_pep_440_are_not_conflicts() {
+    let set = InstalledSet::new([
+        dist("app", "1.0", &["legacy>=2", "Prerelease>=1.0"]),
+        dist("legacy", "2.0-custom_build", &[]),
+        dist("prerelease", "1.1rc1", &[]),
+    ]);
+    assert_eq!(conflicts(&set, &env()), []);
+}
+
+#[test]
 fn requirements_of_extras_and_other_pythons_are_not_checked() {
     // PySocks (extra) and importlib-metadata (Python < 3.8) are not installed: not conflicts.
     let set = requests_set(&[]);

@@ -1,7 +1,8 @@
 //! The `venv` layer: the virtual environment the app's dependencies are installed into, on `PATH`
 //! with `VIRTUAL_ENV` set at build and launch, the same layer for every package manager. A
 //! cached one is reused as it is, updated in place, or created afresh, as [`decide`] says from its
-//! metadata ([`VenvLayerMetadata`]) and the package manager's [`Policy`]. Whatever happens, the
+//! metadata ([`VenvLayerMetadata`]) and the package manager's [`Policy`]. After every install,
+//! the dependency check reads what is installed (`crate::installed`). Whatever happens, the
 //! metadata describes what is on disk: an update first marks the layer as being updated, a
 //! failed install empties it, and the real metadata is written last.
 

@@ -1,4 +1,8 @@
-//! Installing an app's dependencies from requirements.txt with pip, into a virtual environment.
+//! Installing an app's dependencies from requirements.txt into the virtual environment, with pip
+//! or with uv's pip interface (`BP_PYTHON_INSTALLER=uv`, pip's settings translated by
+//! [`uv_settings`]). Changed requirements update the environment in place: uv's exact install
+//! removes what they no longer need; after pip, which never removes anything, the buildpack
+//! does (`prune`, from what `crate::installed` reads of the installed packages).
 
 pub(crate) mod output;
 pub(crate) mod requirements;
