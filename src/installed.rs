@@ -210,7 +210,9 @@ print(json.dumps({
     "sys_platform": sys.platform,
 }))"#;
     let output = Command::new(python, env)
-        .args(["-I", "-c", SCRIPT])
+        // Writes no bytecode: the runtime layer keeps only the level the app runs at (the env's
+        // PYTHONOPTIMIZE, which `-I` would ignore).
+        .args(["-B", "-s", "-c", SCRIPT])
         .capture()
         .map_err(|error| {
             let command = error.command;
