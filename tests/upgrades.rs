@@ -14,6 +14,8 @@ fn as_earlier_pip_metadata(current: &toml::Table) -> toml::Table {
     let files = old.remove("files").unwrap();
     old.insert("requirements_files".to_string(), files);
     old.remove("local_sources");
+    // Recorded since `BP_PYTHON_INSTALLER`; pip's environments had pip.
+    assert_eq!(old.remove("installer").unwrap().as_str(), Some("pip"));
     old
 }
 
@@ -39,5 +41,31 @@ fn a_pip_environment_cached_by_an_earlier_version_is_migrated_and_reused() {
     assert_eq!(
         app.layer_toml("venv")["metadata"]["package_manager"].as_str(),
         Some("pip")
+    );
+}
+
+#[test]
+fn a_pip_environment_cached_before_the_installer_was_recorded_is_reused() {
+    let app = TestApp::new("pip_pinned");
+    app.build_ok();
+    let mut venv_toml = app.layer_toml("venv");
+    let mut metadata = venv_toml["metadata"].as_table().unwrap().clone();
+    assert_eq!(metadata.remove("installer").unwrap().as_str(), Some("pip"));
+    venv_toml.insert("metadata".to_string(), toml::Value::Table(metadata));
+    let path = app.layer_dir("venv").with_extension("toml");
+    std::fs::write(&path, toml::to_string(&venv_toml).unwrap()).unwrap();
+
+    let rebuild = app.build_keeping_layers(&[]);
+    support::assert_success(&rebuild);
+    assert_contains(
+        &rebuild.output,
+        "Reusing the virtual environment: requirements and Python unchanged",
+    );
+    // Switching to uv from there recreates it, naming pip as the installer it had.
+    let uv = app.build_with(&[("BP_PYTHON_INSTALLER", "uv")]);
+    support::assert_success(&uv);
+    assert_contains(
+        &uv.output,
+        "Recreating the virtual environment because the installer changed (pip to uv, from BP_PYTHON_INSTALLER)",
     );
 }
