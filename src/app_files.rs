@@ -175,7 +175,7 @@ mod tests {
         let app = tempfile::tempdir().unwrap();
         let dir = |path: &str| std::fs::create_dir_all(app.path().join(path)).unwrap();
         let file = |path: &str| std::fs::write(app.path().join(path), "").unwrap();
-        assert!(committed_venvs(app.path()).unwrap().is_empty());
+        assert_eq!(committed_venvs(app.path()).unwrap(), [""; 0]);
         dir(".venv/bin");
         file(".venv/bin/activate");
         dir("env");

@@ -49,7 +49,7 @@ mod tests {
     #[test]
     fn finds_package_manager_and_other_files() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(python_signals(dir.path()).unwrap().is_empty());
+        assert_eq!(python_signals(dir.path()).unwrap(), [""; 0]);
         std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
         std::fs::write(dir.path().join("uv.lock"), "").unwrap();
         assert_eq!(
@@ -63,6 +63,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("package.json"), "{}").unwrap();
         std::fs::write(dir.path().join("README.md"), "").unwrap();
-        assert!(python_signals(dir.path()).unwrap().is_empty());
+        assert_eq!(python_signals(dir.path()).unwrap(), [""; 0]);
     }
 }

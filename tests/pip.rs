@@ -205,7 +205,7 @@ fn unpinned_requirements_recreate_the_venv_on_every_build() {
         );
         assert_contains(&rebuild.output, "Running `pip install -r requirements.txt`");
         assert_not_contains(&rebuild.output, "Reusing the virtual environment");
-        assert!(!app.run_ok(IMPORT_BOTH).is_empty());
+        assert_ne!(app.run_ok(IMPORT_BOTH), "");
     }
 }
 
@@ -421,5 +421,5 @@ fn python_3_11_apps_install_with_the_pinned_pip() {
         "pip's bytecode for Python 3.11 is not in the pip layer"
     );
     assert_eq!(app.run_ok(PYTHON_VERSION), expected_version("3.11"));
-    assert!(!app.run_ok(IMPORT_BOTH).is_empty());
+    assert_ne!(app.run_ok(IMPORT_BOTH), "");
 }

@@ -427,6 +427,6 @@ mod tests {
         assert_eq!(processes[0].command, strings(&["a", "b"]));
         assert_eq!(processes[0].working_dir.as_deref(), Some(Path::new("sub")));
         assert_eq!(processes[1].command, strings(&["run"]));
-        assert!(read_processes(&dir.path().join("none")).unwrap().is_empty());
+        assert_eq!(read_processes(&dir.path().join("none")).unwrap(), []);
     }
 }

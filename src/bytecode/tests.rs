@@ -269,10 +269,9 @@ fn the_apps_sources_leave_out_what_is_not_its_code() {
         ]
     );
     let no_code = crate::test_support::tree(&[("README.md", "")]);
-    assert!(
-        uncompiled(no_code.path(), ".pyc", &app_code)
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        uncompiled(no_code.path(), ".pyc", &app_code).unwrap(),
+        Vec::<PathBuf>::new()
     );
 }
 
@@ -298,9 +297,8 @@ fn uncompiled_sources_are_those_without_a_compiled_file_at_the_level() {
             .unwrap()
             .contains(&PathBuf::from("site-packages/six.py"))
     );
-    assert!(
-        uncompiled(&lib.path().join("missing"), ".pyc", &|_| true)
-            .unwrap()
-            .is_empty()
+    assert_eq!(
+        uncompiled(&lib.path().join("missing"), ".pyc", &|_| true).unwrap(),
+        Vec::<PathBuf>::new()
     );
 }

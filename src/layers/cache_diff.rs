@@ -128,7 +128,7 @@ mod tests {
                 .reasons()
         };
         let old = (1, "1.0", "aa");
-        assert!(diff(&old, &old).is_empty());
+        assert_eq!(diff(&old, &old), [""; 0]);
         assert_eq!(
             diff(&old, &(1, "1.0", "bb")),
             ["the pinned file changed (aa to bb)"]
@@ -148,7 +148,7 @@ mod tests {
             version: "1.0",
             format: LayerFormat(1),
         };
-        assert!(diff(&old, &old).is_empty());
+        assert_eq!(diff(&old, &old), [""; 0]);
         let new = Metadata {
             version: "1.1",
             format: LayerFormat(2),

@@ -112,7 +112,7 @@ mod tests {
 
     #[test]
     fn kept_on_the_same_distro_and_discarded_on_another() {
-        assert!(reasons_to_discard(&metadata(), &metadata()).is_empty());
+        assert_eq!(reasons_to_discard(&metadata(), &metadata()), [""; 0]);
         let new = PackageCacheLayerMetadata {
             distro_version: "22.04".to_string(),
             ..metadata()

@@ -300,7 +300,7 @@ mod tests {
 
     #[test]
     fn same_metadata_is_reused() {
-        assert!(reasons_to_discard(&metadata(), &metadata()).is_empty());
+        assert_eq!(reasons_to_discard(&metadata(), &metadata()), [""; 0]);
     }
 
     #[test]

@@ -561,8 +561,8 @@ mod tests {
             group_requirements(pyproject, &["dev".to_string()]),
             ["pytest==8.0.0", "ruff>=0.5"]
         );
-        assert!(group_requirements(pyproject, &[]).is_empty());
-        assert!(group_requirements("", &["dev".to_string()]).is_empty());
+        assert_eq!(group_requirements(pyproject, &[]), [""; 0]);
+        assert_eq!(group_requirements("", &["dev".to_string()]), [""; 0]);
     }
 
     #[test]

@@ -22,10 +22,10 @@ pub(crate) fn decode_text(bytes: &[u8]) -> Option<(String, TextEncoding)> {
 
 fn decode(bytes: &[u8]) -> Option<(String, TextEncoding)> {
     let utf16 = |bytes: &[u8], from: fn([u8; 2]) -> u16| {
-        if !bytes.len().is_multiple_of(2) {
+        let (pairs, []) = bytes.as_chunks::<2>() else {
             return None;
-        }
-        let units = bytes.chunks_exact(2).map(|pair| from([pair[0], pair[1]]));
+        };
+        let units = pairs.iter().map(|pair| from(*pair));
         char::decode_utf16(units)
             .collect::<Result<String, _>>()
             .ok()

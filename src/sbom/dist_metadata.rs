@@ -337,10 +337,9 @@ mod tests {
     #[test]
     fn a_missing_venv_has_no_site_packages() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(
-            site_packages_dirs(&dir.path().join("nope"))
-                .unwrap()
-                .is_empty()
+        assert_eq!(
+            site_packages_dirs(&dir.path().join("nope")).unwrap(),
+            Vec::<PathBuf>::new()
         );
     }
 }

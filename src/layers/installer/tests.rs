@@ -49,7 +49,7 @@ fn reasons_name_what_changed() {
         version: "0.13.8".to_string(),
         wheel_sha256: "a".repeat(64),
     };
-    assert!(reasons_to_discard(Installer::Uv, &old, &old).is_empty());
+    assert_eq!(reasons_to_discard(Installer::Uv, &old, &old), [""; 0]);
     let new = InstallerLayerMetadata {
         version: "0.13.9".to_string(),
         wheel_sha256: "b".repeat(64),

@@ -43,7 +43,10 @@ fn metadata_survives_the_lifecycles_restore() {
 
 #[test]
 fn reasons_name_what_changed() {
-    assert!(reasons_to_discard(POETRY, &metadata(), &metadata()).is_empty());
+    assert_eq!(
+        reasons_to_discard(POETRY, &metadata(), &metadata()),
+        [""; 0]
+    );
     let new = ToolLayerMetadata {
         tool_version: "2.6.0".to_string(),
         requirements_sha256: "b".repeat(64),

@@ -231,5 +231,5 @@ source = { registry = "https://pypi.org/simple" }
             local("vendored", "wheels/vendored-1.0-py3-none-any.whl", false),
         ]
     );
-    assert!(Uv::local_sources("not toml").is_empty());
+    assert_eq!(Uv::local_sources("not toml"), []);
 }
