@@ -2,7 +2,7 @@
 //! app without one probably needs, and virtual environments committed with the app.
 
 use crate::package_managers::PackageManager;
-use crate::package_managers::declaration::{Recognised, Sign, lookup};
+use crate::package_managers::declaration::{ProjectSign, Recognised, lookup};
 use std::io;
 use std::path::Path;
 
@@ -32,7 +32,7 @@ pub(crate) fn missing_lock_hint(app_dir: &Path) -> io::Result<MissingLockHint> {
     let mut files = Vec::new();
     for package_manager in PackageManager::ALL {
         if let Some(Recognised {
-            sign: Sign::File(file),
+            sign: ProjectSign::File(file),
             ..
         }) = package_manager.declaration().missing_lock.recognised_by
             && exists(file)?
@@ -53,10 +53,10 @@ pub(crate) fn missing_lock_hint(app_dir: &Path) -> io::Result<MissingLockHint> {
 fn lock_hint(files: &[&str], pyproject: Option<&str>, has_setup: bool) -> MissingLockHint {
     let table: Option<toml::Table> = pyproject.and_then(|text| toml::from_str(text).ok());
     let has = |path: &[&str]| table.as_ref().is_some_and(|t| lookup(t, path).is_some());
-    let specificity = |sign: Sign| match sign {
-        Sign::File(file) => files.contains(&file).then_some(0),
-        Sign::Table(path) => has(path).then_some(1),
-        Sign::GenericTables(paths) => paths.iter().any(|path| has(path)).then_some(2),
+    let specificity = |sign: ProjectSign| match sign {
+        ProjectSign::File(file) => files.contains(&file).then_some(0),
+        ProjectSign::Table(path) => has(path).then_some(1),
+        ProjectSign::GenericTables(paths) => paths.iter().any(|path| has(path)).then_some(2),
     };
     let recognised = PackageManager::ALL
         .into_iter()

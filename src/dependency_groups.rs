@@ -10,8 +10,8 @@ use bullet_stream::style;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-/// `BP_PYTHON_DEPENDENCY_GROUPS`.
-pub(crate) use crate::layers::venv::GROUPS_VARIABLE as VARIABLE;
+/// The variable that names the groups.
+pub(crate) const VARIABLE: &str = "BP_PYTHON_DEPENDENCY_GROUPS";
 
 /// The groups requested, normalised, deduplicated and sorted (empty: production only).
 pub(crate) fn parse(value: &str) -> Vec<String> {
@@ -55,7 +55,7 @@ pub(crate) fn groups_file(package_manager: PackageManager) -> &'static str {
 }
 
 /// Checks `requested` against the groups the app defines for `package_manager`.
-pub(crate) fn check(
+pub(crate) fn check_defined(
     app_dir: &Path,
     package_manager: PackageManager,
     requested: &[String],
@@ -138,11 +138,11 @@ mod tests {
         let app =
             crate::test_support::tree(&[("pyproject.toml", "[dependency-groups]\ndev = []\n")]);
         assert_eq!(
-            check(app.path(), PackageManager::Uv, &["dev".to_string()]),
+            check_defined(app.path(), PackageManager::Uv, &["dev".to_string()]),
             Ok(())
         );
         assert_eq!(
-            check(
+            check_defined(
                 app.path(),
                 PackageManager::Uv,
                 &["dev".to_string(), "docs".to_string()]
@@ -154,6 +154,6 @@ mod tests {
                 defined: vec!["dev".to_string()],
             })
         );
-        assert_eq!(check(app.path(), PackageManager::Uv, &[]), Ok(()));
+        assert_eq!(check_defined(app.path(), PackageManager::Uv, &[]), Ok(()));
     }
 }

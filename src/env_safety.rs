@@ -81,7 +81,7 @@ pub(crate) struct EnvCheck {
 }
 
 /// Sorts the platform env's problem variables; empty values count as unset.
-pub(crate) fn check(platform_env: &Env) -> EnvCheck {
+pub(crate) fn check_build_env(platform_env: &Env) -> EnvCheck {
     let mut result = EnvCheck::default();
     for (name, value) in platform_env {
         let name = name.to_string_lossy();
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn refuses_variables_that_redirect_python_or_the_environment() {
-        let result = check(&env(&[
+        let result = check_build_env(&env(&[
             ("PYTHONHOME", "/usr"),
             ("VIRTUAL_ENV", "/app/.venv"),
             ("UV_PYTHON", "3.12"),
@@ -165,7 +165,7 @@ mod tests {
 
     #[test]
     fn neutralises_pythonpath() {
-        let result = check(&env(&[
+        let result = check_build_env(&env(&[
             ("PYTHONPATH", "/app/src"),
             ("PIP_REQUIRE_VIRTUALENV", "1"),
         ]));
@@ -180,7 +180,7 @@ mod tests {
 
     #[test]
     fn empty_and_switched_off_values_are_fine() {
-        let result = check(&env(&[
+        let result = check_build_env(&env(&[
             ("PYTHONHOME", " "),
             ("PIP_USER", "0"),
             ("UV_SYSTEM_PYTHON", "false"),
@@ -188,7 +188,7 @@ mod tests {
         ]));
         assert_eq!(result, EnvCheck::default());
         assert_eq!(
-            names(&check(&env(&[("PIP_USER", "yes")])).refused),
+            names(&check_build_env(&env(&[("PIP_USER", "yes")])).refused),
             ["PIP_USER"]
         );
     }

@@ -8,9 +8,9 @@
 
 use crate::command::{Command, CommandErrorKind};
 use crate::package_name::normalize_name;
-use crate::sbom::dist_metadata::{
-    Distribution, ReadError, installed_distributions, site_packages_dirs,
-};
+pub(crate) mod dist_metadata;
+
+use dist_metadata::{Distribution, ReadError, installed_distributions, site_packages_dirs};
 use libcnb::Env;
 use pep508_rs::{
     ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement, VersionOrUrl,

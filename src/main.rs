@@ -59,7 +59,7 @@ impl Buildpack for PythonBuildpack {
         bullet_stream::global::set_writer(redact::RedactingWriter::new(std::io::stdout()));
         let started = print::buildpack("Python");
         // Before anything else runs with the user's env.
-        let env_check = env_safety::check(context.platform.env());
+        let env_check = env_safety::check_build_env(context.platform.env());
         if !env_check.refused.is_empty() {
             return Err(BuildpackError::UnsafeEnv(env_check.refused).into());
         }
@@ -72,10 +72,14 @@ impl Buildpack for PythonBuildpack {
             print::warning(errors::committed_venv_warning(&venvs).to_string());
         }
         let package_manager = package_managers::determine(&context.app_dir)?;
-        dependency_groups::check(&context.app_dir, package_manager, &config.dependency_groups)
-            .map_err(BuildpackError::UnknownDependencyGroups)?;
+        dependency_groups::check_defined(
+            &context.app_dir,
+            package_manager,
+            &config.dependency_groups,
+        )
+        .map_err(BuildpackError::UnknownDependencyGroups)?;
 
-        let runtime_entry = runtime::choose(&context, &config)?;
+        let runtime_entry = runtime::resolve_runtime(&context, &config)?;
         let (runtime, installer) = bootstrap::install_runtime_and_installer(
             &context,
             &config,

@@ -3,14 +3,14 @@
 
 use super::Message;
 use crate::package_managers::PackageManager;
-use crate::package_managers::declaration::LockWords;
+use crate::package_managers::declaration::LockedManagerWords;
 use crate::package_managers::locked::{LockedFailure, LockedInstallError};
 use bullet_stream::style;
 use indoc::formatdoc;
 
 /// What differs between the package managers in the messages: the tool's name and the words of
 /// its declaration.
-fn words(package_manager: PackageManager) -> (&'static str, &'static LockWords) {
+fn words(package_manager: PackageManager) -> (&'static str, &'static LockedManagerWords) {
     let declaration = package_manager.declaration();
     let locked = declaration
         .locked()
@@ -52,7 +52,7 @@ pub(super) fn locked_install_message(error: &LockedInstallError) -> Message {
     };
     let (
         tool,
-        LockWords {
+        LockedManagerWords {
             lock,
             manifest,
             lock_command,
@@ -167,7 +167,7 @@ fn credentials_message(tool: &str, index_settings: &str, packages: &[String]) ->
 fn unreachable_message(package_manager: PackageManager, certificate: bool) -> Message {
     let (
         tool,
-        LockWords {
+        LockedManagerWords {
             lock,
             index_settings,
             ca_bundle,

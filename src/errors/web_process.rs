@@ -2,8 +2,8 @@
 //! several were found and none is preferred, or a Django project's application was not found.
 
 use super::Message;
-use crate::launch::decide::Candidate;
 use crate::launch::process::Server;
+use crate::launch::web_choice::Candidate;
 use bullet_stream::style;
 use indoc::formatdoc;
 

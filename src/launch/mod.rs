@@ -3,19 +3,18 @@
 //! limits), and the default `web` process, found from the app's files and the installed
 //! packages unless the app has a Procfile or `BP_PYTHON_WEB_PROCESS=false`.
 
-pub(crate) mod decide;
 mod django;
 pub(crate) mod process;
 mod scan;
+pub(crate) mod web_choice;
 
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
 use crate::errors::BuildpackError;
+use crate::installed::dist_metadata::{installed_names, site_packages_dirs};
 use crate::layers::venv::Venv;
-use crate::sbom::dist_metadata::{installed_names, site_packages_dirs};
 use bullet_stream::global::print;
 use bullet_stream::style;
-use decide::{Decision, Facts, Installed};
 use libcnb::additional_buildpack_binary_path;
 use libcnb::build::BuildContext;
 use libcnb::data::launch::{Launch, LaunchBuilder, ProcessBuilder};
@@ -23,6 +22,7 @@ use libcnb::data::{layer_name, process_type};
 use libcnb::layer::UncachedLayerDefinition;
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use std::path::Path;
+use web_choice::{Decision, Facts, Installed};
 
 pub(crate) const PROCFILE: &str = "Procfile";
 const DEFAULT_PORT: &str = "8080";
@@ -69,7 +69,7 @@ pub(crate) fn configure(
     }
     let (installed, facts) =
         gather(&context.app_dir, config, venv).map_err(BuildpackError::Detect)?;
-    Ok(report(decide::decide(&installed, facts)))
+    Ok(report(web_choice::choose_web_process(&installed, facts)))
 }
 
 /// Reads what the decision needs: the installed distributions and the app's candidate files.

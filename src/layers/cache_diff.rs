@@ -51,7 +51,11 @@ impl<'a, M> Diff<'a, M> {
     /// When the value `field` reads differs: `reason`, which needs no values (`the buildpack's
     /// layer format changed`).
     #[must_use]
-    pub(crate) fn said<T: PartialEq>(self, field: impl Fn(&'a M) -> T, reason: &str) -> Self {
+    pub(crate) fn changed_because<T: PartialEq>(
+        self,
+        field: impl Fn(&'a M) -> T,
+        reason: &str,
+    ) -> Self {
         self.field_with(field, |_, _| reason.to_string())
     }
 
@@ -118,7 +122,7 @@ mod tests {
     fn a_version_or_else_its_pin_and_a_fixed_reason() {
         let diff = |old: &(u32, &str, &str), new: &(u32, &str, &str)| {
             Diff::new(old, new)
-                .said(|m| m.0, "the layer format changed")
+                .changed_because(|m| m.0, "the layer format changed")
                 .version_or_pin(
                     "tool version",
                     |m| m.1,

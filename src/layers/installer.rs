@@ -118,7 +118,7 @@ pub(crate) fn reasons_to_discard(
     new: &InstallerLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .said(
+        .changed_because(
             |m| m.layer_format,
             &format!("the buildpack's {installer} layer format changed"),
         )

@@ -50,7 +50,7 @@ pub(crate) fn reasons_to_discard(
     new: &PackageCacheLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .said(|m| m.layer_format, "the buildpack's cache format changed")
+        .changed_because(|m| m.layer_format, "the buildpack's cache format changed")
         .field("base image", |m| {
             base_image(&m.distro_name, &m.distro_version)
         })

@@ -50,7 +50,7 @@ pub(crate) fn reasons_to_discard(
     new: &PythonLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .said(
+        .changed_because(
             |m| m.layer_format,
             "the buildpack's runtime layer format changed",
         )

@@ -169,7 +169,7 @@ pub(crate) fn reasons_to_discard(
     new: &ToolLayerMetadata,
 ) -> Vec<String> {
     Diff::new(old, new)
-        .said(
+        .changed_because(
             |m| m.layer_format,
             &format!("the buildpack's {tool} layer format changed"),
         )

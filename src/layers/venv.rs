@@ -1,19 +1,19 @@
 //! The `venv` layer: the virtual environment the app's dependencies are installed into, on `PATH`
 //! with `VIRTUAL_ENV` set at build and launch, the same layer for every package manager. A
-//! cached one is reused as it is, updated in place, or created afresh, as [`decide`] says from its
+//! cached one is reused as it is, updated in place, or created afresh, as [`choose_action`] says from its
 //! metadata ([`VenvLayerMetadata`]) and the package manager's [`Policy`]. After every install,
 //! the dependency check reads what is installed (`crate::installed`). Whatever happens, the
 //! metadata describes what is on disk: an update first marks the layer as being updated, a
 //! failed install empties it, and the real metadata is written last.
 
-mod decide;
+mod action;
 mod metadata;
 
-pub(crate) use decide::{
-    ChangedSettings, DeselectedGroups, GROUPS_VARIABLE, InstallMode, Policy, bytecode_level_reason,
+pub(crate) use action::{
+    ChangedSettings, DeselectedGroups, InstallMode, Policy, bytecode_level_reason,
     not_reusable_reason, unchanged_inputs,
 };
-use decide::{VenvAction, decide};
+use action::{VenvAction, choose_action};
 pub(crate) use metadata::VenvLayerMetadata;
 
 use crate::PythonBuildpack;
@@ -65,7 +65,7 @@ pub(crate) struct VenvRequest<'a> {
     pub(crate) check: DependencyCheck,
 }
 
-/// Reuses, updates or creates the virtual environment, as [`decide`] says. `install(venv_dir,
+/// Reuses, updates or creates the virtual environment, as [`choose_action`] says. `install(venv_dir,
 /// env, mode, reinstall)` runs the package manager, with `env` = the request's base env plus the
 /// virtual environment, reinstalling the local packages `reinstall`.
 pub(crate) fn install_venv_layer(
@@ -82,7 +82,8 @@ pub(crate) fn install_venv_layer(
             launch: true,
             invalid_metadata_action: &migrate_or_discard,
             restored_layer_action: &|old: &VenvLayerMetadata, _| {
-                let action = decide(old, metadata, &request.settings.change(), &request.policy);
+                let action =
+                    choose_action(old, metadata, &request.settings.change(), &request.policy);
                 if matches!(action, VenvAction::Recreate(_)) {
                     (RestoredLayerAction::DeleteLayer, action)
                 } else {

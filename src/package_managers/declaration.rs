@@ -68,7 +68,7 @@ pub(crate) struct MissingLock {
 
 /// A package manager's project recognised although its lock file is missing.
 pub(crate) struct Recognised {
-    pub(crate) sign: Sign,
+    pub(crate) sign: ProjectSign,
     /// The error's header, and its explanation, which the suggestion lines follow.
     pub(crate) header: &'static str,
     pub(crate) explanation: &'static str,
@@ -77,7 +77,7 @@ pub(crate) struct Recognised {
 /// A sign of a package manager's project in the app root. The most specific sign found wins:
 /// a file of its own, then a table of its own in `pyproject.toml`, then a generic one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Sign {
+pub(crate) enum ProjectSign {
     /// A file only this package manager uses (`Pipfile`).
     File(&'static str),
     /// A `pyproject.toml` table only this package manager uses (`[tool.poetry]`).
@@ -97,7 +97,7 @@ pub(crate) enum Installs {
 /// A lock-based package manager.
 pub(crate) struct Locked {
     pub(crate) tool: Tool,
-    pub(crate) words: LockWords,
+    pub(crate) words: LockedManagerWords,
     pub(crate) install: InstallFn,
 }
 
@@ -111,7 +111,7 @@ pub(crate) type InstallFn = fn(
 ) -> libcnb::Result<Venv, BuildpackError>;
 
 /// What differs between the lock-based package managers in their error messages.
-pub(crate) struct LockWords {
+pub(crate) struct LockedManagerWords {
     pub(crate) lock: &'static str,
     pub(crate) manifest: &'static str,
     pub(crate) lock_command: &'static str,

@@ -12,7 +12,8 @@ use crate::layers::tool::Tool;
 use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, Sign, table_keys,
+    Declaration, Groups, Installs, Locked, LockedManagerWords, MissingLock, ProjectSign,
+    Recognised, table_keys,
 };
 use crate::package_managers::locked::{
     LocalSource, LockedFailure, LockedManager, files_hashes, is_credential, toml_local_sources,
@@ -63,7 +64,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
         suggestion_rank: 4,
         closest: None,
         recognised_by: Some(Recognised {
-            sign: Sign::Table(&["tool", "pdm"]),
+            sign: ProjectSign::Table(&["tool", "pdm"]),
             header: "Missing pdm.lock",
             explanation: "pyproject.toml has a [tool.pdm] table, so this looks like a PDM project, but there\n\
                           is no pdm.lock to install the dependencies from. The buildpack needs one of these\n\
@@ -77,7 +78,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
             requirements: include_str!("../../requirements/pdm.txt"),
             own_venv: true,
         },
-        words: LockWords {
+        words: LockedManagerWords {
             lock: "pdm.lock",
             manifest: "pyproject.toml",
             lock_command: "pdm lock",

@@ -12,7 +12,8 @@ use crate::layers::tool::Tool;
 use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting, Sign,
+    Declaration, Groups, Installs, Locked, LockedManagerWords, MissingLock, ProjectSign,
+    Recognised, RefusedSetting,
 };
 use crate::package_managers::local_sources;
 use crate::package_managers::locked::{
@@ -98,7 +99,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
         // A Pipfile lists requirements much as requirements.txt does.
         closest: Some(crate::package_managers::PackageManager::Pip),
         recognised_by: Some(Recognised {
-            sign: Sign::File("Pipfile"),
+            sign: ProjectSign::File("Pipfile"),
             header: "Missing Pipfile.lock",
             explanation: "The app has a Pipfile but no Pipfile.lock. The buildpack installs the exact\n\
                           versions of a lock file or a requirements file, so it needs one of these (create\n\
@@ -112,7 +113,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
             requirements: include_str!("../../requirements/pipenv.txt"),
             own_venv: true,
         },
-        words: LockWords {
+        words: LockedManagerWords {
             lock: "Pipfile.lock",
             manifest: "Pipfile",
             lock_command: "pipenv lock",

@@ -10,8 +10,8 @@ use crate::layers::tool::Tool;
 use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting,
-    Sign, lookup, table_keys,
+    Declaration, Groups, Installs, Locked, LockedManagerWords, MissingLock, ProjectSign,
+    Recognised, RefusedSetting, lookup, table_keys,
 };
 use crate::package_managers::locked::{
     LocalSource, LockedFailure, LockedManager, files_hashes, is_credential, toml_local_sources,
@@ -64,7 +64,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
         suggestion_rank: 2,
         closest: None,
         recognised_by: Some(Recognised {
-            sign: Sign::Table(&["tool", "poetry"]),
+            sign: ProjectSign::Table(&["tool", "poetry"]),
             header: "Missing poetry.lock",
             explanation: "pyproject.toml has a [tool.poetry] table, so this looks like a Poetry project, but\n\
                           there is no poetry.lock to install the dependencies from. The buildpack needs one of\n\
@@ -78,7 +78,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
             requirements: include_str!("../../requirements/poetry.txt"),
             own_venv: true,
         },
-        words: LockWords {
+        words: LockedManagerWords {
             lock: "poetry.lock",
             manifest: "pyproject.toml",
             lock_command: "poetry lock",

@@ -11,8 +11,8 @@ use crate::layers::tool::Tool;
 use crate::layers::venv::{DeselectedGroups, InstallMode};
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, LockWords, Locked, MissingLock, Recognised, RefusedSetting,
-    Sign, lookup, table_keys,
+    Declaration, Groups, Installs, Locked, LockedManagerWords, MissingLock, ProjectSign,
+    Recognised, RefusedSetting, lookup, table_keys,
 };
 use crate::package_managers::locked::{
     LocalSource, LockedFailure, LockedManager, is_credential, quoted_after, toml_local_sources,
@@ -83,7 +83,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
         suggestion_rank: 0,
         closest: None,
         recognised_by: Some(Recognised {
-            sign: Sign::GenericTables(&[&["project"], &["tool", "uv"]]),
+            sign: ProjectSign::GenericTables(&[&["project"], &["tool", "uv"]]),
             header: "No lock file for the project",
             explanation: "pyproject.toml describes the project ([project] or [tool.uv]), but the buildpack\n\
                           installs from a lock file or a requirements file, and the app has none. Create the\n\
@@ -97,7 +97,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
             requirements: include_str!("../../requirements/uv.txt"),
             own_venv: false,
         },
-        words: LockWords {
+        words: LockedManagerWords {
             lock: "uv.lock",
             manifest: "pyproject.toml",
             lock_command: "uv lock",

@@ -3,7 +3,7 @@
 //! Sources, first match wins: `BP_PYTHON_VERSION`, `.python-version`, `runtime.txt` (deprecated),
 //! `Pipfile.lock`, `requires-python` in `pyproject.toml`, the previous build's major.minor, and
 //! finally the buildpack default (decided by the caller, from the manifest).
-//! [`read_inputs`] does the file system reads; [`choose`] is pure.
+//! [`read_inputs`] does the file system reads; [`requested_version`] is pure.
 
 pub(crate) mod files;
 pub(crate) mod specifiers;
@@ -189,7 +189,7 @@ pub(crate) fn read_inputs(
 /// The app's request and its source, or `None` when nothing names a version (the caller then
 /// uses the default). `candidates` are the stable versions the buildpack would install for this
 /// architecture, supported minors only: `requires-python` picks the newest of them it allows.
-pub(crate) fn choose(
+pub(crate) fn requested_version(
     inputs: &VersionInputs,
     candidates: &[PythonVersion],
 ) -> Result<Option<Choice>, VersionSourceError> {

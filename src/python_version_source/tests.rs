@@ -21,7 +21,7 @@ fn utf8(text: &str) -> Option<(String, TextEncoding)> {
 }
 
 fn chosen(inputs: &VersionInputs) -> (String, VersionSource) {
-    let choice = choose(inputs, &candidates()).unwrap().unwrap();
+    let choice = requested_version(inputs, &candidates()).unwrap().unwrap();
     (choice.request.to_string(), choice.source)
 }
 
@@ -35,7 +35,7 @@ fn pyproject(specifiers: &str) -> Option<String> {
 #[test]
 fn nothing_pinned_is_none() {
     assert_eq!(
-        choose(&VersionInputs::default(), &candidates()).unwrap(),
+        requested_version(&VersionInputs::default(), &candidates()).unwrap(),
         None
     );
 }
@@ -86,7 +86,12 @@ fn notices_say_what_was_overridden_or_deprecated() {
         runtime_txt: utf8("python-3.12"),
         ..VersionInputs::default()
     };
-    let notices = |inputs: &VersionInputs| choose(inputs, &candidates()).unwrap().unwrap().notices;
+    let notices = |inputs: &VersionInputs| {
+        requested_version(inputs, &candidates())
+            .unwrap()
+            .unwrap()
+            .notices
+    };
     assert_eq!(notices(&inputs), vec![VersionNotice::RuntimeTxtDeprecated]);
     inputs.python_version_file = Some(("3.13".to_string(), TextEncoding::Utf16));
     assert_eq!(
@@ -127,12 +132,12 @@ fn misspelled_files_are_errors_unless_overridden() {
         ..VersionInputs::default()
     };
     assert!(matches!(
-        choose(&inputs, &candidates()),
+        requested_version(&inputs, &candidates()),
         Err(VersionSourceError::MisspelledFile { ref found, expected: ".python-version" })
             if found == ".python_version"
     ));
     inputs.python_version_file = utf8("3.13");
-    let choice = choose(&inputs, &candidates()).unwrap().unwrap();
+    let choice = requested_version(&inputs, &candidates()).unwrap().unwrap();
     assert_eq!(choice.request.to_string(), "3.13");
     assert!(choice.notices.contains(&VersionNotice::MisspelledIgnored {
         found: ".python_version".to_string(),
@@ -145,7 +150,7 @@ fn misspelled_files_are_errors_unless_overridden() {
         ..VersionInputs::default()
     };
     assert!(matches!(
-        choose(&runtime, &candidates()),
+        requested_version(&runtime, &candidates()),
         Err(VersionSourceError::MisspelledFile {
             expected: "runtime.txt",
             ..
@@ -160,7 +165,7 @@ fn version_file_errors_are_reported() {
         ..VersionInputs::default()
     };
     assert!(matches!(
-        choose(&inputs, &candidates()),
+        requested_version(&inputs, &candidates()),
         Err(VersionSourceError::PythonVersionFile(
             PythonVersionFileError::MultipleVersions(_)
         ))
@@ -170,7 +175,7 @@ fn version_file_errors_are_reported() {
         ..VersionInputs::default()
     };
     assert!(matches!(
-        choose(&inputs, &candidates()),
+        requested_version(&inputs, &candidates()),
         Err(VersionSourceError::RuntimeTxt(
             RuntimeTxtError::InvalidVersion(_)
         ))
@@ -184,7 +189,7 @@ fn requires_python_picks_the_newest_allowed_version() {
             pyproject_toml: pyproject(specifiers),
             ..VersionInputs::default()
         };
-        choose(&inputs, &candidates()).map(|choice| choice.unwrap().request.to_string())
+        requested_version(&inputs, &candidates()).map(|choice| choice.unwrap().request.to_string())
     };
     assert_eq!(pick(">=3.10").unwrap(), "3.14");
     assert_eq!(pick(">=3.11,<3.13").unwrap(), "3.12");
@@ -212,7 +217,7 @@ fn requires_python_is_checked_against_other_sources() {
         pyproject_toml: pyproject(">=3.13"),
         ..VersionInputs::default()
     };
-    let choice = choose(&inputs, &candidates()).unwrap().unwrap();
+    let choice = requested_version(&inputs, &candidates()).unwrap().unwrap();
     let (text, specifiers) = choice.requires_python.unwrap();
     assert_eq!(text, ">=3.13");
     assert!(!specifiers.contains(&"3.12.14".parse().unwrap()));
@@ -225,7 +230,7 @@ fn broken_hint_files_are_errors_only_when_consulted() {
         ..VersionInputs::default()
     };
     assert!(matches!(
-        choose(&broken, &candidates()),
+        requested_version(&broken, &candidates()),
         Err(VersionSourceError::Pyproject(PyprojectError::InvalidToml(
             _
         )))
@@ -234,7 +239,7 @@ fn broken_hint_files_are_errors_only_when_consulted() {
         python_version_file: utf8("3.13"),
         ..broken
     };
-    assert!(choose(&overridden, &candidates()).is_ok());
+    assert!(requested_version(&overridden, &candidates()).is_ok());
 }
 
 #[test]

@@ -188,5 +188,4 @@ impl<R: Read> Read for HashingReader<R> {
 }
 
 #[cfg(test)]
-#[path = "download_tests.rs"]
 mod tests;

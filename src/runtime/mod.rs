@@ -70,7 +70,7 @@ pub(crate) enum ManifestLoadError {
 
 /// Which CPython build the app gets: the manifest in use, and the version the app asks for,
 /// resolved in it (with the build output saying what was asked for, where, and what it became).
-pub(crate) fn choose(
+pub(crate) fn resolve_runtime(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
 ) -> Result<RuntimeEntry, BuildpackError> {

@@ -36,7 +36,7 @@ pub(crate) fn select_runtime<'m>(
         })
         .collect();
     let newest_minor = manifest.newest_stable_minor(arch, PythonVariant::Default);
-    let chosen = python_version_source::choose(&inputs, &candidates)
+    let chosen = python_version_source::requested_version(&inputs, &candidates)
         .map_err(BuildpackError::VersionSource)?;
     let choice = if let Some(choice) = chosen {
         choice

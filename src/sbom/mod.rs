@@ -5,17 +5,16 @@
 //! number derived from the content (an RFC 9562 version 8 UUID made of its SHA-256), so an
 //! unchanged layer gets a byte-identical SBOM.
 
-pub(crate) mod dist_metadata;
 #[cfg(test)]
 mod tests;
 
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
+pub(crate) use crate::installed::dist_metadata::ReadError;
+use crate::installed::dist_metadata::{Distribution, installed_distributions, site_packages_dirs};
 use crate::package_name::normalize_name;
 use crate::redact::redact_url;
 use crate::runtime::manifest::RuntimeEntry;
-pub(crate) use dist_metadata::ReadError;
-use dist_metadata::{Distribution, installed_distributions, site_packages_dirs};
 use libcnb::data::sbom::SbomFormat;
 use libcnb::layer::LayerRef;
 use libcnb::sbom::Sbom;

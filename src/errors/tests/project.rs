@@ -11,8 +11,8 @@ use crate::errors::{
     ambiguous_warning, bytecode_warning, committed_venv_warning,
     django_without_application_warning, neutralised_env_warning, no_server_warning,
 };
-use crate::launch::decide::Candidate;
 use crate::launch::process::Server;
+use crate::launch::web_choice::Candidate;
 use crate::package_managers::PackageManager;
 use std::path::PathBuf;
 
@@ -33,7 +33,7 @@ fn every_hazard() -> Vec<EnvVarProblem> {
         "PIP_REQUIRE_VIRTUALENV",
     ];
     let env: Vec<(&str, &str)> = names.iter().map(|name| (*name, "1")).collect();
-    let checked = crate::env_safety::check(&crate::test_support::env(&env));
+    let checked = crate::env_safety::check_build_env(&crate::test_support::env(&env));
     let all: Vec<EnvVarProblem> = checked
         .refused
         .into_iter()

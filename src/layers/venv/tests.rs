@@ -7,8 +7,8 @@ use metadata::{LAYER_FORMAT, migrate_or_discard};
 use std::collections::BTreeMap;
 
 /// What a lock-based package manager that removes deselected groups does, settings unchanged.
-fn decide_locked(old: &VenvLayerMetadata, new: &VenvLayerMetadata) -> VenvAction {
-    decide(
+fn choose_locked_action(old: &VenvLayerMetadata, new: &VenvLayerMetadata) -> VenvAction {
+    choose_action(
         old,
         new,
         &SettingsChange::Unchanged,
@@ -58,14 +58,14 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
     with_dev.dependency_groups = vec!["dev".to_string()];
     let reason = "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)";
     assert_eq!(
-        decide_locked(&metadata(), &with_dev),
+        choose_locked_action(&metadata(), &with_dev),
         VenvAction::Update {
             reasons: vec![reason.to_string()],
             reinstall: Vec::new()
         }
     );
     assert!(matches!(
-        decide_locked(&with_dev, &metadata()),
+        choose_locked_action(&with_dev, &metadata()),
         VenvAction::Update { .. }
     ));
     let pipenv = |groups: &[&str]| VenvLayerMetadata {
@@ -74,7 +74,7 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
         ..metadata()
     };
     assert!(matches!(
-        decide(
+        choose_action(
             &pipenv(&[]),
             &pipenv(&["dev"]),
             &SettingsChange::Unchanged,
@@ -83,7 +83,7 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
         VenvAction::Update { .. }
     ));
     assert_eq!(
-        decide(
+        choose_action(
             &pipenv(&["dev"]),
             &pipenv(&[]),
             &SettingsChange::Unchanged,
@@ -98,7 +98,10 @@ fn a_group_change_updates_in_place_except_pipenv_losing_one() {
 
 #[test]
 fn nothing_changed_is_reused() {
-    assert_eq!(decide_locked(&metadata(), &metadata()), VenvAction::Reuse);
+    assert_eq!(
+        choose_locked_action(&metadata(), &metadata()),
+        VenvAction::Reuse
+    );
     assert_eq!(
         unchanged_inputs(&metadata()),
         "pyproject.toml, uv.lock, Python 3.13.5 and uv 0.13.9"
@@ -110,7 +113,7 @@ fn changed_lock_manifest_or_settings_update_in_place() {
     let mut new = metadata();
     new.files.insert("uv.lock".to_string(), "d".repeat(64));
     assert_eq!(
-        decide_locked(&metadata(), &new),
+        choose_locked_action(&metadata(), &new),
         VenvAction::Update {
             reasons: vec!["uv.lock changed".to_string()],
             reinstall: vec![]
@@ -121,7 +124,7 @@ fn changed_lock_manifest_or_settings_update_in_place() {
     new.files.insert("uv.toml".to_string(), "f".repeat(64));
     new.env_names = vec!["UV_EXTRA_INDEX_URL".to_string()];
     assert_eq!(
-        decide(
+        choose_action(
             &metadata(),
             &new,
             &SettingsChange::Changed(vec!["UV_EXTRA_INDEX_URL".to_string()]),
@@ -146,7 +149,7 @@ fn changed_local_sources_update_in_place_and_are_reinstalled() {
     new.local_sources
         .insert("other".to_string(), "0".repeat(64));
     assert_eq!(
-        decide_locked(&metadata(), &new),
+        choose_locked_action(&metadata(), &new),
         VenvAction::Update {
             reasons: vec!["the local package mylib changed".to_string()],
             reinstall: vec!["mylib".to_string()]
@@ -164,7 +167,7 @@ fn python_tool_or_distro_changes_recreate() {
     // Together with a lock change: recreating covers it.
     new.files.insert("uv.lock".to_string(), "d".repeat(64));
     assert_eq!(
-        decide_locked(&metadata(), &new),
+        choose_locked_action(&metadata(), &new),
         VenvAction::Recreate(vec![
             "the Python version changed (3.13.5 to 3.11.2)".to_string(),
             "the uv version changed (0.13.9 to 0.14.0)".to_string(),
@@ -175,7 +178,7 @@ fn python_tool_or_distro_changes_recreate() {
         ..metadata()
     };
     assert_eq!(
-        decide_locked(&metadata(), &new),
+        choose_locked_action(&metadata(), &new),
         VenvAction::Recreate(vec![
             "the base image changed (ubuntu 24.04 to ubuntu 22.04)".to_string()
         ])
@@ -191,7 +194,7 @@ fn another_package_manager_recreates() {
         ..metadata()
     };
     assert_eq!(
-        decide_locked(&metadata(), &new),
+        choose_locked_action(&metadata(), &new),
         VenvAction::Recreate(vec![
             "the package manager changed (uv to Poetry)".to_string()
         ])
@@ -267,7 +270,7 @@ fn pips_earlier_metadata_is_migrated_and_then_compared_as_usual() {
     assert_eq!(migrated, pip());
     // The same inputs reuse the environment; another package manager recreates it.
     assert_eq!(
-        decide(
+        choose_action(
             &migrated,
             &pip(),
             &SettingsChange::Unchanged,
@@ -276,7 +279,7 @@ fn pips_earlier_metadata_is_migrated_and_then_compared_as_usual() {
         VenvAction::Reuse
     );
     assert_eq!(
-        decide_locked(&migrated, &metadata()),
+        choose_locked_action(&migrated, &metadata()),
         VenvAction::Recreate(vec!["the package manager changed (pip to uv)".to_string()])
     );
 }
@@ -293,7 +296,7 @@ fn pip_recreates_for_a_new_python_or_pip() {
     new.files
         .insert("requirements.txt".to_string(), "d".repeat(64));
     assert_eq!(
-        decide(&pip(), &new, &SettingsChange::Unchanged, &pip_policy(&[])),
+        choose_action(&pip(), &new, &SettingsChange::Unchanged, &pip_policy(&[])),
         VenvAction::Recreate(vec![
             "the Python version changed (3.13.5 to 3.13.6)".to_string(),
             "the bytecode optimization level changed (0 to 1, from PYTHONOPTIMIZE)".to_string(),
@@ -312,7 +315,7 @@ fn pip_updates_in_place_for_changed_requirements_and_groups() {
     new.files
         .insert("requirements.txt".to_string(), "d".repeat(64));
     assert_eq!(
-        decide(&pip(), &new, &SettingsChange::Unchanged, &pip_policy(&[])),
+        choose_action(&pip(), &new, &SettingsChange::Unchanged, &pip_policy(&[])),
         VenvAction::Update {
             reasons: vec![
                 "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)"
@@ -324,7 +327,7 @@ fn pip_updates_in_place_for_changed_requirements_and_groups() {
     );
     // A dropped group too: the buildpack removes its packages after pip.
     assert!(matches!(
-        decide(&new, &pip(), &SettingsChange::Unchanged, &pip_policy(&[])),
+        choose_action(&new, &pip(), &SettingsChange::Unchanged, &pip_policy(&[])),
         VenvAction::Update { .. }
     ));
     // Unless what is no longer needed cannot be told apart.
@@ -333,7 +336,7 @@ fn pip_updates_in_place_for_changed_requirements_and_groups() {
         ..pip_policy(&[])
     };
     assert_eq!(
-        decide(&pip(), &new, &SettingsChange::Unchanged, &policy),
+        choose_action(&pip(), &new, &SettingsChange::Unchanged, &policy),
         VenvAction::Recreate(vec![
             "the dependency groups changed (none to dev, from BP_PYTHON_DEPENDENCY_GROUPS)"
                 .to_string(),
@@ -342,7 +345,7 @@ fn pip_updates_in_place_for_changed_requirements_and_groups() {
         ])
     );
     assert_eq!(
-        decide(&pip(), &pip(), &SettingsChange::Unchanged, &policy),
+        choose_action(&pip(), &pip(), &SettingsChange::Unchanged, &policy),
         VenvAction::Reuse
     );
 }
@@ -350,7 +353,7 @@ fn pip_updates_in_place_for_changed_requirements_and_groups() {
 #[test]
 fn pip_recreates_for_changed_settings_and_unpinned_requirements() {
     assert_eq!(
-        decide(
+        choose_action(
             &pip(),
             &pip(),
             &SettingsChange::Changed(vec!["PIP_INDEX_URL".to_string()]),
@@ -361,7 +364,7 @@ fn pip_recreates_for_changed_settings_and_unpinned_requirements() {
         ])
     );
     assert_eq!(
-        decide(
+        choose_action(
             &pip(),
             &pip(),
             &SettingsChange::Unchanged,
@@ -382,7 +385,7 @@ fn switching_the_installer_recreates_without_comparing_versions() {
     };
     // Metadata without an installer is pip's (earlier versions).
     assert_eq!(
-        decide(
+        choose_action(
             &pip(),
             &with_uv,
             &SettingsChange::Unchanged,
@@ -397,7 +400,7 @@ fn switching_the_installer_recreates_without_comparing_versions() {
         ..pip()
     };
     assert_eq!(
-        decide(
+        choose_action(
             &pip(),
             &with_pip,
             &SettingsChange::Unchanged,
@@ -406,7 +409,7 @@ fn switching_the_installer_recreates_without_comparing_versions() {
         VenvAction::Reuse
     );
     assert_eq!(
-        decide(
+        choose_action(
             &with_uv,
             &with_uv,
             &SettingsChange::Changed(vec!["UV_INDEX".to_string()]),

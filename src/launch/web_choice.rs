@@ -71,7 +71,7 @@ pub(crate) struct Facts {
     pub(crate) project_scripts: Vec<String>,
 }
 
-pub(crate) fn decide(installed: &Installed, facts: Facts) -> Decision {
+pub(crate) fn choose_web_process(installed: &Installed, facts: Facts) -> Decision {
     if let Some(django) = facts.django {
         return django_decision(installed, django);
     }

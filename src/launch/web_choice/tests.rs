@@ -55,13 +55,13 @@ fn django_is_served_by_gunicorn_unless_asgi_is_configured() {
     let mut with_django = facts(vec![]);
     with_django.django = Some(django(false));
     assert_eq!(
-        command(&decide(&installed, with_django)),
+        command(&choose_web_process(&installed, with_django)),
         "cd backend && gunicorn --bind 0.0.0.0:$PORT mysite.wsgi:application"
     );
     let mut channels = facts(vec![]);
     channels.django = Some(django(true));
     assert_eq!(
-        command(&decide(
+        command(&choose_web_process(
             &Installed::new(["django", "gunicorn", "daphne"]),
             channels
         )),
@@ -70,7 +70,10 @@ fn django_is_served_by_gunicorn_unless_asgi_is_configured() {
     let mut asgi_only = facts(vec![]);
     asgi_only.django = Some(django(false));
     assert_eq!(
-        command(&decide(&Installed::new(["django", "uvicorn"]), asgi_only)),
+        command(&choose_web_process(
+            &Installed::new(["django", "uvicorn"]),
+            asgi_only
+        )),
         "cd backend && uvicorn mysite.asgi:application --host 0.0.0.0 --port $PORT"
     );
 }
@@ -80,7 +83,7 @@ fn django_without_a_server_says_to_add_gunicorn() {
     let mut no_server = facts(vec![]);
     no_server.django = Some(django(false));
     assert!(matches!(
-        decide(&Installed::new(["django"]), no_server),
+        choose_web_process(&Installed::new(["django"]), no_server),
         Decision::NoServer {
             add: "gunicorn",
             ..
@@ -93,7 +96,7 @@ fn django_without_a_server_says_to_add_gunicorn() {
         ..django(false)
     });
     assert!(matches!(
-        decide(&Installed::new(["django", "gunicorn"]), nothing),
+        choose_web_process(&Installed::new(["django", "gunicorn"]), nothing),
         Decision::DjangoWithoutApplication { .. }
     ));
 }
@@ -102,18 +105,21 @@ fn django_without_a_server_says_to_add_gunicorn() {
 fn fastapi_prefers_fastapi_run_then_uvicorn() {
     let app = || facts(vec![found("app/main.py", "app", Some(Framework::FastApi))]);
     assert_eq!(
-        command(&decide(
+        command(&choose_web_process(
             &Installed::new(["fastapi", "fastapi-cli", "uvicorn"]),
             app()
         )),
         "fastapi run app/main.py --app app --host 0.0.0.0 --port $PORT"
     );
     assert_eq!(
-        command(&decide(&Installed::new(["fastapi", "uvicorn"]), app())),
+        command(&choose_web_process(
+            &Installed::new(["fastapi", "uvicorn"]),
+            app()
+        )),
         "uvicorn app.main:app --host 0.0.0.0 --port $PORT"
     );
     assert!(matches!(
-        decide(&Installed::new(["fastapi"]), app()),
+        choose_web_process(&Installed::new(["fastapi"]), app()),
         Decision::NoServer {
             add: "fastapi[standard]",
             ..
@@ -125,12 +131,15 @@ fn fastapi_prefers_fastapi_run_then_uvicorn() {
 fn flask_needs_a_wsgi_server() {
     let app = || facts(vec![found("app.py", "app", Some(Framework::Flask))]);
     assert_eq!(
-        command(&decide(&Installed::new(["flask", "gunicorn"]), app())),
+        command(&choose_web_process(
+            &Installed::new(["flask", "gunicorn"]),
+            app()
+        )),
         "gunicorn --bind 0.0.0.0:$PORT app:app"
     );
     // uvicorn serves ASGI, not Flask.
     assert!(matches!(
-        decide(&Installed::new(["flask", "uvicorn"]), app()),
+        choose_web_process(&Installed::new(["flask", "uvicorn"]), app()),
         Decision::NoServer {
             add: "gunicorn",
             ..
@@ -146,7 +155,7 @@ fn several_apps_prefer_the_entry_point_or_the_usual_name() {
         found("wsgi.py", "application", None),
     ]);
     assert_eq!(
-        command(&decide(&installed, with_wsgi)),
+        command(&choose_web_process(&installed, with_wsgi)),
         "gunicorn --bind 0.0.0.0:$PORT wsgi:application"
     );
     let named = facts(vec![
@@ -154,14 +163,16 @@ fn several_apps_prefer_the_entry_point_or_the_usual_name() {
         found("admin.py", "admin", Some(Framework::Flask)),
     ]);
     assert_eq!(
-        command(&decide(&installed, named)),
+        command(&choose_web_process(&installed, named)),
         "gunicorn --bind 0.0.0.0:$PORT app:app"
     );
     let two = facts(vec![
         found("one.py", "app", Some(Framework::Flask)),
         found("two.py", "app", Some(Framework::Flask)),
     ]);
-    assert!(matches!(decide(&installed, two), Decision::Ambiguous(found) if found.len() == 2));
+    assert!(
+        matches!(choose_web_process(&installed, two), Decision::Ambiguous(found) if found.len() == 2)
+    );
 }
 
 #[test]
@@ -169,13 +180,13 @@ fn streamlit_runs_its_script() {
     let mut app = facts(vec![]);
     app.streamlit_scripts = vec!["dashboard.py".to_string()];
     assert_eq!(
-        command(&decide(&Installed::new(["streamlit"]), app)),
+        command(&choose_web_process(&Installed::new(["streamlit"]), app)),
         "streamlit run dashboard.py --server.port $PORT --server.address 0.0.0.0 --server.headless true"
     );
     let mut not_installed = facts(vec![]);
     not_installed.streamlit_scripts = vec!["dashboard.py".to_string()];
     assert_eq!(
-        decide(&Installed::new(["flask"]), not_installed),
+        choose_web_process(&Installed::new(["flask"]), not_installed),
         Decision::Nothing
     );
 }
@@ -184,14 +195,23 @@ fn streamlit_runs_its_script() {
 fn a_single_project_script_is_the_last_resort() {
     let mut one = facts(vec![]);
     one.project_scripts = vec!["serve".to_string()];
-    assert_eq!(command(&decide(&Installed::default(), one)), "serve");
+    assert_eq!(
+        command(&choose_web_process(&Installed::default(), one)),
+        "serve"
+    );
     let mut two = facts(vec![]);
     two.project_scripts = vec!["serve".to_string(), "migrate".to_string()];
-    assert_eq!(decide(&Installed::default(), two), Decision::Nothing);
+    assert_eq!(
+        choose_web_process(&Installed::default(), two),
+        Decision::Nothing
+    );
     let mut with_app = facts(vec![found("app.py", "app", Some(Framework::Flask))]);
     with_app.project_scripts = vec!["serve".to_string()];
     assert_eq!(
-        command(&decide(&Installed::new(["flask", "gunicorn"]), with_app)),
+        command(&choose_web_process(
+            &Installed::new(["flask", "gunicorn"]),
+            with_app
+        )),
         "gunicorn --bind 0.0.0.0:$PORT app:app"
     );
 }

@@ -12,9 +12,6 @@ use crate::layers::venv_settings::{self, SettingsChange};
 use crate::runtime::layout::BytecodeLevel;
 use std::collections::BTreeSet;
 
-/// The variable whose dependency groups are installed (`crate::dependency_groups`).
-pub(crate) const GROUPS_VARIABLE: &str = "BP_PYTHON_DEPENDENCY_GROUPS";
-
 /// What a package manager's install does with the packages of a dependency group that is no
 /// longer selected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +70,7 @@ pub(crate) enum InstallMode {
 
 /// Compares a cached environment's metadata with this build's, and the settings it was installed
 /// with with this build's.
-pub(crate) fn decide(
+pub(crate) fn choose_action(
     old: &VenvLayerMetadata,
     new: &VenvLayerMetadata,
     settings: &SettingsChange,
@@ -157,7 +154,7 @@ pub(crate) fn decide(
 /// manager, installer, Python, bytecode level, tool version or base image.
 fn recreate_reasons(old: &VenvLayerMetadata, new: &VenvLayerMetadata) -> Vec<String> {
     let mut recreate = Diff::new(old, new)
-        .said(
+        .changed_because(
             |m| m.layer_format,
             "the buildpack's virtual environment format changed",
         )
@@ -223,9 +220,10 @@ pub(crate) fn groups_change_reason(old: &[String], new: &[String]) -> Option<Str
     };
     (old != new).then(|| {
         format!(
-            "the dependency groups changed ({} to {}, from {GROUPS_VARIABLE})",
+            "the dependency groups changed ({} to {}, from {})",
             list(old),
-            list(new)
+            list(new),
+            crate::dependency_groups::VARIABLE
         )
     })
 }
