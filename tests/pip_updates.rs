@@ -72,7 +72,7 @@ fn changed_requirements_update_the_environment_in_place_to_what_a_clean_build_ha
 }
 
 #[test]
-fn a_new_python_or_changed_index_still_recreates_the_environment() {
+fn a_changed_index_still_recreates_the_environment() {
     let app = TestApp::new("pip_update");
     app.build_ok();
     app.copy_from("pip_update_changed", &["requirements.txt"]);
@@ -83,6 +83,19 @@ fn a_new_python_or_changed_index_still_recreates_the_environment() {
         "Recreating the virtual environment because the settings of pip changed (PIP_INDEX_URL)",
     );
     assert_eq!(app.run_ok(INSTALLED), clean_build("pip_update_changed"));
+
+    // An index option in the file is a setting too.
+    let requirements = std::fs::read_to_string(app.path().join("requirements.txt")).unwrap();
+    app.write(
+        "requirements.txt",
+        format!("--extra-index-url https://pypi.org/simple/\n{requirements}"),
+    );
+    let build = app.build_with(&[("PIP_INDEX_URL", "https://pypi.org/simple")]);
+    assert_success(&build);
+    assert_contains(
+        &build.output,
+        "Recreating the virtual environment because the settings of pip changed (the index options of the requirements files)",
+    );
 }
 
 #[test]

@@ -177,9 +177,18 @@ pub(crate) fn install(
         .variable_lines
         .iter()
         .map(|(name, lines)| (name.clone(), lines.join("\n").into_bytes()));
+    // The index, find-links and binary options of the files too: settings, which do not apply
+    // to what an update keeps.
+    let source_options = (!inputs.scan.source_options.is_empty()).then(|| {
+        (
+            SOURCE_OPTIONS.to_string(),
+            inputs.scan.source_options.join("\n").into_bytes(),
+        )
+    });
     let others = settings::settings_inputs(&env, &context.app_dir)
         .into_iter()
-        .chain(variables);
+        .chain(variables)
+        .chain(source_options);
     let settings_layer =
         restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
     let (top_level, not_updatable) = what_an_update_follows(with, &inputs.top_level);
@@ -484,6 +493,9 @@ fn run_pip_install(
 }
 
 const UV_TOML: &str = "uv.toml";
+
+/// How the index options of the requirements files are named as a setting.
+const SOURCE_OPTIONS: &str = "the index options of the requirements files";
 const PYPROJECT_TOML: &str = "pyproject.toml";
 
 /// The requirements of `groups` (and the groups they include) in pyproject.toml's

@@ -38,6 +38,10 @@ pub(crate) struct RequirementsScan {
     /// Whether a requirement has `--hash` options, which turns on pip's hash-checking mode for
     /// every requirement.
     pub(crate) hashed: bool,
+    /// The lines that set where packages come from or in what form (`--index-url`,
+    /// `--find-links`, `--no-binary`...), as `FILE: LINE`, credentials redacted: settings, like
+    /// pip's variables, rather than requirements.
+    pub(crate) source_options: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -134,6 +138,7 @@ pub(crate) fn scan(
                         .push(format!("--find-links {target} (a local directory)"));
                 }
                 Item::FindLinks(_) => {}
+                Item::SourceOption(line) => scan.source_options.push(format!("{file}: {line}")),
                 Item::Requirement(requirement) if constraint => {
                     if let RequirementKind::Named { name, pinned: true } = requirement.kind {
                         constrained.insert(name);

@@ -16,6 +16,9 @@ pub(super) enum Item {
     Requirement(Requirement),
     /// `-f`/`--find-links`: a local directory's wheels can change under the same file.
     FindLinks(String),
+    /// A line with an option that changes where packages come from or in what form (an index,
+    /// find-links, binaries or pre-releases), as pip reads it, credentials redacted.
+    SourceOption(String),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -66,6 +69,9 @@ pub(super) fn parse(
             continue;
         }
         let tokens = shell_split(&options);
+        if tokens.iter().any(|token| is_source_option(token)) {
+            items.push((line_number, Item::SourceOption(redact_urls(&expanded))));
+        }
         let mut index = 0;
         while index < tokens.len() {
             let token = tokens[index].as_str();
@@ -108,6 +114,28 @@ pub(super) fn parse(
 
 /// For the options this module follows, the short name and an attached value (`-rfile`,
 /// `--requirement=file`).
+/// Whether `token` is one of pip's options that change where packages come from or in what form.
+fn is_source_option(token: &str) -> bool {
+    const LONG: [&str; 9] = [
+        "--index-url",
+        "--extra-index-url",
+        "--no-index",
+        "--find-links",
+        "--trusted-host",
+        "--no-binary",
+        "--only-binary",
+        "--prefer-binary",
+        "--pre",
+    ];
+    LONG.iter().any(|option| {
+        token == *option
+            || token
+                .strip_prefix(option)
+                .is_some_and(|rest| rest.starts_with('='))
+    }) || token.starts_with("-i")
+        || token.starts_with("-f")
+}
+
 fn option_value(token: &str) -> Option<(&'static str, Option<&str>)> {
     const OPTIONS: [(&str, &str); 4] = [
         ("-r", "--requirement"),

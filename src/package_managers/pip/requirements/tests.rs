@@ -156,7 +156,9 @@ fn options_and_includes_are_parsed() {
                 kind: RequirementKind::Editable,
                 hashed: false,
             }),
+            Item::SourceOption("-f ./wheels".to_string()),
             Item::FindLinks("./wheels".to_string()),
+            Item::SourceOption("--index-url https://***@idx.example/simple".to_string()),
             Item::Requirement(Requirement {
                 display: "pkg==1".to_string(),
                 spec: "pkg==1".to_string(),
@@ -332,5 +334,28 @@ fn names_are_normalized() {
     assert_eq!(
         normalize_name("Typing__Extensions.x"),
         "typing-extensions-x"
+    );
+}
+
+#[test]
+fn index_binary_and_pre_release_options_are_settings() {
+    let files = [
+        (
+            "requirements.txt",
+            "-r base.txt\n--extra-index-url https://u:pw@private.example/simple\nsix==1.16.0\n",
+        ),
+        (
+            "base.txt",
+            "--only-binary=:all:\n--pre\nidna==3.10\n--hash-like-name==1\n",
+        ),
+    ];
+    let scan = scan_files(&files, &[]).unwrap();
+    assert_eq!(
+        scan.source_options,
+        [
+            "requirements.txt: --extra-index-url https://***@private.example/simple",
+            "base.txt: --only-binary=:all:",
+            "base.txt: --pre",
+        ]
     );
 }
