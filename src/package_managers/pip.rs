@@ -170,25 +170,7 @@ pub(crate) fn install(
             )
         }
     };
-    // Each `${VAR}` counts by the lines it is substituted into (credentials redacted); pip config
-    // files and local find-links folders by their contents.
-    let variables = inputs
-        .scan
-        .variable_lines
-        .iter()
-        .map(|(name, lines)| (name.clone(), lines.join("\n").into_bytes()));
-    // The index, find-links and binary options of the files too: settings, which do not apply
-    // to what an update keeps.
-    let source_options = (!inputs.scan.source_options.is_empty()).then(|| {
-        (
-            SOURCE_OPTIONS.to_string(),
-            inputs.scan.source_options.join("\n").into_bytes(),
-        )
-    });
-    let others = settings::settings_inputs(&env, &context.app_dir)
-        .into_iter()
-        .chain(variables)
-        .chain(source_options);
+    let others = other_settings(&env, &context.app_dir, &inputs.scan);
     let settings_layer =
         restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
     let (top_level, not_updatable) = what_an_update_follows(with, &inputs.top_level);
@@ -247,6 +229,32 @@ pub(crate) fn install(
             InstallMode::Existing => prune(with, runtime, venv_dir, venv_env, &top_level),
         }
     })
+}
+
+/// What counts as a setting besides pip's variables: each `${VAR}` by the lines it is
+/// substituted into (credentials redacted), pip config files and local find-links folders by
+/// their contents, and the index options of the requirements files (which do not apply to what
+/// an update keeps).
+fn other_settings(
+    env: &Env,
+    app_dir: &Path,
+    scan: &requirements::RequirementsScan,
+) -> Vec<(String, Vec<u8>)> {
+    let variables = scan
+        .variable_lines
+        .iter()
+        .map(|(name, lines)| (name.clone(), lines.join("\n").into_bytes()));
+    let source_options = (!scan.source_options.is_empty()).then(|| {
+        (
+            SOURCE_OPTIONS.to_string(),
+            scan.source_options.join("\n").into_bytes(),
+        )
+    });
+    settings::settings_inputs(env, app_dir)
+        .into_iter()
+        .chain(variables)
+        .chain(source_options)
+        .collect()
 }
 
 /// What the requirements files and the selected dependency groups say.
