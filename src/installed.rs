@@ -10,14 +10,15 @@ use crate::command::{Command, CommandErrorKind};
 use crate::package_name::normalize_name;
 pub(crate) mod dist_metadata;
 
-use dist_metadata::{Distribution, ReadError, installed_distributions, site_packages_dirs};
+use dist_metadata::{Distribution, ReadError, venv_distributions};
 use libcnb::Env;
 use pep508_rs::{
     ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement, VersionOrUrl,
 };
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
 
 /// The distributions of a virtual environment, by normalized name.
 #[derive(Debug, Default)]
@@ -42,14 +43,7 @@ impl InstalledSet {
 
 /// Reads every distribution installed in the virtual environment at `venv_dir`.
 pub(crate) fn read(venv_dir: &Path) -> Result<InstalledSet, ReadError> {
-    let mut distributions = Vec::new();
-    for site_packages in site_packages_dirs(venv_dir).map_err(|error| ReadError {
-        path: venv_dir.join("lib"),
-        error,
-    })? {
-        distributions.extend(installed_distributions(&site_packages)?);
-    }
-    Ok(InstalledSet::new(distributions))
+    venv_distributions(venv_dir).map(InstalledSet::new)
 }
 
 /// A requirement of an installed package that the installed set does not meet.
@@ -185,8 +179,25 @@ pub(crate) fn extraneous(
 pub(crate) struct MarkerEnvironmentError(pub(crate) String);
 
 /// What Python at `python` says about itself for environment markers (`python_version`,
-/// `platform_machine`, ...), asked once, with `env`.
+/// `platform_machine`, ...), run with `env`. Asked once per build: the removal after a pip update
+/// and the dependency check after it share the answer.
 pub(crate) fn marker_environment(
+    python: &Path,
+    env: &Env,
+) -> Result<MarkerEnvironment, MarkerEnvironmentError> {
+    static ASKED: Mutex<Option<(PathBuf, MarkerEnvironment)>> = Mutex::new(None);
+    let mut asked = ASKED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((asked_python, markers)) = asked.as_ref()
+        && asked_python == python
+    {
+        return Ok(markers.clone());
+    }
+    let markers = ask_marker_environment(python, env)?;
+    *asked = Some((python.to_path_buf(), markers.clone()));
+    Ok(markers)
+}
+
+fn ask_marker_environment(
     python: &Path,
     env: &Env,
 ) -> Result<MarkerEnvironment, MarkerEnvironmentError> {

@@ -309,11 +309,7 @@ fn hashes_and_direct_urls_install_and_are_reused() {
 const PRIVATE_TOKEN: &str = "cnb-s3cr3t-token-8d1f05";
 
 fn private_index() -> PrivateIndex {
-    PrivateIndex::serve(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pip_private_index/index"),
-        "cnb-user",
-        PRIVATE_TOKEN,
-    )
+    PrivateIndex::fixture(PRIVATE_TOKEN)
 }
 
 #[test]

@@ -19,15 +19,22 @@ fn as_earlier_pip_metadata(current: &toml::Table) -> toml::Table {
     old
 }
 
-#[test]
-fn a_pip_environment_cached_by_an_earlier_version_is_migrated_and_reused() {
+/// Builds `pip_pinned`, then rewrites the cached `venv` layer's metadata with `earlier`, as an
+/// earlier version of the buildpack would have left it.
+fn pip_app_with_earlier_metadata(earlier: impl FnOnce(&toml::Table) -> toml::Table) -> TestApp {
     let app = TestApp::new("pip_pinned");
     app.build_ok();
     let mut venv_toml = app.layer_toml("venv");
-    let metadata = as_earlier_pip_metadata(venv_toml["metadata"].as_table().unwrap());
+    let metadata = earlier(venv_toml["metadata"].as_table().unwrap());
     venv_toml.insert("metadata".to_string(), toml::Value::Table(metadata));
     let path = app.layer_dir("venv").with_extension("toml");
     std::fs::write(&path, toml::to_string(&venv_toml).unwrap()).unwrap();
+    app
+}
+
+#[test]
+fn a_pip_environment_cached_by_an_earlier_version_is_migrated_and_reused() {
+    let app = pip_app_with_earlier_metadata(as_earlier_pip_metadata);
 
     let rebuild = app.build_keeping_layers(&[]);
     support::assert_success(&rebuild);
@@ -46,14 +53,11 @@ fn a_pip_environment_cached_by_an_earlier_version_is_migrated_and_reused() {
 
 #[test]
 fn a_pip_environment_cached_before_the_installer_was_recorded_is_reused() {
-    let app = TestApp::new("pip_pinned");
-    app.build_ok();
-    let mut venv_toml = app.layer_toml("venv");
-    let mut metadata = venv_toml["metadata"].as_table().unwrap().clone();
-    assert_eq!(metadata.remove("installer").unwrap().as_str(), Some("pip"));
-    venv_toml.insert("metadata".to_string(), toml::Value::Table(metadata));
-    let path = app.layer_dir("venv").with_extension("toml");
-    std::fs::write(&path, toml::to_string(&venv_toml).unwrap()).unwrap();
+    let app = pip_app_with_earlier_metadata(|current| {
+        let mut metadata = current.clone();
+        assert_eq!(metadata.remove("installer").unwrap().as_str(), Some("pip"));
+        metadata
+    });
 
     let rebuild = app.build_keeping_layers(&[]);
     support::assert_success(&rebuild);

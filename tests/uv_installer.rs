@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::path::Path;
 use support::private_index::PrivateIndex;
 use support::{
     TestApp, assert_contains, assert_failure, assert_not_contains, assert_success,
@@ -137,11 +136,7 @@ fn dependency_groups_install_and_are_removed_in_place() {
 const PRIVATE_TOKEN: &str = "cnb-uv-s3cr3t-4a9c1e";
 
 fn private_index() -> PrivateIndex {
-    PrivateIndex::serve(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pip_private_index/index"),
-        "cnb-user",
-        PRIVATE_TOKEN,
-    )
+    PrivateIndex::fixture(PRIVATE_TOKEN)
 }
 
 #[test]

@@ -154,6 +154,19 @@ pub(crate) fn installed_names(site_packages: &Path) -> std::io::Result<Vec<Strin
         .collect())
 }
 
+/// Every distribution installed in the virtual environment at `venv_dir` (in each of its
+/// `site-packages`).
+pub(crate) fn venv_distributions(venv_dir: &Path) -> Result<Vec<Distribution>, ReadError> {
+    let mut distributions = Vec::new();
+    for site_packages in site_packages_dirs(venv_dir).map_err(|error| ReadError {
+        path: venv_dir.join("lib"),
+        error,
+    })? {
+        distributions.extend(installed_distributions(&site_packages)?);
+    }
+    Ok(distributions)
+}
+
 /// A distribution whose metadata could not be read.
 #[derive(Debug)]
 pub(crate) struct ReadError {

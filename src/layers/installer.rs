@@ -279,6 +279,16 @@ pub(crate) enum InstalledInstaller {
     Uv(Uv),
 }
 
+impl InstalledInstaller {
+    /// Which installer it is.
+    pub(crate) fn installer(&self) -> Installer {
+        match self {
+            InstalledInstaller::Pip(_) => Installer::Pip,
+            InstalledInstaller::Uv(_) => Installer::Uv,
+        }
+    }
+}
+
 /// The installed pip.
 pub(crate) struct Pip {
     package_dir: PathBuf,

@@ -109,12 +109,7 @@ pub(crate) fn install_dependencies(
     let groups = &config.dependency_groups;
     let check = config.dependency_check;
     match (&package_manager.declaration().installs, installer) {
-        (Installs::Requirements, InstalledInstaller::Pip(pip)) => {
-            pip::install(context, runtime, &pip::InstallWith::Pip(pip), groups, check)
-        }
-        (Installs::Requirements, InstalledInstaller::Uv(uv)) => {
-            pip::install(context, runtime, &pip::InstallWith::Uv(uv), groups, check)
-        }
+        (Installs::Requirements, _) => pip::install(context, runtime, installer, groups, check),
         (Installs::Locked(locked), InstalledInstaller::Uv(uv)) => {
             (locked.install)(context, runtime, uv, groups, check)
         }

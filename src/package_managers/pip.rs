@@ -10,10 +10,11 @@ pub(crate) mod settings;
 pub(crate) mod uv_settings;
 
 use crate::PythonBuildpack;
+use crate::command::CommandError;
 use crate::config::DependencyCheck;
 use crate::errors::BuildpackError;
 use crate::installed::{self, Unnamed};
-use crate::layers::installer::{Installer, Pip, Uv};
+use crate::layers::installer::{InstalledInstaller, Installer, Pip, Uv};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::venv::{
     ChangedSettings, DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
@@ -98,34 +99,19 @@ pub(crate) enum PipInstallError {
     Prune(String),
 }
 
-/// What installs the requirements: pip, or uv's pip interface (`BP_PYTHON_INSTALLER=uv`).
-pub(crate) enum InstallWith<'a> {
-    Pip(&'a Pip),
-    Uv(&'a Uv),
+/// Its download and build cache: pip's, or the one uv apps use.
+fn cache_of(installer: Installer) -> PackageCache {
+    match installer {
+        Installer::Pip => DECLARATION.cache,
+        Installer::Uv => crate::package_managers::uv::DECLARATION.cache,
+    }
 }
 
-impl InstallWith<'_> {
-    fn name(&self) -> &'static str {
-        match self {
-            InstallWith::Pip(_) => "pip",
-            InstallWith::Uv(_) => "uv",
-        }
-    }
-
-    fn version(&self) -> &'static str {
-        match self {
-            InstallWith::Pip(_) => Installer::Pip.version(),
-            InstallWith::Uv(_) => Installer::Uv.version(),
-        }
-    }
-
-    /// Its download and build cache: pip's, or the one uv apps use.
-    fn cache(&self) -> PackageCache {
-        match self {
-            InstallWith::Pip(_) => DECLARATION.cache,
-            InstallWith::Uv(_) => crate::package_managers::uv::DECLARATION.cache,
-        }
-    }
+/// How the requirements are installed: with pip, or with uv's pip interface and pip's settings
+/// translated.
+enum Run<'a> {
+    Pip(&'a Pip),
+    Uv(UvRun<'a>),
 }
 
 /// Installs the app's requirements.txt into the `venv` layer with pip or uv (or reuses it).
@@ -134,22 +120,22 @@ impl InstallWith<'_> {
 pub(crate) fn install(
     context: &BuildContext<PythonBuildpack>,
     runtime: &PythonRuntime,
-    with: &InstallWith<'_>,
+    installer: &InstalledInstaller,
     groups: &[String],
     check: DependencyCheck,
 ) -> libcnb::Result<Venv, BuildpackError> {
-    print::bullet(match with {
-        InstallWith::Pip(_) => "Dependencies (pip)",
-        InstallWith::Uv(_) => "Dependencies (uv pip, from BP_PYTHON_INSTALLER)",
+    print::bullet(match installer {
+        InstalledInstaller::Pip(_) => "Dependencies (pip)",
+        InstalledInstaller::Uv(_) => "Dependencies (uv pip, from BP_PYTHON_INSTALLER)",
     });
     crate::dependency_groups::announce(groups);
-    let cache_dir = prepare_package_cache_layer(context, with.cache())?;
+    let cache_dir = prepare_package_cache_layer(context, cache_of(installer.installer()))?;
     let env = pip_env(&runtime.build_env, &cache_dir);
     let mut inputs = read_inputs(&context.app_dir, &env, groups)?;
     let mut settings = pip_settings(&env);
-    let uv_settings = match with {
-        InstallWith::Pip(_) => None,
-        InstallWith::Uv(_) => {
+    let run = match installer {
+        InstalledInstaller::Pip(pip) => Run::Pip(pip),
+        InstalledInstaller::Uv(uv) => {
             // uv reads its own settings and config files too: inputs as well.
             settings.extend(crate::package_managers::locked::settings(
                 &env,
@@ -163,23 +149,31 @@ pub(crate) fn install(
                 }
             }
             let config_files = read_config_files(&settings::config_files(&env, &context.app_dir));
-            Some(
-                uv_settings::translate(&env, &config_files)
+            Run::Uv(UvRun {
+                uv,
+                settings: uv_settings::translate(&env, &config_files)
                     .map_err(PipInstallError::RefusedSetting)
                     .map_err(BuildpackError::PipInstall)?,
-            )
+                cache_dir: &cache_dir,
+                hashed: inputs.scan.hashed,
+            })
         }
     };
     let others = other_settings(&env, &context.app_dir, &inputs.scan);
     let settings_layer =
         restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
-    let (top_level, not_updatable) = what_an_update_follows(with, &inputs.top_level);
+    let (top_level, not_updatable) = what_an_update_follows(&run, &inputs.top_level);
     let metadata = VenvLayerMetadata {
         files: inputs.files,
         env_names: settings.union(&inputs.scan.variables).cloned().collect(),
         dependency_groups: groups.to_vec(),
-        installer: Some(with.name().to_string()),
-        ..VenvLayerMetadata::for_build(context, runtime, DECLARATION.name, with.version())
+        installer: Some(installer.installer().project().to_string()),
+        ..VenvLayerMetadata::for_build(
+            context,
+            runtime,
+            DECLARATION.name,
+            installer.installer().version(),
+        )
     };
     let request = VenvRequest {
         metadata,
@@ -204,29 +198,22 @@ pub(crate) fn install(
                 "No packages in {REQUIREMENTS_TXT}, so nothing to install"
             ));
         } else {
-            match (with, &uv_settings) {
-                (InstallWith::Pip(pip), _) => {
+            match &run {
+                Run::Pip(pip) => {
                     let result =
                         run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups);
                     pip.seal_bytecode();
                     result?;
                 }
-                (InstallWith::Uv(uv), Some(settings)) => {
-                    let run = UvRun {
-                        uv,
-                        settings,
-                        cache_dir: &cache_dir,
-                        hashed: inputs.scan.hashed,
-                    };
-                    // An exact install: it removes what the requirements no longer need.
-                    return run.install(&context.app_dir, venv_dir, venv_env, groups);
+                // An exact install: it removes what the requirements no longer need.
+                Run::Uv(uv_run) => {
+                    return uv_run.install(&context.app_dir, venv_dir, venv_env, groups);
                 }
-                (InstallWith::Uv(_), None) => unreachable!("uv's settings are translated above"),
             }
         }
         match mode {
             InstallMode::New => Ok(()),
-            InstallMode::Existing => prune(with, runtime, venv_dir, venv_env, &top_level),
+            InstallMode::Existing => prune(installer, runtime, venv_dir, venv_env, &top_level),
         }
     })
 }
@@ -308,15 +295,15 @@ fn read_inputs(app_dir: &Path, env: &Env, groups: &[String]) -> Result<Inputs, B
 /// removes nothing by itself), or why it cannot: a requirement without a package name. uv's
 /// exact install needs neither.
 fn what_an_update_follows(
-    with: &InstallWith<'_>,
+    run: &Run<'_>,
     top_level: &[String],
 ) -> (
     Vec<pep508_rs::Requirement<pep508_rs::VerbatimUrl>>,
     Option<String>,
 ) {
-    match with {
-        InstallWith::Uv(_) => (Vec::new(), None),
-        InstallWith::Pip(_) => match installed::parse_requirements(top_level) {
+    match run {
+        Run::Uv(_) => (Vec::new(), None),
+        Run::Pip(_) => match installed::parse_requirements(top_level) {
             Ok(top_level) => (top_level, None),
             Err(Unnamed(requirement)) => (
                 Vec::new(),
@@ -333,7 +320,7 @@ fn what_an_update_follows(
 /// After an in-place update: uninstalls what a clean install of `top_level` would not have
 /// (pip never removes anything by itself), console scripts and all.
 fn prune(
-    with: &InstallWith<'_>,
+    installer: &InstalledInstaller,
     runtime: &PythonRuntime,
     venv_dir: &Path,
     env: &Env,
@@ -353,8 +340,8 @@ fn prune(
         extraneous.join(", ")
     ));
     let python = venv_dir.join("bin/python");
-    let mut command = match with {
-        InstallWith::Pip(pip) => {
+    let mut command = match installer {
+        InstalledInstaller::Pip(pip) => {
             let mut command = pip.command(&runtime.python(), env);
             command.arg("--python").arg(&python).args([
                 "uninstall",
@@ -363,7 +350,7 @@ fn prune(
             ]);
             command
         }
-        InstallWith::Uv(uv) => {
+        InstalledInstaller::Uv(uv) => {
             let mut command = uv.command(&crate::layers::tool::uv_env(env));
             command
                 .args(["pip", "uninstall", "--no-config", "--python"])
@@ -375,23 +362,13 @@ fn prune(
         .args(&extraneous)
         .shown_as(format!(
             "{} uninstall {}",
-            with.name(),
+            installer.installer(),
             extraneous.join(" ")
         ))
         .capture()
         .map(drop)
-        .map_err(|error| {
-            error
-                .into_buildpack_error(|status, output| {
-                    BuildpackError::PipInstall(PipInstallError::Failed {
-                        installer: with.name(),
-                        failure: output::classify(&output.combined()),
-                        status,
-                    })
-                })
-                .into()
-        });
-    if let InstallWith::Pip(pip) = with {
+        .map_err(failed_with(installer.installer(), output::classify));
+    if let InstalledInstaller::Pip(pip) = installer {
         pip.seal_bytecode();
     }
     result
@@ -401,7 +378,7 @@ fn prune(
 /// settings translated.
 struct UvRun<'a> {
     uv: &'a Uv,
-    settings: &'a UvSettings,
+    settings: UvSettings,
     cache_dir: &'a Path,
     /// Whether requirements have hashes: pip's hash-checking mode for every requirement.
     hashed: bool,
@@ -424,10 +401,6 @@ impl UvRun<'_> {
         env.insert("UV_COMPILE_BYTECODE", "1");
         env.insert("UV_LINK_MODE", "hardlink");
         env.insert("UV_NO_PROGRESS", "1");
-        let shown = std::iter::once(format!("uv pip install -r {REQUIREMENTS_TXT}"))
-            .chain(groups.iter().map(|group| format!("--group {group}")))
-            .collect::<Vec<_>>()
-            .join(" ");
         self.uv
             .command(&env)
             .args(["pip", "install", "--exact", "--python"])
@@ -437,22 +410,38 @@ impl UvRun<'_> {
             .args(self.hashed.then_some("--require-hashes"))
             .args(&self.settings.args)
             .current_dir(app_dir)
-            .shown_as(shown)
+            .shown_as(shown_install("uv pip", groups))
             .stream()
             .map(drop)
-            .map_err(|error| {
-                error
-                    .into_buildpack_error(|status, captured| {
-                        let failure =
-                            relative_to_app(output::classify_uv(&captured.combined()), app_dir);
-                        BuildpackError::PipInstall(PipInstallError::Failed {
-                            installer: "uv",
-                            failure,
-                            status,
-                        })
-                    })
-                    .into()
+            .map_err(failed_with(Installer::Uv, |output| {
+                relative_to_app(output::classify_uv(output), app_dir)
+            }))
+    }
+}
+
+/// `pip install -r requirements.txt --group dev`, as the output shows an install by `tool`.
+fn shown_install(tool: &str, groups: &[String]) -> String {
+    std::iter::once(format!("{tool} install -r {REQUIREMENTS_TXT}"))
+        .chain(groups.iter().map(|group| format!("--group {group}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The error of a failed command of `installer`, whose captured output `read` classifies.
+fn failed_with(
+    installer: Installer,
+    read: impl FnOnce(&str) -> PipFailure,
+) -> impl FnOnce(CommandError) -> libcnb::Error<BuildpackError> {
+    move |error| {
+        error
+            .into_buildpack_error(|status, output| {
+                BuildpackError::PipInstall(PipInstallError::Failed {
+                    installer: installer.project(),
+                    failure: read(&output.combined()),
+                    status,
+                })
             })
+            .into()
     }
 }
 
@@ -466,10 +455,6 @@ fn run_pip_install(
     env: &Env,
     groups: &[String],
 ) -> libcnb::Result<(), BuildpackError> {
-    let shown = std::iter::once(format!("pip install -r {REQUIREMENTS_TXT}"))
-        .chain(groups.iter().map(|group| format!("--group {group}")))
-        .collect::<Vec<_>>()
-        .join(" ");
     pip.command(&runtime.python(), env)
         .arg("--python")
         .arg(venv_dir.join("bin").join("python"))
@@ -483,21 +468,12 @@ fn run_pip_install(
         .arg("--no-warn-script-location")
         .args(groups.iter().flat_map(|group| ["--group", group.as_str()]))
         .current_dir(app_dir)
-        .shown_as(shown)
+        .shown_as(shown_install("pip", groups))
         .stream()
         .map(drop)
-        .map_err(|error| {
-            error
-                .into_buildpack_error(|status, captured| {
-                    let failure = relative_to_app(output::classify(&captured.combined()), app_dir);
-                    BuildpackError::PipInstall(PipInstallError::Failed {
-                        installer: "pip",
-                        failure,
-                        status,
-                    })
-                })
-                .into()
-        })
+        .map_err(failed_with(Installer::Pip, |output| {
+            relative_to_app(output::classify(output), app_dir)
+        }))
 }
 
 const UV_TOML: &str = "uv.toml";

@@ -11,7 +11,7 @@ mod tests;
 use crate::PythonBuildpack;
 use crate::errors::BuildpackError;
 pub(crate) use crate::installed::dist_metadata::ReadError;
-use crate::installed::dist_metadata::{Distribution, installed_distributions, site_packages_dirs};
+use crate::installed::dist_metadata::{Distribution, venv_distributions};
 use crate::package_name::normalize_name;
 use crate::redact::redact_url;
 use crate::runtime::manifest::RuntimeEntry;
@@ -82,16 +82,12 @@ pub(crate) fn venv_sbom(
     venv_dir: &Path,
     lock_hashes: &HashMap<String, Vec<String>>,
 ) -> Result<Sbom, ReadError> {
-    let mut distributions = Vec::new();
-    for site_packages in site_packages_dirs(venv_dir).map_err(|error| ReadError {
-        path: venv_dir.join("lib"),
-        error,
-    })? {
-        distributions.extend(installed_distributions(&site_packages)?);
-    }
     Ok(Sbom::from_bytes(
         SbomFormat::CycloneDxJson,
-        bom(&distribution_components(distributions, lock_hashes)),
+        bom(&distribution_components(
+            venv_distributions(venv_dir)?,
+            lock_hashes,
+        )),
     ))
 }
 

@@ -45,6 +45,15 @@ impl PrivateIndex {
         Self { port, requests }
     }
 
+    /// Serves the `pip_private_index` fixture's index for `cnb-user` with `password`.
+    pub fn fixture(password: &str) -> Self {
+        Self::serve(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pip_private_index/index"),
+            "cnb-user",
+            password,
+        )
+    }
+
     /// Every request so far, in the order they were answered.
     pub fn requests(&self) -> Vec<IndexRequest> {
         self.requests.lock().unwrap().clone()
