@@ -79,6 +79,9 @@ fn lock_hint(files: &[&str], pyproject: Option<&str>, has_setup: bool) -> Missin
     }
 }
 
+/// Virtual environments committed with the app (top-level folders): a warning.
+pub(crate) struct CommittedVenvs<'a>(pub(crate) &'a [String]);
+
 /// Top-level folders that are virtual environments: `venv/`, `.venv/`, or any with a
 /// `pyvenv.cfg`. Sorted.
 pub(crate) fn committed_venvs(app_dir: &Path) -> io::Result<Vec<String>> {

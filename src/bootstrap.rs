@@ -3,9 +3,9 @@
 //! and unpacked in Rust (`crate::wheels`), so nothing that can run before Python is installed
 //! waits for it. Each is a cached layer, reused when it still matches.
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
-use crate::errors::BuildpackError;
 use crate::layers::installer::{
     InstalledInstaller, Installer, check_pip_supports, restore_installer_layer,
 };

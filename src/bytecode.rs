@@ -227,8 +227,8 @@ pub(crate) fn seal_or_warn(root: &Path, validation: Validation, origin: Origin) 
     })
 }
 
-fn warn(SealError { path, error }: &SealError) {
-    bullet_stream::global::print::warning(crate::errors::bytecode_warning(path, error).to_string());
+fn warn(error: &SealError) {
+    crate::message::show(error);
 }
 
 /// Makes every compiled file under `root` (in `__pycache__` folders) hash-based, with

@@ -6,7 +6,7 @@
 //! quiet). The command line shown to the user and in errors is rendered, redacted, by
 //! [`Command::shown`]; every failure is a [`CommandError`] that names it.
 
-use crate::errors::BuildpackError;
+use crate::BuildpackError;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use libcnb::Env;

@@ -1,6 +1,6 @@
 //! Buildpack configuration read from the platform environment (`pack build --env`).
 
-use crate::errors::BuildpackError;
+use crate::BuildpackError;
 use crate::python_version::{ParsePythonVersionError, PythonVersionRequest};
 use crate::runtime::eol::YearMonth;
 use libcnb::Env;

@@ -4,6 +4,9 @@ use crate::package_managers::PackageManager;
 use std::io;
 use std::path::Path;
 
+/// No file says this is a Python app: detection fails, with a notice naming what was looked for.
+pub(crate) struct NoPythonFiles;
+
 /// Files that name a package manager (each one's marker file, in [`PackageManager::ALL`]'s
 /// order): an app with one of these can be built as it is.
 pub(crate) const PACKAGE_MANAGER_FILES: [&str; PackageManager::ALL.len()] = {

@@ -3,8 +3,8 @@
 //! as `python manage.py ...` would, so a root `manage.py` that is a symlink into the project's
 //! folder (a monorepo's `backend/`) works: Python puts the resolved script's folder on `sys.path`.
 
+use crate::BuildpackError;
 use crate::command::Command;
-use crate::errors::BuildpackError;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use libcnb::Env;

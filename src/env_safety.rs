@@ -80,6 +80,9 @@ pub(crate) struct EnvCheck {
     pub(crate) neutralised: Vec<EnvVarProblem>,
 }
 
+/// Variables left out of the build's subprocess env: a warning.
+pub(crate) struct Neutralised<'a>(pub(crate) &'a [EnvVarProblem]);
+
 /// Sorts the platform env's problem variables; empty values count as unset.
 pub(crate) fn check_build_env(platform_env: &Env) -> EnvCheck {
     let mut result = EnvCheck::default();

@@ -1,12 +1,14 @@
-//! Every user-facing message of the buildpack lives here, as a [`Message`]: its kind (the user's
-//! error, a failure worth retrying, a bug, a warning or a notice), header and body. Errors map to
-//! theirs in one place, [`buildpack_error_message`]; `tests` snapshots each of them.
+//! The catalogue: every user-facing message of the buildpack is worded here, as a [`Message`]:
+//! its kind (the user's error, a failure worth retrying, a bug, a warning or a notice), header
+//! and body. Modules own their errors, warnings and notices as types and never word them; the
+//! catalogue turns each into a `Message` with `From` (errors in one place,
+//! [`buildpack_error_message`]), so that it imports those types and nothing imports it (a unit
+//! test keeps it so). `tests` snapshots each message.
 
 mod command;
 mod dependencies;
 mod django;
 mod locked;
-mod message;
 mod pip;
 mod project;
 mod python_version;
@@ -18,143 +20,141 @@ mod web_process;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use dependencies::{dependency_check_failed_warning, dependency_conflicts_warning};
-pub(crate) use message::{Message, MessageKind};
-pub(crate) use project::{bytecode_warning, committed_venv_warning, neutralised_env_warning};
-pub(crate) use python_version::version_notice;
-pub(crate) use runtime_choice::{
+use dependencies::{dependency_check_failed_warning, dependency_conflicts_warning};
+use project::{bytecode_warning, committed_venv_warning, neutralised_env_warning};
+use python_version::version_notice;
+use runtime_choice::{
     end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning,
 };
-pub(crate) use tools::describe_wheel_fetch_error;
-pub(crate) use web_process::{
-    ambiguous_warning, django_without_application_warning, no_server_warning,
-};
+use tools::describe_wheel_fetch_error;
+use web_process::{ambiguous_warning, django_without_application_warning, no_server_warning};
 
-use crate::app_files::MissingLockHint;
-use crate::command::SpawnError;
+use crate::BuildpackError;
+use crate::app_files::CommittedVenvs;
+use crate::bytecode::SealError;
 use crate::config::ConfigError;
-use crate::detect::{OTHER_PYTHON_FILES, PACKAGE_MANAGER_FILES};
-use crate::django::DjangoError;
-use crate::env_safety::EnvVarProblem;
-use crate::http::{CaBundleError, HttpError};
-use crate::layers::installer::Installer;
-use crate::layers::tool::{Tool, ToolInstallError};
-use crate::layers::venv::VenvError;
-use crate::package_managers::PackageManager;
-use crate::package_managers::locked::LockedInstallError;
-use crate::package_managers::pip::PipInstallError;
-use crate::package_managers::pip::requirements::RequirementsFileError;
-use crate::python_version::{PythonVersion, PythonVersionRequest};
-use crate::python_version_source::{VersionSource, VersionSourceError};
+use crate::detect::{NoPythonFiles, OTHER_PYTHON_FILES, PACKAGE_MANAGER_FILES};
+use crate::env_safety::Neutralised;
+use crate::http::HttpError;
+use crate::launch::NoWebProcess;
+use crate::layers::venv::DependencyCheckWarning;
+use crate::message::{Message, MessageKind};
 use crate::redact::{redact_url, redact_urls};
 use crate::runtime::ManifestLoadError;
 use crate::runtime::download::DownloadError;
-use crate::runtime::eol::YearMonth;
-use crate::runtime::manifest::{Arch, ResolveError};
+use crate::runtime::select::ChoiceNote;
 use crate::wheels::WheelFetchError;
-use crate::wheels::index::InvalidIndexUrl;
-use bullet_stream::global::print;
 use bullet_stream::style;
 use indoc::formatdoc;
+use std::fmt;
 
-#[derive(Debug)]
-pub(crate) enum BuildpackError {
-    Detect(std::io::Error),
-    /// Platform env that would break the build's isolation.
-    UnsafeEnv(Vec<EnvVarProblem>),
-    Config(ConfigError),
-    ManifestLoad(ManifestLoadError),
-    UnsupportedArch {
-        arch: String,
-    },
-    EmptyManifest {
-        arch: Arch,
-    },
-    VersionSource(VersionSourceError),
-    Resolve {
-        error: ResolveError,
-        source: VersionSource,
-    },
-    /// The requested minor version is too long past its end of life.
-    EndOfLife {
-        request: PythonVersionRequest,
-        source: VersionSource,
-        eol: Option<YearMonth>,
-        newest_minor: Option<(u16, u16)>,
-    },
-    Download(DownloadError),
-    NoPackageManager {
-        python_files: Vec<&'static str>,
-        hint: MissingLockHint,
-    },
-    MultiplePackageManagers(Vec<PackageManager>),
-    /// `BP_PYTHON_DEPENDENCY_GROUPS` names groups the app does not define.
-    UnknownDependencyGroups(crate::dependency_groups::UnknownGroups),
-    RequirementsFile(RequirementsFileError),
-    /// The pinned pip does not support the app's Python.
-    PipTooNew {
-        python_version: PythonVersion,
-        pip_version: String,
-    },
-    /// Fetching pip's or uv's pinned wheel into its layer.
-    InstallerFetch {
-        installer: Installer,
-        error: WheelFetchError,
-    },
-    /// An index setting of the build env that is not a URL.
-    InvalidIndexUrl(InvalidIndexUrl),
-    /// The CA bundle named by the build env cannot be read.
-    CaBundle(CaBundleError),
-    Venv(VenvError),
-    PipInstall(PipInstallError),
-    /// Installing uv, Poetry or Pipenv into its layer.
-    ToolInstall {
-        tool: Tool,
-        error: ToolInstallError,
-    },
-    /// Installing the locked dependencies with uv, Poetry or Pipenv.
-    LockedInstall(LockedInstallError),
-    VenvSbom(crate::sbom::ReadError),
-    /// The dependency check found unmet requirements, with `BP_PYTHON_CHECK_DEPENDENCIES=strict`.
-    DependencyConflicts(Vec<crate::installed::Conflict>),
-    Django(DjangoError),
-    /// A program the buildpack runs could not be started.
-    Command(SpawnError),
-}
-
-impl From<BuildpackError> for libcnb::Error<BuildpackError> {
-    fn from(error: BuildpackError) -> Self {
-        libcnb::Error::BuildpackError(error)
+/// Any error of a build, as `on_error` prints it: credentials in its URLs are redacted.
+impl From<&libcnb::Error<BuildpackError>> for Message {
+    fn from(error: &libcnb::Error<BuildpackError>) -> Self {
+        let message = error_message(error);
+        Message {
+            header: redact_urls(&message.header),
+            body: redact_urls(&message.body),
+            ..message
+        }
     }
 }
 
-impl From<ConfigError> for BuildpackError {
-    fn from(error: ConfigError) -> Self {
-        BuildpackError::Config(error)
+impl From<&NoPythonFiles> for Message {
+    fn from(_: &NoPythonFiles) -> Self {
+        Message::notice(format!(
+            "No Python project files found in the app root (looked for {} and {}).",
+            PACKAGE_MANAGER_FILES.join(", "),
+            OTHER_PYTHON_FILES.join(", ")
+        ))
     }
 }
 
-impl From<ManifestLoadError> for BuildpackError {
-    fn from(error: ManifestLoadError) -> Self {
-        BuildpackError::ManifestLoad(error)
+impl From<&Neutralised<'_>> for Message {
+    fn from(Neutralised(variables): &Neutralised<'_>) -> Self {
+        neutralised_env_warning(variables)
     }
 }
 
-pub(crate) fn detect_fail_message() -> Message {
-    Message::notice(format!(
-        "No Python project files found in the app root (looked for {} and {}).",
-        PACKAGE_MANAGER_FILES.join(", "),
-        OTHER_PYTHON_FILES.join(", ")
-    ))
+impl From<&CommittedVenvs<'_>> for Message {
+    fn from(CommittedVenvs(dirs): &CommittedVenvs<'_>) -> Self {
+        committed_venv_warning(dirs)
+    }
 }
 
-pub(crate) fn on_error(error: &libcnb::Error<BuildpackError>) {
-    print::error(error_text(error));
+impl From<&SealError> for Message {
+    fn from(SealError { path, error }: &SealError) -> Self {
+        bytecode_warning(path, error)
+    }
 }
 
-/// What [`on_error`] prints: the message, with the credentials in its URLs redacted.
-fn error_text(error: &libcnb::Error<BuildpackError>) -> String {
-    redact_urls(&error_message(error).to_string())
+impl From<&ChoiceNote<'_>> for Message {
+    fn from(note: &ChoiceNote<'_>) -> Self {
+        match *note {
+            ChoiceNote::Version {
+                notice,
+                request,
+                source,
+            } => version_notice(notice, request, source),
+            ChoiceNote::EndOfLife {
+                request,
+                source,
+                eol,
+                refused_from,
+                newest_minor,
+            } => end_of_life_warning(request, source, eol, refused_from, newest_minor),
+            ChoiceNote::OutdatedPatch {
+                installed,
+                newest,
+                request,
+                source,
+            } => outdated_patch_warning(installed, newest, request, source),
+            ChoiceNote::RequiresPythonConflict {
+                installed,
+                specifiers,
+                source,
+            } => requires_python_conflict_warning(installed, specifiers, source),
+        }
+    }
+}
+
+impl From<&DependencyCheckWarning> for Message {
+    fn from(warning: &DependencyCheckWarning) -> Self {
+        match warning {
+            DependencyCheckWarning::Conflicts(conflicts) => dependency_conflicts_warning(conflicts),
+            DependencyCheckWarning::CouldNotRun(error) => dependency_check_failed_warning(error),
+        }
+    }
+}
+
+impl From<&NoWebProcess<'_>> for Message {
+    fn from(warning: &NoWebProcess<'_>) -> Self {
+        match *warning {
+            NoWebProcess::NoServer {
+                found,
+                servers,
+                add,
+            } => no_server_warning(found, servers, add),
+            NoWebProcess::Ambiguous(found) => ambiguous_warning(found),
+            NoWebProcess::DjangoWithoutApplication { settings } => {
+                django_without_application_warning(settings)
+            }
+        }
+    }
+}
+
+/// In one line, for the notes of a download that is retried.
+impl fmt::Display for WheelFetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe_wheel_fetch_error(self))
+    }
+}
+
+/// In one line, for the notes of a download that is retried.
+impl fmt::Display for DownloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe_download_error(self))
+    }
 }
 
 /// The message of any error of the build, through [`buildpack_error_message`] for the
@@ -377,7 +377,7 @@ fn download_message(error: &DownloadError) -> Message {
 }
 
 /// A one-line description, for retry notices.
-pub(crate) fn describe_download_error(error: &DownloadError) -> String {
+fn describe_download_error(error: &DownloadError) -> String {
     match error {
         DownloadError::Http(error) => describe_http_error(error),
         DownloadError::ChecksumMismatch { .. } => "checksum mismatch".to_string(),

@@ -2,6 +2,8 @@
 //! cached layer, then the app's dependencies into a virtual environment layer.
 
 mod app_files;
+#[cfg(test)]
+mod architecture_tests;
 mod bootstrap;
 mod build_env;
 mod bytecode;
@@ -17,6 +19,7 @@ mod http;
 mod installed;
 mod launch;
 mod layers;
+mod message;
 mod package_managers;
 mod package_name;
 mod parallel;
@@ -29,8 +32,28 @@ mod sbom;
 mod test_support;
 mod wheels;
 
-use crate::config::BuildConfig;
-use crate::errors::BuildpackError;
+use crate::app_files::MissingLockHint;
+use crate::command::SpawnError;
+use crate::config::{BuildConfig, ConfigError};
+use crate::django::DjangoError;
+use crate::env_safety::EnvVarProblem;
+use crate::http::CaBundleError;
+use crate::layers::installer::Installer;
+use crate::layers::tool::{Tool, ToolInstallError};
+use crate::layers::venv::VenvError;
+use crate::message::Message;
+use crate::package_managers::PackageManager;
+use crate::package_managers::locked::LockedInstallError;
+use crate::package_managers::pip::PipInstallError;
+use crate::package_managers::pip::requirements::RequirementsFileError;
+use crate::python_version::{PythonVersion, PythonVersionRequest};
+use crate::python_version_source::{VersionSource, VersionSourceError};
+use crate::runtime::ManifestLoadError;
+use crate::runtime::download::DownloadError;
+use crate::runtime::eol::YearMonth;
+use crate::runtime::manifest::{Arch, ResolveError};
+use crate::wheels::WheelFetchError;
+use crate::wheels::index::InvalidIndexUrl;
 use bullet_stream::global::print;
 use libcnb::build::{BuildContext, BuildResult, BuildResultBuilder};
 use libcnb::detect::{DetectContext, DetectResult, DetectResultBuilder};
@@ -47,7 +70,7 @@ impl Buildpack for PythonBuildpack {
     fn detect(&self, context: DetectContext<Self>) -> libcnb::Result<DetectResult, Self::Error> {
         let signals = detect::python_signals(&context.app_dir).map_err(BuildpackError::Detect)?;
         if signals.is_empty() {
-            println!("{}", errors::detect_fail_message());
+            println!("{}", Message::from(&detect::NoPythonFiles));
             DetectResultBuilder::fail().build()
         } else {
             DetectResultBuilder::pass().build()
@@ -64,12 +87,12 @@ impl Buildpack for PythonBuildpack {
             return Err(BuildpackError::UnsafeEnv(env_check.refused).into());
         }
         if !env_check.neutralised.is_empty() {
-            print::warning(errors::neutralised_env_warning(&env_check.neutralised).to_string());
+            message::show(&env_safety::Neutralised(&env_check.neutralised));
         }
         let config = BuildConfig::from_platform_env(context.platform.env())?;
         let venvs = app_files::committed_venvs(&context.app_dir).map_err(BuildpackError::Detect)?;
         if !venvs.is_empty() {
-            print::warning(errors::committed_venv_warning(&venvs).to_string());
+            message::show(&app_files::CommittedVenvs(&venvs));
         }
         let package_manager = package_managers::determine(&context.app_dir)?;
         dependency_groups::check_defined(
@@ -112,8 +135,94 @@ impl Buildpack for PythonBuildpack {
     }
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
-        errors::on_error(&error);
+        // Worded by the catalogue (`errors`), with the credentials in its URLs redacted.
+        print::error(redact::redact_urls(&Message::from(&error).to_string()));
     }
 }
 
 buildpack_main!(PythonBuildpack);
+
+/// Every error of a build: one variant per module's own error type, or per failure of a step
+/// that has no module of its own. The catalogue (`errors`) words each of them.
+#[derive(Debug)]
+pub(crate) enum BuildpackError {
+    Detect(std::io::Error),
+    /// Platform env that would break the build's isolation.
+    UnsafeEnv(Vec<EnvVarProblem>),
+    Config(ConfigError),
+    ManifestLoad(ManifestLoadError),
+    UnsupportedArch {
+        arch: String,
+    },
+    EmptyManifest {
+        arch: Arch,
+    },
+    VersionSource(VersionSourceError),
+    Resolve {
+        error: ResolveError,
+        source: VersionSource,
+    },
+    /// The requested minor version is too long past its end of life.
+    EndOfLife {
+        request: PythonVersionRequest,
+        source: VersionSource,
+        eol: Option<YearMonth>,
+        newest_minor: Option<(u16, u16)>,
+    },
+    Download(DownloadError),
+    NoPackageManager {
+        python_files: Vec<&'static str>,
+        hint: MissingLockHint,
+    },
+    MultiplePackageManagers(Vec<PackageManager>),
+    /// `BP_PYTHON_DEPENDENCY_GROUPS` names groups the app does not define.
+    UnknownDependencyGroups(crate::dependency_groups::UnknownGroups),
+    RequirementsFile(RequirementsFileError),
+    /// The pinned pip does not support the app's Python.
+    PipTooNew {
+        python_version: PythonVersion,
+        pip_version: String,
+    },
+    /// Fetching pip's or uv's pinned wheel into its layer.
+    InstallerFetch {
+        installer: Installer,
+        error: WheelFetchError,
+    },
+    /// An index setting of the build env that is not a URL.
+    InvalidIndexUrl(InvalidIndexUrl),
+    /// The CA bundle named by the build env cannot be read.
+    CaBundle(CaBundleError),
+    Venv(VenvError),
+    PipInstall(PipInstallError),
+    /// Installing uv, Poetry or Pipenv into its layer.
+    ToolInstall {
+        tool: Tool,
+        error: ToolInstallError,
+    },
+    /// Installing the locked dependencies with uv, Poetry or Pipenv.
+    LockedInstall(LockedInstallError),
+    VenvSbom(crate::sbom::ReadError),
+    /// The dependency check found unmet requirements, with `BP_PYTHON_CHECK_DEPENDENCIES=strict`.
+    DependencyConflicts(Vec<crate::installed::Conflict>),
+    Django(DjangoError),
+    /// A program the buildpack runs could not be started.
+    Command(SpawnError),
+}
+
+impl From<BuildpackError> for libcnb::Error<BuildpackError> {
+    fn from(error: BuildpackError) -> Self {
+        libcnb::Error::BuildpackError(error)
+    }
+}
+
+impl From<ConfigError> for BuildpackError {
+    fn from(error: ConfigError) -> Self {
+        BuildpackError::Config(error)
+    }
+}
+
+impl From<ManifestLoadError> for BuildpackError {
+    fn from(error: ManifestLoadError) -> Self {
+        BuildpackError::ManifestLoad(error)
+    }
+}

@@ -1,7 +1,7 @@
 //! Filling layers at the same time: each download runs on its own thread, and the build output
 //! says which ran together and how long each took, as each one ends.
 
-use crate::errors::BuildpackError;
+use crate::BuildpackError;
 use bullet_stream::global::print;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

@@ -54,9 +54,9 @@ fn check_errors<E>(
 }
 
 fn check_libcnb_error(name: &str, error: &libcnb::Error<BuildpackError>) {
-    let message = super::error_message(error);
+    let message = Message::from(error);
     assert!(!message.header.contains('\n'), "{message}");
-    check_kind_and_text(name, message.kind, super::error_text(error));
+    check_kind_and_text(name, message.kind, message);
 }
 
 fn io_error(message: &str) -> std::io::Error {

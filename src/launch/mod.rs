@@ -8,11 +8,12 @@ pub(crate) mod process;
 mod scan;
 pub(crate) mod web_choice;
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
-use crate::errors::BuildpackError;
 use crate::installed::dist_metadata::{installed_names, site_packages_dirs};
 use crate::layers::venv::Venv;
+use crate::message::show;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use libcnb::additional_buildpack_binary_path;
@@ -21,13 +22,29 @@ use libcnb::data::launch::{Launch, LaunchBuilder, ProcessBuilder};
 use libcnb::data::{layer_name, process_type};
 use libcnb::layer::UncachedLayerDefinition;
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
+use process::Server;
 use std::path::Path;
+use web_choice::Candidate;
 use web_choice::{Decision, Facts, Installed};
 
 pub(crate) const PROCFILE: &str = "Procfile";
 const DEFAULT_PORT: &str = "8080";
 
 /// Writes the `web` layer and returns the image's processes (`None`: the buildpack adds none).
+/// Why the image gets no default web process although the app looks like a web app: a warning.
+pub(crate) enum NoWebProcess<'a> {
+    /// A web app, but no server for it: `add` is the package to add.
+    NoServer {
+        found: &'a Candidate,
+        servers: &'a [Server],
+        add: &'a str,
+    },
+    /// Several web apps, none preferred.
+    Ambiguous(&'a [Candidate]),
+    /// A Django project whose application could not be found from its settings.
+    DjangoWithoutApplication { settings: &'a str },
+}
+
 pub(crate) fn configure(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
@@ -162,17 +179,21 @@ fn report(decision: Decision) -> Option<Launch> {
             servers,
             add,
         } => {
-            print::warning(crate::errors::no_server_warning(&found, &servers, add).to_string());
+            show(&NoWebProcess::NoServer {
+                found: &found,
+                servers: &servers,
+                add,
+            });
             None
         }
         Decision::Ambiguous(found) => {
-            print::warning(crate::errors::ambiguous_warning(&found).to_string());
+            show(&NoWebProcess::Ambiguous(&found));
             None
         }
         Decision::DjangoWithoutApplication { settings } => {
-            print::warning(
-                crate::errors::django_without_application_warning(&settings).to_string(),
-            );
+            show(&NoWebProcess::DjangoWithoutApplication {
+                settings: &settings,
+            });
             None
         }
         Decision::Nothing => {

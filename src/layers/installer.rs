@@ -6,9 +6,9 @@
 //! the pinned file stays the same. Neither depends on the Python version: pip's bytecode is
 //! written on first use, per Python version, by Python itself.
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::command::Command;
-use crate::errors::BuildpackError;
 use crate::fsutil::{empty_dir, fill_or_empty};
 use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::layers::whole_number::LayerFormat;
@@ -222,8 +222,7 @@ impl InstallerLayer {
                 fill_or_empty(&dir, || {
                     fetch(agent, index, wheel, |error, attempt| {
                         notes.push(format!(
-                            "attempt {attempt} to download {installer} failed ({}), retrying",
-                            crate::errors::describe_wheel_fetch_error(error)
+                            "attempt {attempt} to download {installer} failed ({error}), retrying"
                         ));
                     })
                     .and_then(|bytes| fill(installer, wheel, &bytes, &dir))

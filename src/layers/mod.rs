@@ -9,8 +9,8 @@ pub(crate) mod venv;
 pub(crate) mod venv_settings;
 pub(crate) mod whole_number;
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
-use crate::errors::BuildpackError;
 use libcnb::layer::LayerRef;
 use serde::Serialize;
 

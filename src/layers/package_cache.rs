@@ -2,8 +2,8 @@
 //! manager's declaration): kept between builds but in neither the build env of later buildpacks nor the
 //! app image. Beside the `venv` layer on the same file system, so that uv can hard-link from it.
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
-use crate::errors::BuildpackError;
 use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
 use crate::layers::whole_number::LayerFormat;
 use bullet_stream::global::print;

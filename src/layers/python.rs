@@ -1,10 +1,10 @@
 //! The runtime layer: a python-build-standalone CPython, reused until what it was built from
 //! changes.
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::bytecode::{self, Origin, Validation};
-use crate::errors::BuildpackError;
 use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
 use crate::layers::venv::bytecode_level_reason;
 use crate::layers::whole_number::LayerFormat;
@@ -169,8 +169,7 @@ impl PythonLayer<'_> {
                         |path| layout::keep_in_runtime(path, &entry.version, entry.variant, level),
                         |error, attempt| {
                             notes.push(format!(
-                                "attempt {attempt} to download Python failed ({}), retrying",
-                                crate::errors::describe_download_error(error)
+                                "attempt {attempt} to download Python failed ({error}), retrying"
                             ));
                         },
                     )

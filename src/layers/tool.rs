@@ -6,10 +6,10 @@
 //! in neither their build nor the app image. Reused while the pins and the Python version stay the
 //! same. (uv itself is one binary, in the `uv` layer: see `crate::layers::installer`.)
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::command::Command;
 use crate::command::tail;
-use crate::errors::BuildpackError;
 use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::layers::fill_layer;
 use crate::layers::installer::Uv;

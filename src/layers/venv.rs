@@ -16,13 +16,14 @@ pub(crate) use action::{
 use action::{VenvAction, choose_action};
 pub(crate) use metadata::VenvLayerMetadata;
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::build_env;
 use crate::command::Command;
 use crate::config::DependencyCheck;
-use crate::errors::BuildpackError;
 use crate::layers::fill_layer;
 use crate::layers::venv_settings::VenvSettingsLayer;
+use crate::message::show;
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
 use libcnb::Env;
@@ -40,6 +41,14 @@ pub(crate) struct Venv {
     pub(crate) dir: PathBuf,
     /// The runtime's build env with the virtual environment applied (`PATH`, `VIRTUAL_ENV`).
     pub(crate) build_env: Env,
+}
+
+/// What the dependency check after an install warns about.
+pub(crate) enum DependencyCheckWarning {
+    /// Requirements of installed packages that the environment does not meet.
+    Conflicts(Vec<crate::installed::Conflict>),
+    /// The check could not read the environment, for this reason.
+    CouldNotRun(String),
 }
 
 #[derive(Debug)]
@@ -189,11 +198,11 @@ fn check_dependencies(
             Err(BuildpackError::DependencyConflicts(conflicts))
         }
         Ok(conflicts) => {
-            print::warning(crate::errors::dependency_conflicts_warning(&conflicts).to_string());
+            show(&DependencyCheckWarning::Conflicts(conflicts));
             Ok(())
         }
         Err(error) => {
-            print::warning(crate::errors::dependency_check_failed_warning(&error).to_string());
+            show(&DependencyCheckWarning::CouldNotRun(error));
             Ok(())
         }
     }

@@ -6,8 +6,8 @@
 //! Credentials are taken out of the values before they are hashed, so a rotated token does not
 //! reinstall anything either. One fingerprint per setting, so that the build says which changed.
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
-use crate::errors::BuildpackError;
 use crate::redact::redact_urls;
 use libcnb::Env;
 use libcnb::build::BuildContext;

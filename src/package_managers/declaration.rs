@@ -5,9 +5,9 @@
 //! check and the error catalogue read these declarations instead of matching on the package
 //! manager, so that a new one is one declaration plus its install code.
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::config::DependencyCheck;
-use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;

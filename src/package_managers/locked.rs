@@ -4,10 +4,10 @@
 //! manager says which files and settings are inputs, which commands to run and how to read their
 //! output.
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::command::{Command, CommandError, Output};
 use crate::config::DependencyCheck;
-use crate::errors::BuildpackError;
 use crate::layers::installer::Uv;
 use crate::layers::package_cache::prepare_package_cache_layer;
 use crate::layers::tool::restore_tool_layer;

@@ -10,9 +10,9 @@ pub(crate) mod pipenv;
 pub(crate) mod poetry;
 pub(crate) mod uv;
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::config::{BuildConfig, RequirementsInstaller};
-use crate::errors::BuildpackError;
 use crate::layers::installer::{InstalledInstaller, Installer};
 use crate::layers::venv::Venv;
 use crate::runtime::PythonRuntime;

@@ -9,10 +9,10 @@ pub(crate) mod requirements;
 pub(crate) mod settings;
 pub(crate) mod uv_settings;
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::command::CommandError;
 use crate::config::DependencyCheck;
-use crate::errors::BuildpackError;
 use crate::installed::{self, Unnamed};
 use crate::layers::installer::{InstalledInstaller, Installer, Pip, Uv};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};

@@ -4,10 +4,10 @@ pub(crate) mod download;
 pub(crate) mod eol;
 pub(crate) mod layout;
 pub(crate) mod manifest;
-mod select;
+pub(crate) mod select;
 
+use crate::BuildpackError;
 use crate::config::{BuildConfig, ManifestLocation};
-use crate::errors::BuildpackError;
 use crate::python_version::{PythonVariant, PythonVersion};
 use crate::{PythonBuildpack, http};
 use bullet_stream::global::print;

@@ -3,11 +3,13 @@
 
 use super::eol::{self, EolStatus};
 use super::manifest::{Arch, ResolveError, RuntimeEntry, RuntimeManifest};
+use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
-use crate::errors::{self, BuildpackError, Message, MessageKind};
+use crate::message::show;
 use crate::python_version::{PythonVariant, PythonVersion, PythonVersionRequest};
-use crate::python_version_source::{self, Choice, VersionSource};
+use crate::python_version_source::{self, Choice, VersionNotice, VersionSource};
+use crate::runtime::eol::YearMonth;
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
 
@@ -63,15 +65,22 @@ pub(crate) fn select_runtime<'m>(
 
     print::sub_bullet(format!("Requested Python {request} (from {source})"));
     for notice in &notices {
-        print_notice(&errors::version_notice(notice, &request, &source));
+        show(&ChoiceNote::Version {
+            notice,
+            request: &request,
+            source: &source,
+        });
     }
 
     match eol::status(request.minor_version(), today) {
         EolStatus::Supported => {}
-        EolStatus::EndOfLife { eol, refused_from } => print::warning(
-            errors::end_of_life_warning(&request, &source, eol, refused_from, newest_minor)
-                .to_string(),
-        ),
+        EolStatus::EndOfLife { eol, refused_from } => show(&ChoiceNote::EndOfLife {
+            request: &request,
+            source: &source,
+            eol,
+            refused_from,
+            newest_minor,
+        }),
         EolStatus::Unsupported { eol } => {
             return Err(BuildpackError::EndOfLife {
                 request,
@@ -95,30 +104,75 @@ pub(crate) fn select_runtime<'m>(
         }
     })?;
     print::sub_bullet(format!("Resolved to Python {}", entry.version));
-
-    if request.patch.is_some()
-        && let Some(newest) =
-            manifest.newest_stable_patch(request.minor_version(), arch, request.variant)
-        && newest > entry.version
-    {
-        print::warning(
-            errors::outdated_patch_warning(&entry.version, &newest, &request, &source).to_string(),
-        );
-    }
-    if let Some((text, specifiers)) = &requires_python
-        && !specifiers.contains(&entry.version)
-    {
-        print::warning(
-            errors::requires_python_conflict_warning(&entry.version, text, &source).to_string(),
-        );
-    }
+    let newest_patch = manifest.newest_stable_patch(request.minor_version(), arch, request.variant);
+    warn_about_resolved(
+        entry,
+        newest_patch,
+        &request,
+        &source,
+        requires_python.as_ref(),
+    );
     Ok(entry)
 }
 
-fn print_notice(notice: &Message) {
-    if notice.kind == MessageKind::Notice {
-        print::sub_bullet(notice.to_string());
-    } else {
-        print::warning(notice.to_string());
+/// Warns when an exact version was asked for and a newer patch release exists, and when the
+/// version does not meet the project's `requires-python`.
+fn warn_about_resolved(
+    entry: &RuntimeEntry,
+    newest_patch: Option<PythonVersion>,
+    request: &PythonVersionRequest,
+    source: &VersionSource,
+    requires_python: Option<&(String, crate::python_version_source::specifiers::Specifiers)>,
+) {
+    if request.patch.is_some()
+        && let Some(newest) = newest_patch
+        && newest > entry.version
+    {
+        show(&ChoiceNote::OutdatedPatch {
+            installed: &entry.version,
+            newest: &newest,
+            request,
+            source,
+        });
     }
+    if let Some((text, specifiers)) = requires_python
+        && !specifiers.contains(&entry.version)
+    {
+        show(&ChoiceNote::RequiresPythonConflict {
+            installed: &entry.version,
+            specifiers: text,
+            source,
+        });
+    }
+}
+
+/// What the build says about the chosen version as it goes on: a notice, or a warning.
+pub(crate) enum ChoiceNote<'a> {
+    /// About the file or setting the version came from.
+    Version {
+        notice: &'a VersionNotice,
+        request: &'a PythonVersionRequest,
+        source: &'a VersionSource,
+    },
+    /// The version is past its end of life, and will be refused from `refused_from`.
+    EndOfLife {
+        request: &'a PythonVersionRequest,
+        source: &'a VersionSource,
+        eol: YearMonth,
+        refused_from: YearMonth,
+        newest_minor: Option<(u16, u16)>,
+    },
+    /// An exact version was asked for, and a newer patch release exists.
+    OutdatedPatch {
+        installed: &'a PythonVersion,
+        newest: &'a PythonVersion,
+        request: &'a PythonVersionRequest,
+        source: &'a VersionSource,
+    },
+    /// The version does not meet the project's `requires-python`.
+    RequiresPythonConflict {
+        installed: &'a PythonVersion,
+        specifiers: &'a str,
+        source: &'a VersionSource,
+    },
 }

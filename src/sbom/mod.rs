@@ -8,8 +8,8 @@
 #[cfg(test)]
 mod tests;
 
+use crate::BuildpackError;
 use crate::PythonBuildpack;
-use crate::errors::BuildpackError;
 pub(crate) use crate::installed::dist_metadata::ReadError;
 use crate::installed::dist_metadata::{Distribution, venv_distributions};
 use crate::package_name::normalize_name;

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::config::ConfigError;
 use crate::http::HttpError;
+use crate::message::Message;
 use crate::package_managers::PackageManager;
 use crate::python_version::ParsePythonVersionError;
 use crate::runtime::ManifestLoadError;
@@ -44,7 +45,7 @@ fn the_build_itself() {
         "internal",
         &libcnb::Error::CannotWriteBuildSbom(io_error("No space left on device (os error 28)")),
     );
-    check("detect_fail", &super::super::detect_fail_message());
+    check("detect_fail", &Message::from(&crate::detect::NoPythonFiles));
 }
 
 #[test]
@@ -188,10 +189,7 @@ fn descriptions() {
             super::super::describe_http_error(&error)
         ));
         let error = DownloadError::Http(error);
-        lines.push(format!(
-            "download {name}: {}",
-            super::super::describe_download_error(&error)
-        ));
+        lines.push(format!("download {name}: {error}"));
     }
     for error in [
         DownloadError::ChecksumMismatch {
@@ -205,10 +203,7 @@ fn descriptions() {
         },
         DownloadError::Io(io_error("Directory not empty (os error 39)")),
     ] {
-        lines.push(format!(
-            "download: {}",
-            super::super::describe_download_error(&error)
-        ));
+        lines.push(format!("download: {error}"));
     }
     check_text("describe_download_errors", &lines.join("\n"));
 }

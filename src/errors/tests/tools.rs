@@ -6,10 +6,10 @@
 use super::{
     BuildpackError, check_error, check_kind_and_text, check_text, io_error, strings, url, version,
 };
-use crate::errors::describe_wheel_fetch_error;
 use crate::http::{CaBundleError, HttpError};
 use crate::layers::installer::Installer;
 use crate::layers::tool::{Tool, ToolInstallError};
+use crate::message::Message;
 use crate::package_managers::PackageManager;
 use crate::package_managers::locked::LockedFailure;
 use crate::wheels::WheelFetchError;
@@ -43,9 +43,8 @@ fn without_versions(text: &str) -> String {
 
 fn check_tool_error(name: &str, error: BuildpackError) {
     let error = libcnb::Error::BuildpackError(error);
-    let kind = super::super::error_message(&error).kind;
-    let text = super::super::error_text(&error);
-    check_kind_and_text(name, kind, without_versions(&text));
+    let message = Message::from(&error);
+    check_kind_and_text(name, message.kind, without_versions(&message.to_string()));
 }
 
 const INDEX: &str = "https://***@pypi.example.com/simple/ (PIP_INDEX_URL)";
@@ -140,10 +139,7 @@ fn installer_fetch() {
     let mut descriptions = Vec::new();
     for installer in [Installer::Pip, Installer::Uv] {
         for (name, error) in fetch_errors(installer) {
-            descriptions.push(format!(
-                "{installer} {name}: {}",
-                describe_wheel_fetch_error(&error)
-            ));
+            descriptions.push(format!("{installer} {name}: {error}"));
             check_tool_error(
                 &format!("installer_fetch_{installer}_{name}"),
                 BuildpackError::InstallerFetch { installer, error },

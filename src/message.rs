@@ -1,7 +1,13 @@
 //! The typed form of every message the buildpack prints: its kind (what the user should do
 //! about it), its header and its body. Rendering gives exactly the text the buildpack always
 //! printed: the header, a blank line, then the body.
+//!
+//! A module that has something to say defines what it is as a type of its own (an error, a
+//! warning, a notice) and never words it: the catalogue (`crate::errors`) turns each such type
+//! into a `Message` with `From`, so that nothing imports the catalogue and the catalogue imports
+//! only the types it words. [`show`] prints a warning or a notice as the build goes on.
 
+use bullet_stream::global::print;
 use std::fmt;
 
 /// Who has to act on a message, and how.
@@ -61,6 +67,20 @@ impl Message {
 
     pub(crate) fn notice(text: String) -> Self {
         Self::new(MessageKind::Notice, text)
+    }
+}
+
+/// Prints `item`, worded by the catalogue, while the build goes on: a notice as a line under the
+/// current step, anything else as a warning.
+pub(crate) fn show<T: ?Sized>(item: &T)
+where
+    for<'a> Message: From<&'a T>,
+{
+    let message = Message::from(item);
+    if message.kind == MessageKind::Notice {
+        print::sub_bullet(message.to_string());
+    } else {
+        print::warning(message.to_string());
     }
 }
 
