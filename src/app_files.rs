@@ -1,10 +1,10 @@
 //! Facts about the app's files that explain what is missing or out of place: which lock file an
-//! app without one probably needs, and virtual environments committed with the app.
+//! app without one probably needs, and virtual environments committed with the app (found by
+//! `crate::project`).
 
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{ProjectSign, Recognised, lookup};
-use std::io;
-use std::path::Path;
+use crate::project::Project;
 
 /// What an app without any package manager file most likely needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,39 +20,30 @@ pub(crate) enum MissingLockHint {
 }
 
 /// Inspects the app root for [`MissingLockHint`].
-pub(crate) fn missing_lock_hint(app_dir: &Path) -> io::Result<MissingLockHint> {
-    let exists = |name: &str| app_dir.join(name).try_exists();
-    let pyproject = match std::fs::read_to_string(app_dir.join("pyproject.toml")) {
-        Ok(text) => Some(text),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-        // Not UTF-8: nothing can be learned from it.
-        Err(error) if error.kind() == io::ErrorKind::InvalidData => None,
-        Err(error) => return Err(error),
-    };
+pub(crate) fn missing_lock_hint(project: &Project) -> MissingLockHint {
     let mut files = Vec::new();
     for package_manager in PackageManager::ALL {
         if let Some(Recognised {
             sign: ProjectSign::File(file),
             ..
         }) = package_manager.declaration().missing_lock.recognised_by
-            && exists(file)?
+            && project.has(file)
         {
             files.push(file);
         }
     }
-    Ok(lock_hint(
+    lock_hint(
         &files,
-        pyproject.as_deref(),
-        exists("setup.py")? || exists("setup.cfg")?,
-    ))
+        project.pyproject(),
+        project.has("setup.py") || project.has("setup.cfg"),
+    )
 }
 
 /// The hint for an app root with these sign `files` (of the package managers' declarations)
 /// and this `pyproject.toml`. The most specific sign wins (a file, then a tool's own table, then
 /// a generic table), then the package managers' order.
-fn lock_hint(files: &[&str], pyproject: Option<&str>, has_setup: bool) -> MissingLockHint {
-    let table: Option<toml::Table> = pyproject.and_then(|text| toml::from_str(text).ok());
-    let has = |path: &[&str]| table.as_ref().is_some_and(|t| lookup(t, path).is_some());
+fn lock_hint(files: &[&str], pyproject: Option<&toml::Table>, has_setup: bool) -> MissingLockHint {
+    let has = |path: &[&str]| pyproject.is_some_and(|t| lookup(t, path).is_some());
     let specificity = |sign: ProjectSign| match sign {
         ProjectSign::File(file) => files.contains(&file).then_some(0),
         ProjectSign::Table(path) => has(path).then_some(1),
@@ -82,60 +73,45 @@ fn lock_hint(files: &[&str], pyproject: Option<&str>, has_setup: bool) -> Missin
 /// Virtual environments committed with the app (top-level folders): a warning.
 pub(crate) struct CommittedVenvs<'a>(pub(crate) &'a [String]);
 
-/// Top-level folders that are virtual environments: `venv/`, `.venv/`, or any with a
-/// `pyvenv.cfg`. Sorted.
-pub(crate) fn committed_venvs(app_dir: &Path) -> io::Result<Vec<String>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(app_dir)? {
-        let entry = entry?;
-        if !entry.file_type()?.is_dir() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let dir = entry.path();
-        let named_like_one = matches!(name.as_str(), "venv" | ".venv")
-            && (dir.join("bin/activate").try_exists()? || dir.join("bin/python").try_exists()?);
-        if named_like_one || dir.join("pyvenv.cfg").try_exists()? {
-            found.push(name);
-        }
-    }
-    found.sort();
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`lock_hint`] for `pyproject.toml` as written.
+    fn hint(files: &[&str], pyproject: Option<&str>, has_setup: bool) -> MissingLockHint {
+        let table: Option<toml::Table> = pyproject.and_then(|text| toml::from_str(text).ok());
+        lock_hint(files, table.as_ref(), has_setup)
+    }
 
     #[test]
     fn hints_follow_the_project_files() {
         let poetry = "[tool.poetry]\nname = \"app\"\n[project]\nname = \"app\"\n";
         assert_eq!(
-            lock_hint(&["Pipfile"], Some(poetry), true),
+            hint(&["Pipfile"], Some(poetry), true),
             MissingLockHint::Lock(PackageManager::Pipenv)
         );
         assert_eq!(
-            lock_hint(&[], Some(poetry), false),
+            hint(&[], Some(poetry), false),
             MissingLockHint::Lock(PackageManager::Poetry)
         );
         assert_eq!(
-            lock_hint(&[], Some("[project]\nname = \"app\"\n"), false),
+            hint(&[], Some("[project]\nname = \"app\"\n"), false),
             MissingLockHint::Lock(PackageManager::Uv)
         );
         assert_eq!(
-            lock_hint(&[], Some("[project]\nname = \"app\"\n[tool.pdm]\n"), false),
+            hint(&[], Some("[project]\nname = \"app\"\n[tool.pdm]\n"), false),
             MissingLockHint::Lock(PackageManager::Pdm)
         );
         assert_eq!(
-            lock_hint(&[], Some("[tool.uv]\ndev-dependencies = []\n"), false),
+            hint(&[], Some("[tool.uv]\ndev-dependencies = []\n"), false),
             MissingLockHint::Lock(PackageManager::Uv)
         );
         assert_eq!(
-            lock_hint(&[], Some("[tool.black]\nline-length = 99\n"), true),
+            hint(&[], Some("[tool.black]\nline-length = 99\n"), true),
             MissingLockHint::InstallProject
         );
         assert_eq!(
-            lock_hint(
+            hint(
                 &[],
                 Some("[build-system]\nrequires = [\"hatchling\"]\n"),
                 false
@@ -143,14 +119,11 @@ mod tests {
             MissingLockHint::InstallProject
         );
         assert_eq!(
-            lock_hint(&[], Some("[tool.black]\n"), false),
+            hint(&[], Some("[tool.black]\n"), false),
             MissingLockHint::None
         );
-        assert_eq!(
-            lock_hint(&[], Some("not toml ["), false),
-            MissingLockHint::None
-        );
-        assert_eq!(lock_hint(&[], None, false), MissingLockHint::None);
+        assert_eq!(hint(&[], Some("not toml ["), false), MissingLockHint::None);
+        assert_eq!(hint(&[], None, false), MissingLockHint::None);
     }
 
     #[test]
@@ -158,35 +131,18 @@ mod tests {
         let app = tempfile::tempdir().unwrap();
         std::fs::write(app.path().join("setup.py"), "").unwrap();
         assert_eq!(
-            missing_lock_hint(app.path()).unwrap(),
+            missing_lock_hint(&Project::read(app.path()).unwrap()),
             MissingLockHint::InstallProject
         );
         std::fs::write(app.path().join("pyproject.toml"), "[tool.poetry]\n").unwrap();
         assert_eq!(
-            missing_lock_hint(app.path()).unwrap(),
+            missing_lock_hint(&Project::read(app.path()).unwrap()),
             MissingLockHint::Lock(PackageManager::Poetry)
         );
         std::fs::write(app.path().join("Pipfile"), "").unwrap();
         assert_eq!(
-            missing_lock_hint(app.path()).unwrap(),
+            missing_lock_hint(&Project::read(app.path()).unwrap()),
             MissingLockHint::Lock(PackageManager::Pipenv)
         );
-    }
-
-    #[test]
-    fn finds_committed_virtual_environments() {
-        let app = tempfile::tempdir().unwrap();
-        let dir = |path: &str| std::fs::create_dir_all(app.path().join(path)).unwrap();
-        let file = |path: &str| std::fs::write(app.path().join(path), "").unwrap();
-        assert_eq!(committed_venvs(app.path()).unwrap(), [""; 0]);
-        dir(".venv/bin");
-        file(".venv/bin/activate");
-        dir("env");
-        file("env/pyvenv.cfg");
-        // A folder named venv that is not one, and a file named like one.
-        dir("venv/docs");
-        file("pyvenv.cfg");
-        dir("src");
-        assert_eq!(committed_venvs(app.path()).unwrap(), [".venv", "env"]);
     }
 }

@@ -1,6 +1,8 @@
 //! Tests of the code's shape, which the compiler does not check: the error catalogue
 //! (`crate::errors`) is imported by no module, so that it can import every type it words without
-//! an import circle (modules reach it only through `From<&T> for Message`).
+//! an import circle (modules reach it only through `From<&T> for Message`); and the app's files
+//! are opened by the app model (`crate::project`) and by the few modules that read what the
+//! project files name or the app's code, each for its reason.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,74 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// Modules that open files in the app besides the app model, and why.
+const READ_THE_APP: [(&str, &str); 9] = [
+    ("project.rs", "the app model: the project files, once"),
+    ("bytecode.rs", "compiles the app's code"),
+    ("launch/scan.rs", "looks for web apps in the app's code"),
+    (
+        "launch/django.rs",
+        "reads the Django project's settings modules",
+    ),
+    (
+        "launch.rs",
+        "checks the virtual environment's scripts (not the app)",
+    ),
+    (
+        "package_managers/local_sources.rs",
+        "fingerprints the sources of the local packages a lock names",
+    ),
+    (
+        "package_managers/pip.rs",
+        "follows the requirements files' includes, as pip does",
+    ),
+    (
+        "package_managers/pip/settings.rs",
+        "the pip config file and find-links folders that settings name",
+    ),
+    (
+        "runtime.rs",
+        "the runtime manifest that BP_PYTHON_RUNTIME_MANIFEST names",
+    ),
+];
+
+#[test]
+fn only_the_app_model_reads_the_project_files() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let reads = [
+        "fs::read",
+        "read_to_string",
+        "read_dir",
+        "try_exists",
+        "is_file()",
+        "is_dir()",
+        ".exists()",
+        "File::open",
+        "fs::metadata",
+    ];
+    let mut readers = Vec::new();
+    for file in rust_files(&src) {
+        let name = file.strip_prefix(&src).unwrap().display().to_string();
+        if name.ends_with("tests.rs") || name.contains("/tests/") || name == "test_support.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        // The code, without its unit tests.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let has_the_app = code.contains("app_dir") || code.contains(".dir()");
+        if has_the_app && reads.iter().any(|read| code.contains(read)) {
+            readers.push(name);
+        }
+    }
+    readers.sort();
+    let mut allowed: Vec<String> = READ_THE_APP
+        .iter()
+        .map(|(name, _)| (*name).to_string())
+        .collect();
+    allowed.sort();
+    assert_eq!(readers, allowed);
 }
 
 #[test]

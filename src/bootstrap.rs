@@ -7,10 +7,9 @@ use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
 use crate::layers::installer::{
-    InstalledInstaller, Installer, check_pip_supports, restore_installer_layer,
+    Installed, Installer, Uv, check_pip_supports, restore_installer_layer,
 };
 use crate::layers::python::restore_python_layer;
-use crate::package_managers::PackageManager;
 use crate::runtime::PythonRuntime;
 use crate::runtime::layout::BytecodeLevel;
 use crate::runtime::manifest::RuntimeEntry;
@@ -18,15 +17,37 @@ use crate::wheels::index::{PackageIndex, ca_bundle};
 use crate::{build_env, http, parallel};
 use bullet_stream::global::print;
 use libcnb::build::BuildContext;
+use std::path::PathBuf;
 
-/// Installs (or reuses) the runtime `entry` and the installer that `package_manager` needs.
+/// Installs (or reuses) the runtime `entry` and uv, for a lock-based package manager.
+pub(crate) fn install_runtime_and_uv(
+    context: &BuildContext<PythonBuildpack>,
+    config: &BuildConfig,
+    entry: &RuntimeEntry,
+) -> libcnb::Result<(PythonRuntime, Uv), BuildpackError> {
+    let (runtime, dir) = install_runtime_and(context, config, entry, Installer::Uv)?;
+    Ok((runtime, Uv::in_layer(&dir)))
+}
+
+/// Installs (or reuses) the runtime `entry` and `installer`, for requirements files.
 pub(crate) fn install_runtime_and_installer(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
     entry: &RuntimeEntry,
-    package_manager: PackageManager,
-) -> libcnb::Result<(PythonRuntime, InstalledInstaller), BuildpackError> {
-    let installer = package_manager.installer(config.requirements_installer);
+    installer: Installer,
+) -> libcnb::Result<(PythonRuntime, Installed), BuildpackError> {
+    let (runtime, dir) = install_runtime_and(context, config, entry, installer)?;
+    Ok((runtime, Installed::in_layer(installer, &dir)))
+}
+
+/// Installs (or reuses) the runtime `entry` and `installer`: the runtime, and the installer's
+/// layer.
+fn install_runtime_and(
+    context: &BuildContext<PythonBuildpack>,
+    config: &BuildConfig,
+    entry: &RuntimeEntry,
+    installer: Installer,
+) -> libcnb::Result<(PythonRuntime, PathBuf), BuildpackError> {
     if installer == Installer::Pip {
         // Before anything is downloaded for nothing.
         check_pip_supports(&entry.version)?;
@@ -55,6 +76,5 @@ pub(crate) fn install_runtime_and_installer(
     parallel::run_all(downloads)?;
 
     let runtime = python_layer.finish(&base_env)?;
-    let installer = installer_layer.finish()?;
-    Ok((runtime, installer))
+    Ok((runtime, installer_layer.finish()?))
 }

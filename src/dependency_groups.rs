@@ -5,10 +5,10 @@
 
 use crate::package_managers::PackageManager;
 use crate::package_name::normalize_name;
+use crate::project::Project;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use std::collections::BTreeSet;
-use std::path::Path;
 
 /// The variable that names the groups.
 pub(crate) const VARIABLE: &str = "BP_PYTHON_DEPENDENCY_GROUPS";
@@ -56,7 +56,7 @@ pub(crate) fn groups_file(package_manager: PackageManager) -> &'static str {
 
 /// Checks `requested` against the groups the app defines for `package_manager`.
 pub(crate) fn check_defined(
-    app_dir: &Path,
+    project: &Project,
     package_manager: PackageManager,
     requested: &[String],
 ) -> Result<(), UnknownGroups> {
@@ -64,11 +64,10 @@ pub(crate) fn check_defined(
         return Ok(());
     }
     let file = groups_file(package_manager);
-    let table = std::fs::read_to_string(app_dir.join(file))
-        .ok()
-        .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
-        .unwrap_or_default();
-    let defined = defined(package_manager, &table);
+    let defined = defined(
+        package_manager,
+        project.table(file).unwrap_or(&toml::Table::new()),
+    );
     let unknown: Vec<String> = requested
         .iter()
         .filter(|name| !defined.contains(name))
@@ -135,15 +134,17 @@ mod tests {
 
     #[test]
     fn unknown_groups_name_the_defined_ones() {
-        let app =
-            crate::test_support::tree(&[("pyproject.toml", "[dependency-groups]\ndev = []\n")]);
+        let project = Project::from_files(
+            std::path::Path::new("/app"),
+            &[("pyproject.toml", "[dependency-groups]\ndev = []\n")],
+        );
         assert_eq!(
-            check_defined(app.path(), PackageManager::Uv, &["dev".to_string()]),
+            check_defined(&project, PackageManager::Uv, &["dev".to_string()]),
             Ok(())
         );
         assert_eq!(
             check_defined(
-                app.path(),
+                &project,
                 PackageManager::Uv,
                 &["dev".to_string(), "docs".to_string()]
             ),
@@ -154,6 +155,6 @@ mod tests {
                 defined: vec!["dev".to_string()],
             })
         );
-        assert_eq!(check_defined(app.path(), PackageManager::Uv, &[]), Ok(()));
+        assert_eq!(check_defined(&project, PackageManager::Uv, &[]), Ok(()));
     }
 }

@@ -1,8 +1,7 @@
 //! Which files make an app a Python app.
 
 use crate::package_managers::PackageManager;
-use std::io;
-use std::path::Path;
+use crate::project::Project;
 
 /// No file says this is a Python app: detection fails, with a notice naming what was looked for.
 pub(crate) struct NoPythonFiles;
@@ -34,15 +33,14 @@ pub(crate) const OTHER_PYTHON_FILES: [&str; 10] = [
     "app.py",
 ];
 
-/// The files from both lists that exist in the app root.
-pub(crate) fn python_signals(app_dir: &Path) -> io::Result<Vec<&'static str>> {
-    let mut found = Vec::new();
-    for name in PACKAGE_MANAGER_FILES.iter().chain(&OTHER_PYTHON_FILES) {
-        if app_dir.join(name).try_exists()? {
-            found.push(*name);
-        }
-    }
-    Ok(found)
+/// The files from both lists that the app root has.
+pub(crate) fn python_signals(project: &Project) -> Vec<&'static str> {
+    PACKAGE_MANAGER_FILES
+        .iter()
+        .chain(&OTHER_PYTHON_FILES)
+        .filter(|name| project.has(name))
+        .copied()
+        .collect()
 }
 
 #[cfg(test)]
@@ -52,11 +50,11 @@ mod tests {
     #[test]
     fn finds_package_manager_and_other_files() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(python_signals(dir.path()).unwrap(), [""; 0]);
+        assert_eq!(python_signals(&Project::read(dir.path()).unwrap()), [""; 0]);
         std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
         std::fs::write(dir.path().join("uv.lock"), "").unwrap();
         assert_eq!(
-            python_signals(dir.path()).unwrap(),
+            python_signals(&Project::read(dir.path()).unwrap()),
             vec!["uv.lock", "pyproject.toml"]
         );
     }
@@ -66,6 +64,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("package.json"), "{}").unwrap();
         std::fs::write(dir.path().join("README.md"), "").unwrap();
-        assert_eq!(python_signals(dir.path()).unwrap(), [""; 0]);
+        assert_eq!(python_signals(&Project::read(dir.path()).unwrap()), [""; 0]);
     }
 }

@@ -5,9 +5,9 @@
 //! [`buildpack_error_message`]), so that it imports those types and nothing imports it (a unit
 //! test keeps it so). `tests` snapshots each message.
 
+mod collectstatic;
 mod command;
 mod dependencies;
-mod django;
 mod locked;
 mod pip;
 mod project;
@@ -244,7 +244,7 @@ fn buildpack_error_message(error: &BuildpackError) -> Message {
         BuildpackError::DependencyConflicts(conflicts) => {
             dependencies::dependency_conflicts_error(conflicts)
         }
-        BuildpackError::Django(error) => django::django_message(error),
+        BuildpackError::Django(error) => collectstatic::django_message(error),
         BuildpackError::Command(error) => command::command_message(error),
     }
 }

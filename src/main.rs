@@ -7,11 +7,11 @@ mod architecture_tests;
 mod bootstrap;
 mod build_env;
 mod bytecode;
+mod collectstatic;
 mod command;
 mod config;
 mod dependency_groups;
 mod detect;
-mod django;
 mod env_safety;
 mod errors;
 mod fsutil;
@@ -23,6 +23,7 @@ mod message;
 mod package_managers;
 mod package_name;
 mod parallel;
+mod project;
 mod python_version;
 mod python_version_source;
 mod redact;
@@ -33,19 +34,22 @@ mod test_support;
 mod wheels;
 
 use crate::app_files::MissingLockHint;
+use crate::collectstatic::DjangoError;
 use crate::command::SpawnError;
 use crate::config::{BuildConfig, ConfigError};
-use crate::django::DjangoError;
 use crate::env_safety::EnvVarProblem;
 use crate::http::CaBundleError;
 use crate::layers::installer::Installer;
 use crate::layers::tool::{Tool, ToolInstallError};
 use crate::layers::venv::VenvError;
 use crate::message::Message;
-use crate::package_managers::PackageManager;
 use crate::package_managers::locked::LockedInstallError;
 use crate::package_managers::pip::PipInstallError;
 use crate::package_managers::pip::requirements::RequirementsFileError;
+use crate::package_managers::{
+    PackageManager, PlanLocked, install_locked, install_requirements, pdm, pipenv, poetry, uv,
+};
+use crate::project::Project;
 use crate::python_version::{PythonVersion, PythonVersionRequest};
 use crate::python_version_source::{VersionSource, VersionSourceError};
 use crate::runtime::ManifestLoadError;
@@ -68,8 +72,8 @@ impl Buildpack for PythonBuildpack {
     type Error = BuildpackError;
 
     fn detect(&self, context: DetectContext<Self>) -> libcnb::Result<DetectResult, Self::Error> {
-        let signals = detect::python_signals(&context.app_dir).map_err(BuildpackError::Detect)?;
-        if signals.is_empty() {
+        let project = Project::read(&context.app_dir).map_err(BuildpackError::Detect)?;
+        if detect::python_signals(&project).is_empty() {
             println!("{}", Message::from(&detect::NoPythonFiles));
             DetectResultBuilder::fail().build()
         } else {
@@ -90,41 +94,36 @@ impl Buildpack for PythonBuildpack {
             message::show(&env_safety::Neutralised(&env_check.neutralised));
         }
         let config = BuildConfig::from_platform_env(context.platform.env())?;
-        let venvs = app_files::committed_venvs(&context.app_dir).map_err(BuildpackError::Detect)?;
-        if !venvs.is_empty() {
-            message::show(&app_files::CommittedVenvs(&venvs));
+        let project = Project::read(&context.app_dir).map_err(BuildpackError::Detect)?;
+        if !project.committed_venvs().is_empty() {
+            message::show(&app_files::CommittedVenvs(project.committed_venvs()));
         }
-        let package_manager = package_managers::determine(&context.app_dir)?;
-        dependency_groups::check_defined(
-            &context.app_dir,
-            package_manager,
-            &config.dependency_groups,
-        )
-        .map_err(BuildpackError::UnknownDependencyGroups)?;
+        let package_manager = package_managers::determine(&project)?;
+        dependency_groups::check_defined(&project, package_manager, &config.dependency_groups)
+            .map_err(BuildpackError::UnknownDependencyGroups)?;
 
-        let runtime_entry = runtime::resolve_runtime(&context, &config)?;
-        let (runtime, installer) = bootstrap::install_runtime_and_installer(
-            &context,
-            &config,
-            &runtime_entry,
-            package_manager,
-        )?;
-        let venv = package_managers::install_dependencies(
-            &context,
-            &config,
-            package_manager,
-            &runtime,
-            &installer,
-        )?;
-        django::collectstatic(&context.app_dir, &venv.build_env, &config.platform_env)?;
+        let entry = runtime::resolve_runtime(&context, &config, &project)?;
+        // The runtime, the installer, and the app's dependencies: the one place the build forks
+        // on the package manager.
+        let locked = |plan: PlanLocked| {
+            install_locked(&context, &config, &project, &entry, package_manager, plan)
+        };
+        let (runtime, venv) = match package_manager {
+            PackageManager::Pip => install_requirements(&context, &config, &project, &entry)?,
+            PackageManager::Uv => locked(uv::plan)?,
+            PackageManager::Poetry => locked(poetry::plan)?,
+            PackageManager::Pipenv => locked(pipenv::plan)?,
+            PackageManager::Pdm => locked(pdm::plan)?,
+        };
+        collectstatic::run(&project, &venv.build_env, &config.platform_env)?;
         bytecode::compile_app(
             &context.app_dir,
             &venv.python(),
             &venv.build_env,
             &runtime.compiled_suffix(),
-            &venvs,
+            project.committed_venvs(),
         );
-        let launch = launch::configure(&context, &config, &venv)?;
+        let launch = launch::configure(&context, &config, &project, &venv)?;
 
         print::all_done(&Some(started));
         let result = BuildResultBuilder::new();
@@ -136,7 +135,7 @@ impl Buildpack for PythonBuildpack {
 
     fn on_error(&self, error: libcnb::Error<Self::Error>) {
         // Worded by the catalogue (`errors`), with the credentials in its URLs redacted.
-        print::error(redact::redact_urls(&Message::from(&error).to_string()));
+        print::error(Message::from(&error).to_string());
     }
 }
 

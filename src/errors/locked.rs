@@ -12,10 +12,11 @@ use indoc::formatdoc;
 /// its declaration.
 fn words(package_manager: PackageManager) -> (&'static str, &'static LockedManagerWords) {
     let declaration = package_manager.declaration();
-    let locked = declaration
-        .locked()
+    let words = declaration
+        .lock_words
+        .as_ref()
         .expect("only lock-based package managers fail a locked install");
-    (declaration.name, &locked.words)
+    (declaration.name, words)
 }
 
 /// The name of a package as the tools show it: `six==1.17.99`, `six (1.17.99)`.

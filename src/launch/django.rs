@@ -5,7 +5,7 @@
 
 use super::process::{Interface, Target};
 use super::scan::{definitions, python_files_in, read_source};
-use crate::django::ManagePy;
+use crate::project::ManagePy;
 use std::path::Path;
 
 /// What the Django project offers to serve.
@@ -29,7 +29,7 @@ pub(crate) fn find(
     let base_path = base.map_or_else(|| app_dir.to_path_buf(), |dir| app_dir.join(dir));
     let settings = match settings_override {
         Some(settings) => settings.to_string(),
-        None => settings_module(&std::fs::read_to_string(&manage_py.resolved).ok()?)?,
+        None => settings_module(&manage_py.source)?,
     };
     let sources = settings_sources(&base_path, &settings);
     let target = |name: &str, interface: Interface| {
@@ -145,6 +145,7 @@ mod tests {
         ManagePy {
             resolved: dir.join("manage.py"),
             dir: None,
+            source: std::fs::read_to_string(dir.join("manage.py")).unwrap_or_default(),
         }
     }
 
@@ -223,6 +224,7 @@ mod tests {
         let manage_py = ManagePy {
             resolved: dir.path().join("backend/manage.py"),
             dir: Some("backend".to_string()),
+            source: std::fs::read_to_string(dir.path().join("backend/manage.py")).unwrap(),
         };
         let found = find(dir.path(), &manage_py, None).unwrap();
         let wsgi = found.wsgi.unwrap();

@@ -232,21 +232,14 @@ impl InstallerLayer {
         })
     }
 
-    /// The installed installer. After a successful [`InstallerLayer::download`], writes the
-    /// metadata: only a complete layer carries metadata that a later build trusts.
-    pub(crate) fn finish(self) -> libcnb::Result<InstalledInstaller, BuildpackError> {
+    /// The layer's directory, with the installer in it. After a successful
+    /// [`InstallerLayer::download`], writes the metadata: only a complete layer carries metadata
+    /// that a later build trusts.
+    pub(crate) fn finish(self) -> libcnb::Result<PathBuf, BuildpackError> {
         if let LayerState::Empty { .. } = self.layer.state {
             self.layer.write_metadata(self.metadata.clone())?;
         }
-        let dir = self.layer.path();
-        Ok(match self.installer {
-            Installer::Pip => InstalledInstaller::Pip(Pip {
-                package_dir: dir.join(PIP_PACKAGES_DIR),
-            }),
-            Installer::Uv => InstalledInstaller::Uv(Uv {
-                binary: dir.join("bin/uv"),
-            }),
-        })
+        Ok(self.layer.path())
     }
 }
 
@@ -272,18 +265,18 @@ fn fill(
     }
 }
 
-/// pip or uv, ready to run.
-pub(crate) enum InstalledInstaller {
+/// What installs an app's requirements: pip, or uv (`BP_PYTHON_INSTALLER=uv`), installed.
+pub(crate) enum Installed {
     Pip(Pip),
     Uv(Uv),
 }
 
-impl InstalledInstaller {
-    /// Which installer it is.
-    pub(crate) fn installer(&self) -> Installer {
-        match self {
-            InstalledInstaller::Pip(_) => Installer::Pip,
-            InstalledInstaller::Uv(_) => Installer::Uv,
+impl Installed {
+    /// `installer`, in its layer at `dir` (from [`InstallerLayer::finish`]).
+    pub(crate) fn in_layer(installer: Installer, dir: &Path) -> Self {
+        match installer {
+            Installer::Pip => Installed::Pip(Pip::in_layer(dir)),
+            Installer::Uv => Installed::Uv(Uv::in_layer(dir)),
         }
     }
 }
@@ -294,6 +287,13 @@ pub(crate) struct Pip {
 }
 
 impl Pip {
+    /// pip, in its layer at `dir`.
+    pub(crate) fn in_layer(dir: &Path) -> Self {
+        Pip {
+            package_dir: dir.join(PIP_PACKAGES_DIR),
+        }
+    }
+
     /// `python <layer>/packages/pip`: the pip in the layer, run by `python` (which does not need
     /// to have pip, or to find it on `sys.path`) with exactly `env`.
     pub(crate) fn command(&self, python: &Path, env: &libcnb::Env) -> Command {
@@ -315,6 +315,13 @@ pub(crate) struct Uv {
 }
 
 impl Uv {
+    /// uv, in its layer at `dir`.
+    pub(crate) fn in_layer(dir: &Path) -> Self {
+        Uv {
+            binary: dir.join(Installer::Uv.entry_point()),
+        }
+    }
+
     /// `uv`, run with exactly `env`.
     pub(crate) fn command(&self, env: &libcnb::Env) -> Command {
         Command::new(&self.binary, env)

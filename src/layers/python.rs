@@ -9,6 +9,7 @@ use crate::layers::cache_diff::{Diff, base_image, keep_or_delete};
 use crate::layers::venv::bytecode_level_reason;
 use crate::layers::whole_number::LayerFormat;
 use crate::parallel::Download;
+use crate::python_version::{PythonVariant, PythonVersion, PythonVersionRequest};
 use crate::redact::redact_url;
 use crate::runtime::PythonRuntime;
 use crate::runtime::download::{DownloadError, download_and_unpack};
@@ -23,6 +24,7 @@ use libcnb::layer::{
 };
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Bump to discard every cached runtime layer, e.g. when the layout or env of the layer changes.
 /// 3: the standard library's compiled files are hash-based.
@@ -274,9 +276,56 @@ fn runtime_layer_env(layer_dir: &std::path::Path, level: BytecodeLevel) -> Layer
     }
 }
 
+/// The major.minor (and variant) of the runtime layer of the previous build, from its
+/// `<layers>/python.toml` in `layers_dir`, read before the layer is handled. Read loosely, not as
+/// [`PythonLayerMetadata`], so that an older buildpack's layer counts too; anything unexpected
+/// means "no previous build".
+pub(crate) fn previous_build_request(layers_dir: &Path) -> Option<PythonVersionRequest> {
+    let text = std::fs::read_to_string(layers_dir.join("python.toml")).ok()?;
+    previous_request(&text)
+}
+
+fn previous_request(layer_toml: &str) -> Option<PythonVersionRequest> {
+    let table: toml::Table = toml::from_str(layer_toml).ok()?;
+    let metadata = table.get("metadata")?;
+    let version: PythonVersion = metadata.get("python_version")?.as_str()?.parse().ok()?;
+    let variant = match metadata.get("variant") {
+        Some(variant) => PythonVariant::from_name(variant.as_str()?)?,
+        None => PythonVariant::Default,
+    };
+    version.is_stable().then_some(PythonVersionRequest {
+        major: version.major,
+        minor: version.minor,
+        patch: None,
+        variant,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_previous_build_version() {
+        let toml = |version: &str, variant: &str| {
+            format!(
+                "[types]\ncache = true\n[metadata]\npython_version = \"{version}\"\nvariant = \"{variant}\"\n"
+            )
+        };
+        assert_eq!(
+            previous_request(&toml("3.11.2", "default")).map(|r| r.to_string()),
+            Some("3.11".to_string())
+        );
+        assert_eq!(
+            previous_request(&toml("3.13.12", "freethreaded")).map(|r| r.to_string()),
+            Some("3.13t".to_string())
+        );
+        assert_eq!(previous_request(&toml("3.15.0rc1", "default")), None);
+        assert_eq!(previous_request(&toml("3.13.5", "weird")), None);
+        assert_eq!(previous_request("[types]\ncache = true\n"), None);
+        assert_eq!(previous_request(""), None);
+        assert_eq!(previous_request("not toml ["), None);
+    }
 
     fn metadata() -> PythonLayerMetadata {
         PythonLayerMetadata {

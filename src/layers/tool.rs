@@ -14,6 +14,7 @@ use crate::layers::cache_diff::{Diff, keep_or_delete};
 use crate::layers::fill_layer;
 use crate::layers::installer::Uv;
 use crate::layers::whole_number::LayerFormat;
+use crate::package_managers::locked::failure::LockedFailure;
 use crate::runtime::PythonRuntime;
 use crate::wheels::index::{PackageIndex, ca_bundle};
 use bullet_stream::global::print;
@@ -84,41 +85,6 @@ impl fmt::Display for Tool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name)
     }
-}
-
-/// What the output of a failed run of a lock-based package manager's tool says went wrong (each
-/// package manager reads its own tool's output: `LockedManager::classify`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum LockedFailure {
-    /// The lock file does not match its manifest any more.
-    LockOutdated,
-    /// The project does not allow the Python the buildpack installed: the tool's words.
-    PythonMismatch {
-        detail: String,
-    },
-    /// Locked versions or files that the index does not have (any more).
-    Unavailable {
-        packages: Vec<String>,
-    },
-    /// The index answered 401 or 403: missing or wrong credentials.
-    CredentialsRejected {
-        packages: Vec<String>,
-    },
-    /// Downloads whose hash is not one of those in the lock.
-    HashMismatch {
-        packages: Vec<String>,
-    },
-    /// Building a package from source failed.
-    BuildFailed {
-        packages: Vec<String>,
-    },
-    /// Poetry could not install the project itself (no package folder, for example).
-    RootNotInstallable,
-    /// The index could not be reached at all (TLS, proxy, DNS).
-    IndexUnreachable {
-        certificate: bool,
-    },
-    Other,
 }
 
 /// The version of the `name==version` line (a universal compile may have several lines for a

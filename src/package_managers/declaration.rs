@@ -1,20 +1,11 @@
-//! What the buildpack knows about one package manager, declared once beside its install code
-//! (`pip.rs`, `uv.rs`, `poetry.rs`, `pipenv.rs`, `pdm.rs`): the files that select it, its tool and
-//! layers, where its dependency groups are defined, how to recognise its project without a lock,
-//! and the facts its messages need. Detection, the cache and tool layers, the dependency-group
-//! check and the error catalogue read these declarations instead of matching on the package
-//! manager, so that a new one is one declaration plus its install code.
+//! What the buildpack knows about one package manager, declared once beside its plan (`pip.rs`,
+//! `uv.rs`, `poetry.rs`, `pipenv.rs`, `pdm.rs`): the files that select it, its tool and layers,
+//! where its dependency groups are defined, how to recognise its project without a lock, and the
+//! facts its messages need. Detection, the cache and tool layers, the dependency-group check and
+//! the error catalogue read these declarations instead of matching on the package manager.
 
-use crate::BuildpackError;
-use crate::PythonBuildpack;
-use crate::config::DependencyCheck;
-use crate::layers::installer::Uv;
 use crate::layers::package_cache::PackageCache;
-use crate::layers::tool::Tool;
-use crate::layers::venv::Venv;
 use crate::package_managers::PackageManager;
-use crate::runtime::PythonRuntime;
-use libcnb::build::BuildContext;
 
 /// One package manager.
 pub(crate) struct Declaration {
@@ -30,8 +21,9 @@ pub(crate) struct Declaration {
     pub(crate) groups: Groups,
     /// How an app that uses it without its lock file looks, and how to create the lock.
     pub(crate) missing_lock: MissingLock,
-    /// What installs the dependencies.
-    pub(crate) installs: Installs,
+    /// What its messages say about its lock file and tool, for a package manager that installs
+    /// from a lock file (all but pip).
+    pub(crate) lock_words: Option<LockedManagerWords>,
 }
 
 /// A setting of the build env that the build refuses.
@@ -86,30 +78,6 @@ pub(crate) enum ProjectSign {
     GenericTables(&'static [&'static [&'static str]]),
 }
 
-/// What installs a package manager's dependencies.
-pub(crate) enum Installs {
-    /// pip, from requirements files.
-    Requirements,
-    /// A tool installing from a lock file, itself installed (or, for uv, being) the `uv` layer.
-    Locked(Locked),
-}
-
-/// A lock-based package manager.
-pub(crate) struct Locked {
-    pub(crate) tool: Tool,
-    pub(crate) words: LockedManagerWords,
-    pub(crate) install: InstallFn,
-}
-
-/// Installs the locked dependencies (`crate::package_managers::locked::install::<M>`).
-pub(crate) type InstallFn = fn(
-    &BuildContext<PythonBuildpack>,
-    &PythonRuntime,
-    &Uv,
-    &[String],
-    DependencyCheck,
-) -> libcnb::Result<Venv, BuildpackError>;
-
 /// What differs between the lock-based package managers in their error messages.
 pub(crate) struct LockedManagerWords {
     pub(crate) lock: &'static str,
@@ -126,16 +94,6 @@ pub(crate) struct LockedManagerWords {
     /// Whether the tool's output tells an untrusted certificate from other connection errors
     /// (Poetry's does not: its unreachable-index error then mentions the CA bundle too).
     pub(crate) certificate_errors_recognised: bool,
-}
-
-impl Declaration {
-    /// The tool and message words of a lock-based package manager.
-    pub(crate) fn locked(&self) -> Option<&Locked> {
-        match &self.installs {
-            Installs::Requirements => None,
-            Installs::Locked(locked) => Some(locked),
-        }
-    }
 }
 
 /// The keys of the table at `path` of a parsed TOML file (none if it is not there).

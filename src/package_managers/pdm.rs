@@ -9,20 +9,19 @@
 
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
-use crate::layers::venv::{DeselectedGroups, InstallMode};
+use crate::layers::venv::DeselectedGroups;
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, Locked, LockedManagerWords, MissingLock, ProjectSign,
-    Recognised, table_keys,
+    Declaration, Groups, LockedManagerWords, MissingLock, ProjectSign, Recognised, table_keys,
 };
 use crate::package_managers::locked::{
-    LocalSource, LockedFailure, LockedManager, files_hashes, is_credential, toml_local_sources,
-    toml_lock_hashes, without,
+    ChangedLocalPackages, Commands, EnvValue, LocalSource, LockedFailure, LockedInstallError,
+    LockedPlan, ToolEnv, files_hashes, is_credential, read_files, settings, toml_local_sources,
+    toml_lock_hashes,
 };
-use crate::runtime::PythonRuntime;
+use crate::project::Project;
 use libcnb::Env;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// PDM settings that do not change what is installed, or that the buildpack sets.
 const NEUTRAL_SETTINGS: [&str; 7] = [
@@ -37,6 +36,14 @@ const NEUTRAL_SETTINGS: [&str; 7] = [
 
 /// Settings that would make PDM leave the buildpack's virtual environment or Python.
 const UNSUPPORTED_SETTINGS: [&str; 3] = ["PDM_IGNORE_ACTIVE_VENV", "PDM_PYTHON", "PDM_USE_VENV"];
+
+/// Its tool.
+pub(crate) const TOOL: Tool = Tool {
+    name: "PDM",
+    command: "pdm",
+    requirements: include_str!("../../requirements/pdm.txt"),
+    own_venv: true,
+};
 
 /// PDM: `pdm.lock`; groups from `[dependency-groups]`, `[tool.pdm.dev-dependencies]` and
 /// `[project.optional-dependencies]`.
@@ -71,117 +78,119 @@ pub(crate) const DECLARATION: Declaration = Declaration {
                           (create the one for the tool you use, and commit it):",
         }),
     },
-    installs: Installs::Locked(Locked {
-        tool: Tool {
-            name: "PDM",
-            command: "pdm",
-            requirements: include_str!("../../requirements/pdm.txt"),
-            own_venv: true,
-        },
-        words: LockedManagerWords {
-            lock: "pdm.lock",
-            manifest: "pyproject.toml",
-            lock_command: "pdm lock",
-            upgrade_command: "pdm update NAME",
-            python_setting: "requires-python",
-            index_settings: "the [[tool.pdm.source]] tables of pyproject.toml (credentials\n\
-                             as ${env:VARIABLE} from the build env), or PDM_PYPI_URL,\n\
-                             PDM_PYPI_USERNAME and PDM_PYPI_PASSWORD",
-            ca_bundle: "SSL_CERT_FILE",
-            certificate_errors_recognised: true,
-        },
-        install: crate::package_managers::locked::install::<Pdm>,
+    lock_words: Some(LockedManagerWords {
+        lock: "pdm.lock",
+        manifest: "pyproject.toml",
+        lock_command: "pdm lock",
+        upgrade_command: "pdm update NAME",
+        python_setting: "requires-python",
+        index_settings: "the [[tool.pdm.source]] tables of pyproject.toml (credentials\n\
+                         as ${env:VARIABLE} from the build env), or PDM_PYPI_URL,\n\
+                         PDM_PYPI_USERNAME and PDM_PYPI_PASSWORD",
+        ca_bundle: "SSL_CERT_FILE",
+        certificate_errors_recognised: true,
     }),
 };
 
-pub(crate) struct Pdm;
+/// The files that are inputs when they exist: the lock first, then its manifest and PDM's
+/// config.
+const FILES: [&str; 3] = ["pdm.lock", "pyproject.toml", "pdm.toml"];
 
-impl LockedManager for Pdm {
-    const PACKAGE_MANAGER: PackageManager = PackageManager::Pdm;
-    const FILES: &'static [&'static str] = &["pdm.lock", "pyproject.toml", "pdm.toml"];
+fn is_setting(name: &str) -> bool {
+    name.strip_prefix("PDM_")
+        .is_some_and(|rest| !is_credential(rest) && !NEUTRAL_SETTINGS.contains(&name))
+}
 
-    fn is_setting(name: &str) -> bool {
-        name.strip_prefix("PDM_")
-            .is_some_and(|rest| !is_credential(rest) && !NEUTRAL_SETTINGS.contains(&name))
-    }
-
-    fn tool_env(env: &Env, _runtime: &PythonRuntime, _venv_dir: &Path, cache_dir: &Path) -> Env {
-        // `env` has `VIRTUAL_ENV`: PDM installs into the active virtual environment.
-        let mut env = without(env, &UNSUPPORTED_SETTINGS);
-        env.insert("PDM_CACHE_DIR", cache_dir);
-        env.insert("PDM_IGNORE_SAVED_PYTHON", "1");
-        env.insert("PDM_CHECK_UPDATE", "false");
-        env.insert("PDM_NON_INTERACTIVE", "1");
-        env.insert("NO_COLOR", "1");
-        env
-    }
-
-    /// `pdm sync --clean-unselected` removes what the selected groups do not have.
-    const DESELECTED_GROUPS: DeselectedGroups = DeselectedGroups::RemovedInPlace;
-
-    /// `pdm sync` keeps an installed local package whose name and version are unchanged: a
-    /// changed one is uninstalled first.
-    const REINSTALLS_LOCAL_PACKAGES: bool = false;
-
-    fn commands(
-        _app_dir: &Path,
-        _mode: InstallMode,
-        _reinstall: &[String],
-        groups: &[String],
-    ) -> Vec<Vec<String>> {
-        let mut sync: Vec<String> = vec!["sync".to_string()];
-        if groups.is_empty() {
-            sync.push("--prod".to_string());
-        } else {
-            // `--prod` refuses dev groups: naming the groups selects them besides the default.
-            for group in groups {
-                sync.extend(["-G".to_string(), group.clone()]);
-            }
+/// `pdm lock --check`, then `pdm sync --prod|-G G… --no-editable --clean-unselected
+/// --fail-fast`, into the active virtual environment.
+pub(crate) fn plan(
+    project: &Project,
+    groups: &[String],
+    env: &Env,
+) -> Result<LockedPlan, LockedInstallError> {
+    let (files, lock) = read_files(project, &FILES)?;
+    let mut sync: Vec<String> = vec!["sync".to_string()];
+    if groups.is_empty() {
+        sync.push("--prod".to_string());
+    } else {
+        // `--prod` refuses dev groups: naming the groups selects them besides the default.
+        for group in groups {
+            sync.extend(["-G".to_string(), group.clone()]);
         }
-        sync.extend(
-            ["--no-editable", "--clean-unselected", "--fail-fast"]
-                .into_iter()
-                .map(String::from),
-        );
-        vec![vec!["lock".to_string(), "--check".to_string()], sync]
     }
+    sync.extend(
+        ["--no-editable", "--clean-unselected", "--fail-fast"]
+            .into_iter()
+            .map(String::from),
+    );
+    Ok(LockedPlan {
+        package_manager: PackageManager::Pdm,
+        tool: TOOL,
+        files,
+        settings: settings(env, is_setting),
+        local_sources: local_sources(&lock),
+        groups: groups.to_vec(),
+        // `pdm sync --clean-unselected` removes what the selected groups do not have.
+        deselected_groups: DeselectedGroups::RemovedInPlace,
+        commands: Commands {
+            install: vec![vec!["lock".to_string(), "--check".to_string()], sync],
+            then_in_existing: Vec::new(),
+            // `pdm sync` keeps an installed local package whose name and version are
+            // unchanged: a changed one is uninstalled first.
+            changed_local_packages: ChangedLocalPackages::UninstalledFirst,
+        },
+        env: ToolEnv {
+            removed: UNSUPPORTED_SETTINGS.to_vec(),
+            // The build env has `VIRTUAL_ENV`: PDM installs into the active virtual environment.
+            set: vec![
+                ("PDM_CACHE_DIR", EnvValue::CacheDir),
+                ("PDM_IGNORE_SAVED_PYTHON", EnvValue::Text("1")),
+                ("PDM_CHECK_UPDATE", EnvValue::Text("false")),
+                ("PDM_NON_INTERACTIVE", EnvValue::Text("1")),
+                ("NO_COLOR", EnvValue::Text("1")),
+            ],
+        },
+        classify,
+        lock_hashes: lock_hashes(&lock),
+    })
+}
 
-    fn classify(output: &str) -> LockedFailure {
-        if output.contains("Lockfile doesn't satisfy the project requirements")
-            || output.contains("Lockfile hash doesn't match")
-            || output.contains("Lockfile is not up to date")
-        {
-            return LockedFailure::LockOutdated;
-        }
-        if output.contains("CERTIFICATE_VERIFY_FAILED") {
-            return LockedFailure::IndexUnreachable { certificate: true };
-        }
-        if output.contains("ConnectError") || output.contains("Name or service not known") {
-            return LockedFailure::IndexUnreachable { certificate: false };
-        }
-        LockedFailure::Other
+fn classify(output: &str) -> LockedFailure {
+    if output.contains("Lockfile doesn't satisfy the project requirements")
+        || output.contains("Lockfile hash doesn't match")
+        || output.contains("Lockfile is not up to date")
+    {
+        return LockedFailure::LockOutdated;
     }
+    if output.contains("CERTIFICATE_VERIFY_FAILED") {
+        return LockedFailure::IndexUnreachable { certificate: true };
+    }
+    if output.contains("ConnectError") || output.contains("Name or service not known") {
+        return LockedFailure::IndexUnreachable { certificate: false };
+    }
+    LockedFailure::Other
+}
 
-    /// `path = "..."` packages, with `editable = true` for editable ones.
-    fn local_sources(lock: &str) -> Vec<LocalSource> {
-        toml_local_sources(lock, |package| {
-            let path = package.get("path")?.as_str()?.to_string();
-            let editable = package
-                .get("editable")
-                .and_then(toml::Value::as_bool)
-                .unwrap_or(false);
-            Some((path, editable))
-        })
-    }
+/// `path = "..."` packages, with `editable = true` for editable ones.
+fn local_sources(lock: &str) -> Vec<LocalSource> {
+    toml_local_sources(lock, |package| {
+        let path = package.get("path")?.as_str()?.to_string();
+        let editable = package
+            .get("editable")
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false);
+        Some((path, editable))
+    })
+}
 
-    fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
-        toml_lock_hashes(lock, files_hashes)
-    }
+fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
+    toml_lock_hashes(lock, files_hashes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::package_managers::locked::test_support;
 
     const LOCK: &str = r#"
 [metadata]
@@ -211,23 +220,28 @@ groups = ["default"]
 "#;
 
     #[test]
-    fn the_lock_is_checked_then_synced() {
-        let app = Path::new("/workspace");
+    fn the_plan_checks_the_lock_then_syncs_it_exactly() {
+        let project = test_support::project(&[("pdm.lock", LOCK), ("pyproject.toml", "")]);
+        let env = crate::test_support::env(&[("PDM_USE_VENV", "0"), ("PDM_PYPI_URL", "x")]);
+        let plan = plan(&project, &[], &env).unwrap();
+        assert_eq!(plan.settings, ["PDM_PYPI_URL", "PDM_USE_VENV"]);
+        let (new, existing) = test_support::commands(&plan, &["mylib"]);
+        let sync = [
+            "sync",
+            "--prod",
+            "--no-editable",
+            "--clean-unselected",
+            "--fail-fast",
+        ];
+        assert_eq!(new, [vec!["lock", "--check"], sync.to_vec()]);
+        assert_eq!(existing, new);
         assert_eq!(
-            Pdm::commands(app, InstallMode::New, &[], &[]),
-            vec![
-                vec!["lock", "--check"],
-                vec![
-                    "sync",
-                    "--prod",
-                    "--no-editable",
-                    "--clean-unselected",
-                    "--fail-fast"
-                ]
-            ]
+            plan.commands.changed_local_packages,
+            ChangedLocalPackages::UninstalledFirst
         );
+        let plan = super::plan(&project, &["dev".to_string()], &env).unwrap();
         assert_eq!(
-            Pdm::commands(app, InstallMode::Existing, &[], &["dev".to_string()])[1],
+            test_support::commands(&plan, &[]).0[1],
             [
                 "sync",
                 "-G",
@@ -237,23 +251,29 @@ groups = ["default"]
                 "--fail-fast"
             ]
         );
+        let env = test_support::tool_env(&plan, &env);
+        assert!(!env.contains_key("PDM_USE_VENV"));
+        assert_eq!(
+            env.get_string_lossy("PDM_IGNORE_SAVED_PYTHON").as_deref(),
+            Some("1")
+        );
     }
 
     #[test]
     fn settings_are_pdm_variables_but_not_credentials() {
-        assert!(Pdm::is_setting("PDM_PYPI_URL"));
-        assert!(!Pdm::is_setting("PDM_PYPI_PASSWORD"));
-        assert!(!Pdm::is_setting("PDM_CACHE_DIR"));
-        assert!(!Pdm::is_setting("PIP_INDEX_URL"));
+        assert!(is_setting("PDM_PYPI_URL"));
+        assert!(!is_setting("PDM_PYPI_PASSWORD"));
+        assert!(!is_setting("PDM_CACHE_DIR"));
+        assert!(!is_setting("PIP_INDEX_URL"));
     }
 
     #[test]
     fn lock_hashes_and_local_packages() {
         assert_eq!(
-            Pdm::lock_hashes(LOCK).get("six"),
+            lock_hashes(LOCK).get("six"),
             Some(&vec!["sha256:aa".to_string(), "sha256:bb".to_string()])
         );
-        let sources = Pdm::local_sources(LOCK);
+        let sources = local_sources(LOCK);
         assert_eq!(
             sources
                 .iter()
@@ -266,11 +286,11 @@ groups = ["default"]
     #[test]
     fn an_outdated_lock_is_recognised() {
         assert_eq!(
-            Pdm::classify(
+            classify(
                 "WARNING: Lockfile doesn't satisfy the project requirements, packages may be outdated\n"
             ),
             LockedFailure::LockOutdated
         );
-        assert_eq!(Pdm::classify("boom"), LockedFailure::Other);
+        assert_eq!(classify("boom"), LockedFailure::Other);
     }
 }

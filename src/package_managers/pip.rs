@@ -14,7 +14,7 @@ use crate::PythonBuildpack;
 use crate::command::CommandError;
 use crate::config::DependencyCheck;
 use crate::installed::{self, Unnamed};
-use crate::layers::installer::{InstalledInstaller, Installer, Pip, Uv};
+use crate::layers::installer::{Installed, Installer, Pip, Uv};
 use crate::layers::package_cache::{PackageCache, prepare_package_cache_layer};
 use crate::layers::venv::{
     ChangedSettings, DeselectedGroups, InstallMode, Policy, Venv, VenvLayerMetadata, VenvRequest,
@@ -22,8 +22,9 @@ use crate::layers::venv::{
 };
 use crate::layers::venv_settings::{fingerprints, restore_venv_settings_layer};
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, MissingLock, RefusedSetting, table_keys,
+    Declaration, Groups, MissingLock, RefusedSetting, table_keys,
 };
+use crate::project::Project;
 use crate::redact::redact_urls;
 use crate::runtime::PythonRuntime;
 use bullet_stream::global::print;
@@ -31,10 +32,11 @@ use libcnb::Env;
 use libcnb::build::BuildContext;
 use output::PipFailure;
 use requirements::REQUIREMENTS_TXT;
-use settings::{pip_env, pip_settings};
+use settings::{pip_env, pip_settings, without_unsupported_pip_settings};
 use uv_settings::{RefusedPipSetting, UvSettings, read_config_files};
 
 use sha2::Digest;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// What pip's install-location settings break.
@@ -82,7 +84,7 @@ pub(crate) const DECLARATION: Declaration = Declaration {
         closest: None,
         recognised_by: None,
     },
-    installs: Installs::Requirements,
+    lock_words: None,
 };
 
 #[derive(Debug)]
@@ -114,69 +116,85 @@ enum Run<'a> {
     Uv(UvRun<'a>),
 }
 
-/// Installs the app's requirements.txt into the `venv` layer with pip or uv (or reuses it).
-/// Returns the virtual environment and the build env with it applied, for the build steps that
-/// follow.
-pub(crate) fn install(
-    context: &BuildContext<PythonBuildpack>,
-    runtime: &PythonRuntime,
-    installer: &InstalledInstaller,
+/// How requirements files are installed: made by [`plan`] from the app, the installer the build
+/// installed, the dependency groups and the build env (reading the requirements files and pip's
+/// config files as pip would), and carried out by [`install`].
+pub(crate) struct RequirementsPlan<'a> {
+    run: Run<'a>,
+    /// The files installed from → SHA-256: the requirements files and those they include,
+    /// `pyproject.toml` for dependency groups, and uv's config files with uv.
+    files: BTreeMap<String, String>,
+    /// The variables that are settings (their values are fingerprinted).
+    settings: BTreeSet<String>,
+    /// The settings and the `${VAR}`s the requirements use, recorded by name.
+    env_names: Vec<String>,
+    /// What else counts as a setting, by what it is called → its contents.
+    other_settings: Vec<(String, Vec<u8>)>,
+    groups: Vec<String>,
+    policy: Policy,
+    /// The requirements an in-place update with pip follows to remove what they no longer need.
+    top_level: Vec<pep508_rs::Requirement<pep508_rs::VerbatimUrl>>,
+    /// No requirement and no group: nothing to run.
+    nothing_to_install: bool,
+}
+
+impl RequirementsPlan<'_> {
+    fn installer(&self) -> Installer {
+        self.run.installer()
+    }
+}
+
+impl Run<'_> {
+    fn installer(&self) -> Installer {
+        match self {
+            Run::Pip(_) => Installer::Pip,
+            Run::Uv(_) => Installer::Uv,
+        }
+    }
+}
+
+/// Plans installing the app's requirements.txt (and the selected groups) with `installed`.
+pub(crate) fn plan<'a>(
+    project: &Project,
+    installed: &'a Installed,
     groups: &[String],
-    check: DependencyCheck,
-) -> libcnb::Result<Venv, BuildpackError> {
-    print::bullet(match installer {
-        InstalledInstaller::Pip(_) => "Dependencies (pip)",
-        InstalledInstaller::Uv(_) => "Dependencies (uv pip, from BP_PYTHON_INSTALLER)",
-    });
-    crate::dependency_groups::announce(groups);
-    let cache_dir = prepare_package_cache_layer(context, cache_of(installer.installer()))?;
-    let env = pip_env(&runtime.build_env, &cache_dir);
-    let mut inputs = read_inputs(&context.app_dir, &env, groups)?;
+    build_env: &Env,
+) -> Result<RequirementsPlan<'a>, BuildpackError> {
+    let env = without_unsupported_pip_settings(build_env);
+    let mut inputs = read_inputs(project, &env, groups)?;
     let mut settings = pip_settings(&env);
-    let run = match installer {
-        InstalledInstaller::Pip(pip) => Run::Pip(pip),
-        InstalledInstaller::Uv(uv) => {
+    let run = match installed {
+        Installed::Pip(pip) => Run::Pip(pip),
+        Installed::Uv(uv) => {
             // uv reads its own settings and config files too: inputs as well.
             settings.extend(crate::package_managers::locked::settings(
                 &env,
                 crate::package_managers::uv::is_setting,
             ));
             for file in [UV_TOML, PYPROJECT_TOML] {
-                if let Ok(bytes) = std::fs::read(context.app_dir.join(file)) {
+                if let Some(bytes) = project.bytes(file) {
                     inputs
                         .files
-                        .insert(file.to_string(), hex::encode(sha2::Sha256::digest(&bytes)));
+                        .insert(file.to_string(), hex::encode(sha2::Sha256::digest(bytes)));
                 }
             }
-            let config_files = read_config_files(&settings::config_files(&env, &context.app_dir));
+            let config_files = read_config_files(&settings::config_files(&env, project.dir()));
             Run::Uv(UvRun {
                 uv,
                 settings: uv_settings::translate(&env, &config_files)
                     .map_err(PipInstallError::RefusedSetting)
                     .map_err(BuildpackError::PipInstall)?,
-                cache_dir: &cache_dir,
                 hashed: inputs.scan.hashed,
             })
         }
     };
-    let others = other_settings(&env, &context.app_dir, &inputs.scan);
-    let settings_layer =
-        restore_venv_settings_layer(context, fingerprints(&env, &settings, others))?;
+    let other_settings = other_settings(&env, project.dir(), &inputs.scan);
     let (top_level, not_updatable) = what_an_update_follows(&run, &inputs.top_level);
-    let metadata = VenvLayerMetadata {
-        files: inputs.files,
+    Ok(RequirementsPlan {
         env_names: settings.union(&inputs.scan.variables).cloned().collect(),
-        dependency_groups: groups.to_vec(),
-        installer: Some(installer.installer().project().to_string()),
-        ..VenvLayerMetadata::for_build(
-            context,
-            runtime,
-            DECLARATION.name,
-            installer.installer().version(),
-        )
-    };
-    let request = VenvRequest {
-        metadata,
+        settings,
+        other_settings,
+        groups: groups.to_vec(),
         // pip and uv keep what is installed when it meets the requirements: a changed setting
         // (an index, binaries or sources) would not apply to it, so it starts afresh.
         policy: Policy {
@@ -185,20 +203,65 @@ pub(crate) fn install(
             not_reusable: not_reusable_reason(&inputs.not_reusable),
             not_updatable,
         },
+        top_level,
+        nothing_to_install: inputs.scan.requirement_count == 0 && groups.is_empty(),
+        files: inputs.files,
+        run,
+    })
+}
+
+/// What the output calls an install by `installer`.
+pub(crate) fn described(installer: Installer) -> &'static str {
+    match installer {
+        Installer::Pip => "pip",
+        Installer::Uv => "uv pip, from BP_PYTHON_INSTALLER",
+    }
+}
+
+/// Carries out `plan`: installs the app's requirements into the `venv` layer (or reuses it).
+/// Returns the virtual environment and the build env with it applied, for the build steps that
+/// follow.
+pub(crate) fn install(
+    context: &BuildContext<PythonBuildpack>,
+    runtime: &PythonRuntime,
+    plan: &RequirementsPlan<'_>,
+    check: DependencyCheck,
+) -> libcnb::Result<Venv, BuildpackError> {
+    let cache_dir = prepare_package_cache_layer(context, cache_of(plan.installer()))?;
+    let env = pip_env(&runtime.build_env, &cache_dir);
+    let settings_layer = restore_venv_settings_layer(
+        context,
+        fingerprints(&env, &plan.settings, plan.other_settings.clone()),
+    )?;
+    let metadata = VenvLayerMetadata {
+        files: plan.files.clone(),
+        env_names: plan.env_names.clone(),
+        dependency_groups: plan.groups.clone(),
+        installer: Some(plan.installer().project().to_string()),
+        ..VenvLayerMetadata::for_build(
+            context,
+            runtime,
+            DECLARATION.name,
+            plan.installer().version(),
+        )
+    };
+    let request = VenvRequest {
+        metadata,
+        policy: plan.policy.clone(),
         settings: &settings_layer,
         base_env: &env,
         unchanged: "requirements and Python".to_string(),
         lock_hashes: &std::collections::HashMap::new(),
         check,
     };
-    let nothing_to_install = inputs.scan.requirement_count == 0 && groups.is_empty();
+    let groups = &plan.groups;
     install_venv_layer(context, runtime, &request, |venv_dir, venv_env, mode, _| {
-        if nothing_to_install {
+        if plan.nothing_to_install {
             print::sub_bullet(format!(
                 "No packages in {REQUIREMENTS_TXT}, so nothing to install"
             ));
         } else {
-            match &run {
+            match &plan.run {
                 Run::Pip(pip) => {
                     let result =
                         run_pip_install(pip, runtime, &context.app_dir, venv_dir, venv_env, groups);
@@ -207,13 +270,19 @@ pub(crate) fn install(
                 }
                 // An exact install: it removes what the requirements no longer need.
                 Run::Uv(uv_run) => {
-                    return uv_run.install(&context.app_dir, venv_dir, venv_env, groups);
+                    return uv_run.install(
+                        &context.app_dir,
+                        venv_dir,
+                        venv_env,
+                        &cache_dir,
+                        groups,
+                    );
                 }
             }
         }
         match mode {
             InstallMode::New => Ok(()),
-            InstallMode::Existing => prune(installer, runtime, venv_dir, venv_env, &top_level),
+            InstallMode::Existing => prune(&plan.run, runtime, venv_dir, venv_env, &plan.top_level),
         }
     })
 }
@@ -257,10 +326,10 @@ struct Inputs {
 
 /// Reads requirements.txt, the files it includes, and the groups' requirements from
 /// pyproject.toml (`${VAR}`s from `env`).
-fn read_inputs(app_dir: &Path, env: &Env, groups: &[String]) -> Result<Inputs, BuildpackError> {
+fn read_inputs(project: &Project, env: &Env, groups: &[String]) -> Result<Inputs, BuildpackError> {
     let lookup = |name: &str| env.get_string_lossy(name);
     let scan = requirements::scan(
-        app_dir,
+        project.dir(),
         env.get_string_lossy("PIP_CONSTRAINT").as_deref(),
         &lookup,
         &mut |path: &Path| std::fs::read(path),
@@ -274,12 +343,12 @@ fn read_inputs(app_dir: &Path, env: &Env, groups: &[String]) -> Result<Inputs, B
     };
     if !groups.is_empty() {
         // The groups' requirements are in pyproject.toml: an input, pinned or not.
-        let pyproject = std::fs::read(app_dir.join(PYPROJECT_TOML)).unwrap_or_default();
+        let pyproject = project.bytes(PYPROJECT_TOML).unwrap_or_default();
         inputs.files.insert(
             PYPROJECT_TOML.to_string(),
-            hex::encode(sha2::Sha256::digest(&pyproject)),
+            hex::encode(sha2::Sha256::digest(pyproject)),
         );
-        let group_requirements = group_requirements(&String::from_utf8_lossy(&pyproject), groups);
+        let group_requirements = group_requirements(project.pyproject(), groups);
         inputs.not_reusable.extend(
             group_requirements
                 .iter()
@@ -320,7 +389,7 @@ fn what_an_update_follows(
 /// After an in-place update: uninstalls what a clean install of `top_level` would not have
 /// (pip never removes anything by itself), console scripts and all.
 fn prune(
-    installer: &InstalledInstaller,
+    run: &Run<'_>,
     runtime: &PythonRuntime,
     venv_dir: &Path,
     env: &Env,
@@ -340,8 +409,8 @@ fn prune(
         extraneous.join(", ")
     ));
     let python = venv_dir.join("bin/python");
-    let mut command = match installer {
-        InstalledInstaller::Pip(pip) => {
+    let mut command = match run {
+        Run::Pip(pip) => {
             let mut command = pip.command(&runtime.python(), env);
             command.arg("--python").arg(&python).args([
                 "uninstall",
@@ -350,7 +419,7 @@ fn prune(
             ]);
             command
         }
-        InstalledInstaller::Uv(uv) => {
+        Run::Uv(UvRun { uv, .. }) => {
             let mut command = uv.command(&crate::layers::tool::uv_env(env));
             command
                 .args(["pip", "uninstall", "--no-config", "--python"])
@@ -362,13 +431,13 @@ fn prune(
         .args(&extraneous)
         .shown_as(format!(
             "{} uninstall {}",
-            installer.installer(),
+            run.installer(),
             extraneous.join(" ")
         ))
         .capture()
         .map(drop)
-        .map_err(failed_with(installer.installer(), output::classify));
-    if let InstalledInstaller::Pip(pip) = installer {
+        .map_err(failed_with(run.installer(), output::classify));
+    if let Run::Pip(pip) = run {
         pip.seal_bytecode();
     }
     result
@@ -379,7 +448,6 @@ fn prune(
 struct UvRun<'a> {
     uv: &'a Uv,
     settings: UvSettings,
-    cache_dir: &'a Path,
     /// Whether requirements have hashes: pip's hash-checking mode for every requirement.
     hashed: bool,
 }
@@ -390,13 +458,14 @@ impl UvRun<'_> {
         app_dir: &Path,
         venv_dir: &Path,
         venv_env: &Env,
+        cache_dir: &Path,
         groups: &[String],
     ) -> libcnb::Result<(), BuildpackError> {
         let mut env = venv_env.clone();
         for (name, value) in &self.settings.env {
             env.insert(name, value);
         }
-        env.insert("UV_CACHE_DIR", self.cache_dir);
+        env.insert("UV_CACHE_DIR", cache_dir);
         env.insert("UV_PYTHON_DOWNLOADS", "never");
         env.insert("UV_COMPILE_BYTECODE", "1");
         env.insert("UV_LINK_MODE", "hardlink");
@@ -484,10 +553,9 @@ const PYPROJECT_TOML: &str = "pyproject.toml";
 
 /// The requirements of `groups` (and the groups they include) in pyproject.toml's
 /// `[dependency-groups]`, as written.
-fn group_requirements(pyproject: &str, groups: &[String]) -> Vec<String> {
-    let table: toml::Table = toml::from_str(pyproject).unwrap_or_default();
-    let Some(defined) = table
-        .get("dependency-groups")
+fn group_requirements(pyproject: Option<&toml::Table>, groups: &[String]) -> Vec<String> {
+    let Some(defined) = pyproject
+        .and_then(|table| table.get("dependency-groups"))
         .and_then(toml::Value::as_table)
     else {
         return Vec::new();
@@ -549,16 +617,152 @@ fn relative_to_app(failure: PipFailure, app_dir: &Path) -> PipFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{env, tree};
+
+    const REQUIREMENTS: &str = "-r requirements/base.txt\nflask==3.0.3\n";
+
+    fn app() -> tempfile::TempDir {
+        tree(&[
+            ("requirements.txt", REQUIREMENTS),
+            (
+                "requirements/base.txt",
+                "six==1.17.0 ; python_version >= '3'\n",
+            ),
+            (
+                "pyproject.toml",
+                "[dependency-groups]\ndev = [\"pytest\"]\n[tool.uv]\n",
+            ),
+            ("uv.toml", "native-tls = true\n"),
+        ])
+    }
+
+    fn names(plan: &RequirementsPlan<'_>) -> Vec<String> {
+        plan.top_level.iter().map(|r| r.name.to_string()).collect()
+    }
+
+    #[test]
+    fn the_plan_follows_includes_and_groups_and_recreates_on_settings() {
+        let app = app();
+        let project = Project::read(app.path()).unwrap();
+        let pip = Installed::Pip(Pip::in_layer(Path::new("/layers/pip")));
+        let env = env(&[
+            ("PIP_INDEX_URL", "https://pypi.example.com/simple"),
+            ("PIP_CACHE_DIR", "/elsewhere"),
+            ("PIP_TARGET", "/elsewhere"),
+        ]);
+        let plan = plan(&project, &pip, &["dev".to_string()], &env).unwrap();
+        assert_eq!(plan.installer(), Installer::Pip);
+        assert_eq!(
+            plan.files.keys().collect::<Vec<_>>(),
+            [
+                "pyproject.toml",
+                "requirements.txt",
+                "requirements/base.txt"
+            ]
+        );
+        // Neutral and unsupported settings are not settings.
+        assert_eq!(plan.settings.iter().collect::<Vec<_>>(), ["PIP_INDEX_URL"]);
+        assert_eq!(plan.policy.changed_settings, ChangedSettings::Recreate);
+        assert_eq!(
+            plan.policy.not_reusable.as_deref(),
+            Some("requirements are not all pinned (pytest)")
+        );
+        assert_eq!(plan.policy.not_updatable, None);
+        assert_eq!(names(&plan), ["flask", "six", "pytest"]);
+        assert!(!plan.nothing_to_install);
+
+        let plan = super::plan(&project, &pip, &[], &Env::new()).unwrap();
+        assert_eq!(plan.policy.not_reusable, None);
+        assert_eq!(
+            plan.files.keys().collect::<Vec<_>>(),
+            ["requirements.txt", "requirements/base.txt"]
+        );
+    }
+
+    #[test]
+    fn with_uv_the_plan_translates_pips_settings_and_counts_uvs_config() {
+        let app = app();
+        let project = Project::read(app.path()).unwrap();
+        let uv = Installed::Uv(Uv::in_layer(Path::new("/layers/uv")));
+        let env = env(&[
+            ("PIP_EXTRA_INDEX_URL", "https://pypi.example.com/simple"),
+            ("UV_NATIVE_TLS", "1"),
+            ("UV_NO_BINARY", "1"),
+        ]);
+        let plan = plan(&project, &uv, &[], &env).unwrap();
+        assert_eq!(plan.installer(), Installer::Uv);
+        assert_eq!(
+            plan.files.keys().collect::<Vec<_>>(),
+            [
+                "pyproject.toml",
+                "requirements.txt",
+                "requirements/base.txt",
+                "uv.toml"
+            ]
+        );
+        assert_eq!(
+            plan.settings.iter().collect::<Vec<_>>(),
+            ["PIP_EXTRA_INDEX_URL", "UV_NO_BINARY"]
+        );
+        let Run::Uv(run) = &plan.run else {
+            panic!("a uv run");
+        };
+        assert_eq!(
+            run.settings.env.get("UV_INDEX").map(String::as_str),
+            Some("https://pypi.example.com/simple")
+        );
+        // uv's exact install removes what is no longer needed by itself.
+        assert_eq!(names(&plan), [""; 0]);
+
+        let refused = crate::test_support::env(&[("PIP_NO_BUILD_ISOLATION", "0")]);
+        assert!(matches!(
+            super::plan(&project, &uv, &[], &refused),
+            Err(BuildpackError::PipInstall(PipInstallError::RefusedSetting(
+                _
+            )))
+        ));
+    }
+
+    #[test]
+    fn a_requirement_without_a_name_cannot_be_updated_in_place() {
+        let app = tree(&[("requirements.txt", "https://example.com/pkg-1.0.tar.gz\n")]);
+        let project = Project::read(app.path()).unwrap();
+        let pip = Installed::Pip(Pip::in_layer(Path::new("/layers/pip")));
+        let plan = plan(&project, &pip, &[], &Env::new()).unwrap();
+        assert!(
+            plan.policy
+                .not_updatable
+                .as_deref()
+                .is_some_and(|reason| reason.starts_with("a requirement has no package name"))
+        );
+    }
+
+    #[test]
+    fn an_empty_requirements_file_has_nothing_to_install() {
+        let app = tree(&[("requirements.txt", "# nothing\n")]);
+        let project = Project::read(app.path()).unwrap();
+        let pip = Installed::Pip(Pip::in_layer(Path::new("/layers/pip")));
+        assert!(
+            plan(&project, &pip, &[], &Env::new())
+                .unwrap()
+                .nothing_to_install
+        );
+        assert!(
+            !plan(&project, &pip, &["dev".to_string()], &Env::new())
+                .unwrap()
+                .nothing_to_install
+        );
+    }
 
     #[test]
     fn group_requirements_follow_included_groups() {
-        let pyproject = "[dependency-groups]\ndev = [\"pytest==8.0.0\", {include-group = \"Lint\"}]\nlint = [\"ruff>=0.5\"]\ndocs = [\"sphinx\"]\n";
+        let pyproject: toml::Table = toml::from_str("[dependency-groups]\ndev = [\"pytest==8.0.0\", {include-group = \"Lint\"}]\nlint = [\"ruff>=0.5\"]\ndocs = [\"sphinx\"]\n").unwrap();
         assert_eq!(
-            group_requirements(pyproject, &["dev".to_string()]),
+            group_requirements(Some(&pyproject), &["dev".to_string()]),
             ["pytest==8.0.0", "ruff>=0.5"]
         );
-        assert_eq!(group_requirements(pyproject, &[]), [""; 0]);
-        assert_eq!(group_requirements("", &["dev".to_string()]), [""; 0]);
+        assert_eq!(group_requirements(Some(&pyproject), &[]), [""; 0]);
+        assert_eq!(group_requirements(None, &["dev".to_string()]), [""; 0]);
     }
 
     #[test]

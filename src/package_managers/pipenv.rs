@@ -9,21 +9,20 @@
 
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
-use crate::layers::venv::{DeselectedGroups, InstallMode};
+use crate::layers::venv::DeselectedGroups;
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, Locked, LockedManagerWords, MissingLock, ProjectSign,
-    Recognised, RefusedSetting,
+    Declaration, Groups, LockedManagerWords, MissingLock, ProjectSign, Recognised, RefusedSetting,
 };
 use crate::package_managers::local_sources;
 use crate::package_managers::locked::{
-    LocalSource, LockedFailure, LockedManager, is_credential, normalize_name, without,
+    ChangedLocalPackages, Commands, EnvValue, LocalSource, LockedFailure, LockedInstallError,
+    LockedPlan, ToolEnv, is_credential, normalize_name, read_files, settings,
 };
 use crate::package_managers::pip::output::{self, PipFailure};
-use crate::runtime::PythonRuntime;
+use crate::project::Project;
 use libcnb::Env;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// Pipenv and pip settings that do not change what is installed, or that the buildpack sets.
 const NEUTRAL_SETTINGS: [&str; 17] = [
@@ -52,6 +51,14 @@ const UNSUPPORTED_SETTINGS: [&str; 3] = [
     "PIPENV_ACTIVE",
     "PIPENV_SYSTEM",
 ];
+
+/// Its tool.
+pub(crate) const TOOL: Tool = Tool {
+    name: "Pipenv",
+    command: "pipenv",
+    requirements: include_str!("../../requirements/pipenv.txt"),
+    own_venv: true,
+};
 
 /// Pipenv: `Pipfile.lock`; groups are the Pipfile's package categories (`dev-packages` as `dev`).
 pub(crate) const DECLARATION: Declaration = Declaration {
@@ -106,173 +113,172 @@ pub(crate) const DECLARATION: Declaration = Declaration {
                           the one for the tool you use, and commit it):",
         }),
     },
-    installs: Installs::Locked(Locked {
-        tool: Tool {
-            name: "Pipenv",
-            command: "pipenv",
-            requirements: include_str!("../../requirements/pipenv.txt"),
-            own_venv: true,
-        },
-        words: LockedManagerWords {
-            lock: "Pipfile.lock",
-            manifest: "Pipfile",
-            lock_command: "pipenv lock",
-            upgrade_command: "pipenv upgrade NAME",
-            python_setting: "python_version under [requires]",
-            index_settings: "the [[source]] URLs of the Pipfile, with ${VARIABLES}\n\
-                             from the build env for credentials",
-            ca_bundle: "PIP_CERT",
-            certificate_errors_recognised: true,
-        },
-        install: crate::package_managers::locked::install::<Pipenv>,
+    lock_words: Some(LockedManagerWords {
+        lock: "Pipfile.lock",
+        manifest: "Pipfile",
+        lock_command: "pipenv lock",
+        upgrade_command: "pipenv upgrade NAME",
+        python_setting: "python_version under [requires]",
+        index_settings: "the [[source]] URLs of the Pipfile, with ${VARIABLES}\n\
+                         from the build env for credentials",
+        ca_bundle: "PIP_CERT",
+        certificate_errors_recognised: true,
     }),
 };
 
-pub(crate) struct Pipenv;
+/// The files that are inputs when they exist: the lock first, then its manifest.
+const FILES: [&str; 2] = ["Pipfile.lock", "Pipfile"];
 
-impl LockedManager for Pipenv {
-    const PACKAGE_MANAGER: PackageManager = PackageManager::Pipenv;
-    const FILES: &'static [&'static str] = &["Pipfile.lock", "Pipfile"];
+fn is_setting(name: &str) -> bool {
+    let rest = name
+        .strip_prefix("PIPENV_")
+        .or_else(|| name.strip_prefix("PIP_"));
+    rest.is_some_and(|rest| !is_credential(rest)) && !NEUTRAL_SETTINGS.contains(&name)
+}
 
-    fn is_setting(name: &str) -> bool {
-        let rest = name
-            .strip_prefix("PIPENV_")
-            .or_else(|| name.strip_prefix("PIP_"));
-        rest.is_some_and(|rest| !is_credential(rest)) && !NEUTRAL_SETTINGS.contains(&name)
+/// `pipenv install --deploy [--categories "packages G…"]`, then `pipenv clean` in an existing
+/// environment, into the active virtual environment.
+pub(crate) fn plan(
+    project: &Project,
+    groups: &[String],
+    env: &Env,
+) -> Result<LockedPlan, LockedInstallError> {
+    let (files, lock) = read_files(project, &FILES)?;
+    let mut install = vec!["install".to_string(), "--deploy".to_string()];
+    if !groups.is_empty() {
+        // Categories by their Pipfile names: `dev` is `dev-packages`.
+        let categories = std::iter::once("packages")
+            .chain(groups.iter().map(|group| match group.as_str() {
+                "dev" => "dev-packages",
+                other => other,
+            }))
+            .collect::<Vec<_>>()
+            .join(" ");
+        install.extend(["--categories".to_string(), categories]);
     }
+    Ok(LockedPlan {
+        package_manager: PackageManager::Pipenv,
+        tool: TOOL,
+        files,
+        settings: settings(env, is_setting),
+        local_sources: local_sources(&lock),
+        groups: groups.to_vec(),
+        // `pipenv clean` keeps every package of the lock, deselected categories included.
+        deselected_groups: DeselectedGroups::KeptByTheTool,
+        commands: Commands {
+            install: vec![install],
+            // `pipenv install` never uninstalls.
+            then_in_existing: vec![vec!["clean".to_string()]],
+            // It installs what is not installed yet, and may keep a path dependency whose name
+            // and version are unchanged: a changed one is uninstalled first.
+            changed_local_packages: ChangedLocalPackages::UninstalledFirst,
+        },
+        env: ToolEnv {
+            removed: UNSUPPORTED_SETTINGS.to_vec(),
+            // The build env has `VIRTUAL_ENV`: Pipenv installs into the active virtual
+            // environment.
+            set: vec![
+                ("PIPENV_CACHE_DIR", EnvValue::CacheDir),
+                // Without the notice that Pipenv found itself in a virtual environment: it is
+                // meant to.
+                ("PIPENV_VERBOSITY", EnvValue::Text("-1")),
+                ("PIPENV_NOSPIN", EnvValue::Text("1")),
+                ("PIPENV_YES", EnvValue::Text("1")),
+                // Pipenv wraps its messages at the terminal width (80 without a terminal).
+                ("COLUMNS", EnvValue::Text("200")),
+            ],
+        },
+        classify,
+        lock_hashes: lock_hashes(&lock),
+    })
+}
 
-    fn tool_env(env: &Env, _runtime: &PythonRuntime, _venv_dir: &Path, cache_dir: &Path) -> Env {
-        // `env` has `VIRTUAL_ENV`: Pipenv installs into the active virtual environment.
-        let mut env = without(env, &UNSUPPORTED_SETTINGS);
-        env.insert("PIPENV_CACHE_DIR", cache_dir);
-        // Without the notice that Pipenv found itself in a virtual environment: it is meant to.
-        env.insert("PIPENV_VERBOSITY", "-1");
-        env.insert("PIPENV_NOSPIN", "1");
-        env.insert("PIPENV_YES", "1");
-        // Pipenv wraps its messages at the terminal width (80 without a terminal).
-        env.insert("COLUMNS", "200");
-        env
+fn classify(output: &str) -> LockedFailure {
+    // Pipenv wraps long lines.
+    let joined = output.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.contains("is out of date. Expected:") {
+        return LockedFailure::LockOutdated;
     }
-
-    /// `pipenv clean` keeps every package of the lock, deselected categories included.
-    const DESELECTED_GROUPS: DeselectedGroups = DeselectedGroups::KeptByTheTool;
-
-    /// `pipenv install --deploy` installs what is not installed yet, and may keep a path
-    /// dependency whose name and version are unchanged: a changed one is uninstalled first.
-    const REINSTALLS_LOCAL_PACKAGES: bool = false;
-
-    fn commands(
-        _app_dir: &Path,
-        mode: InstallMode,
-        _reinstall: &[String],
-        groups: &[String],
-    ) -> Vec<Vec<String>> {
-        let mut install = vec!["install".to_string(), "--deploy".to_string()];
-        if !groups.is_empty() {
-            // Categories by their Pipfile names: `dev` is `dev-packages`.
-            let categories = std::iter::once("packages")
-                .chain(groups.iter().map(|group| match group.as_str() {
-                    "dev" => "dev-packages",
-                    other => other,
-                }))
-                .collect::<Vec<_>>()
-                .join(" ");
-            install.extend(["--categories".to_string(), categories]);
-        }
-        let mut commands = vec![install];
-        if mode == InstallMode::Existing {
-            commands.push(vec!["clean".to_string()]);
-        }
-        commands
-    }
-
-    fn classify(output: &str) -> LockedFailure {
-        // Pipenv wraps long lines.
-        let joined = output.split_whitespace().collect::<Vec<_>>().join(" ");
-        if joined.contains("is out of date. Expected:") {
-            return LockedFailure::LockOutdated;
-        }
-        if let Some(line) = output
-            .lines()
-            .find(|line| line.contains("Your Pipfile requires"))
-        {
-            let line = line.trim().trim_start_matches("Warning: ");
-            return LockedFailure::PythonMismatch {
-                detail: line.split(" from ").next().unwrap_or(line).replace('"', ""),
-            };
-        }
-        // Pipenv installs with pip: the rest is pip's output.
-        match output::classify(output) {
-            PipFailure::NotFound {
-                requirements,
-                credentials_rejected: true,
-            } => LockedFailure::CredentialsRejected {
-                packages: requirements,
-            },
-            PipFailure::NotFound { requirements, .. } => LockedFailure::Unavailable {
-                packages: requirements,
-            },
-            PipFailure::Hashes { mismatch: true } => LockedFailure::HashMismatch {
-                packages: hash_mismatches(output),
-            },
-            PipFailure::BuildFailed { packages } => LockedFailure::BuildFailed { packages },
-            PipFailure::IndexUnreachable { certificate } => {
-                LockedFailure::IndexUnreachable { certificate }
-            }
-            _ => LockedFailure::Other,
-        }
-    }
-
-    /// `"path": "./mylib"` (with `"editable": true` for an editable one) or `"file": "..."` that
-    /// is not a URL, in the `default` packages (the ones installed).
-    fn local_sources(lock: &str) -> Vec<LocalSource> {
-        let Ok(lock) = serde_json::from_str::<serde_json::Value>(lock) else {
-            return Vec::new();
+    if let Some(line) = output
+        .lines()
+        .find(|line| line.contains("Your Pipfile requires"))
+    {
+        let line = line.trim().trim_start_matches("Warning: ");
+        return LockedFailure::PythonMismatch {
+            detail: line.split(" from ").next().unwrap_or(line).replace('"', ""),
         };
-        let Some(packages) = lock.get("default").and_then(serde_json::Value::as_object) else {
-            return Vec::new();
-        };
-        packages
-            .iter()
-            .filter_map(|(name, package)| {
-                let path = ["path", "file"]
-                    .iter()
-                    .find_map(|key| package.get(*key)?.as_str())
-                    .filter(|path| local_sources::is_local_path(path))?;
-                let editable = package
-                    .get("editable")
-                    .and_then(serde_json::Value::as_bool)
-                    .unwrap_or(false);
-                Some(LocalSource {
-                    name: name.clone(),
-                    path: path.to_string(),
-                    editable,
-                })
+    }
+    // Pipenv installs with pip: the rest is pip's output.
+    match output::classify(output) {
+        PipFailure::NotFound {
+            requirements,
+            credentials_rejected: true,
+        } => LockedFailure::CredentialsRejected {
+            packages: requirements,
+        },
+        PipFailure::NotFound { requirements, .. } => LockedFailure::Unavailable {
+            packages: requirements,
+        },
+        PipFailure::Hashes { mismatch: true } => LockedFailure::HashMismatch {
+            packages: hash_mismatches(output),
+        },
+        PipFailure::BuildFailed { packages } => LockedFailure::BuildFailed { packages },
+        PipFailure::IndexUnreachable { certificate } => {
+            LockedFailure::IndexUnreachable { certificate }
+        }
+        _ => LockedFailure::Other,
+    }
+}
+
+/// `"path": "./mylib"` (with `"editable": true` for an editable one) or `"file": "..."` that
+/// is not a URL, in the `default` packages (the ones installed).
+fn local_sources(lock: &str) -> Vec<LocalSource> {
+    let Ok(lock) = serde_json::from_str::<serde_json::Value>(lock) else {
+        return Vec::new();
+    };
+    let Some(packages) = lock.get("default").and_then(serde_json::Value::as_object) else {
+        return Vec::new();
+    };
+    packages
+        .iter()
+        .filter_map(|(name, package)| {
+            let path = ["path", "file"]
+                .iter()
+                .find_map(|key| package.get(*key)?.as_str())
+                .filter(|path| local_sources::is_local_path(path))?;
+            let editable = package
+                .get("editable")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            Some(LocalSource {
+                name: name.clone(),
+                path: path.to_string(),
+                editable,
             })
-            .collect()
-    }
+        })
+        .collect()
+}
 
-    fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
-        let Ok(lock) = serde_json::from_str::<serde_json::Value>(lock) else {
-            return HashMap::new();
-        };
-        let Some(packages) = lock.get("default").and_then(serde_json::Value::as_object) else {
-            return HashMap::new();
-        };
-        packages
-            .iter()
-            .filter_map(|(name, package)| {
-                let hashes: Vec<String> = package
-                    .get("hashes")?
-                    .as_array()?
-                    .iter()
-                    .filter_map(serde_json::Value::as_str)
-                    .map(String::from)
-                    .collect();
-                (!hashes.is_empty()).then(|| (normalize_name(name), hashes))
-            })
-            .collect()
-    }
+fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
+    let Ok(lock) = serde_json::from_str::<serde_json::Value>(lock) else {
+        return HashMap::new();
+    };
+    let Some(packages) = lock.get("default").and_then(serde_json::Value::as_object) else {
+        return HashMap::new();
+    };
+    packages
+        .iter()
+        .filter_map(|(name, package)| {
+            let hashes: Vec<String> = package
+                .get("hashes")?
+                .as_array()?
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(String::from)
+                .collect();
+            (!hashes.is_empty()).then(|| (normalize_name(name), hashes))
+        })
+        .collect()
 }
 
 /// `typing-extensions==4.12.2` from pip's lines under "THESE PACKAGES DO NOT MATCH THE HASHES":

@@ -8,20 +8,20 @@
 
 use crate::layers::package_cache::PackageCache;
 use crate::layers::tool::Tool;
-use crate::layers::venv::{DeselectedGroups, InstallMode};
+use crate::layers::venv::DeselectedGroups;
 use crate::package_managers::PackageManager;
 use crate::package_managers::declaration::{
-    Declaration, Groups, Installs, Locked, LockedManagerWords, MissingLock, ProjectSign,
-    Recognised, RefusedSetting, lookup, table_keys,
+    Declaration, Groups, LockedManagerWords, MissingLock, ProjectSign, Recognised, RefusedSetting,
+    lookup, table_keys,
 };
 use crate::package_managers::locked::{
-    LocalSource, LockedFailure, LockedManager, is_credential, quoted_after, toml_local_sources,
-    toml_lock_hashes, without,
+    ChangedLocalPackages, Commands, EnvValue, LocalSource, LockedFailure, LockedInstallError,
+    LockedPlan, ToolEnv, is_credential, quoted_after, read_files, settings, toml_local_sources,
+    toml_lock_hashes,
 };
-use crate::runtime::PythonRuntime;
+use crate::project::Project;
 use libcnb::Env;
 use std::collections::HashMap;
-use std::path::Path;
 
 /// uv settings that do not change what uv installs, or that the buildpack sets itself.
 const NEUTRAL_SETTINGS: [&str; 15] = [
@@ -41,6 +41,14 @@ const NEUTRAL_SETTINGS: [&str; 15] = [
     "UV_COLOR",
     "UV_LOG_CONTEXT",
 ];
+
+/// Its tool.
+pub(crate) const TOOL: Tool = Tool {
+    name: "uv",
+    command: "uv",
+    requirements: include_str!("../../requirements/uv.txt"),
+    own_venv: false,
+};
 
 /// uv: `uv.lock`; groups from `[dependency-groups]` (and `[tool.uv] dev-dependencies` as `dev`).
 pub(crate) const DECLARATION: Declaration = Declaration {
@@ -90,26 +98,17 @@ pub(crate) const DECLARATION: Declaration = Declaration {
                           one for the tool you use, and commit it:",
         }),
     },
-    installs: Installs::Locked(Locked {
-        tool: Tool {
-            name: "uv",
-            command: "uv",
-            requirements: include_str!("../../requirements/uv.txt"),
-            own_venv: false,
-        },
-        words: LockedManagerWords {
-            lock: "uv.lock",
-            manifest: "pyproject.toml",
-            lock_command: "uv lock",
-            upgrade_command: "uv lock --upgrade-package NAME",
-            python_setting: "requires-python",
-            index_settings: "the indexes in pyproject.toml or uv.toml, UV_INDEX_URL,\n\
-                             UV_EXTRA_INDEX_URL, and UV_INDEX_<NAME>_USERNAME and\n\
-                             UV_INDEX_<NAME>_PASSWORD for credentials",
-            ca_bundle: "SSL_CERT_FILE",
-            certificate_errors_recognised: true,
-        },
-        install: crate::package_managers::locked::install::<Uv>,
+    lock_words: Some(LockedManagerWords {
+        lock: "uv.lock",
+        manifest: "pyproject.toml",
+        lock_command: "uv lock",
+        upgrade_command: "uv lock --upgrade-package NAME",
+        python_setting: "requires-python",
+        index_settings: "the indexes in pyproject.toml or uv.toml, UV_INDEX_URL,\n\
+                         UV_EXTRA_INDEX_URL, and UV_INDEX_<NAME>_USERNAME and\n\
+                         UV_INDEX_<NAME>_PASSWORD for credentials",
+        ca_bundle: "SSL_CERT_FILE",
+        certificate_errors_recognised: true,
     }),
 };
 
@@ -121,145 +120,145 @@ pub(crate) fn is_setting(name: &str) -> bool {
         && !NEUTRAL_SETTINGS.contains(&name)
 }
 
-pub(crate) struct Uv;
+/// The files that are inputs when they exist: the lock first, then its manifest and uv's config.
+const FILES: [&str; 3] = ["uv.lock", "pyproject.toml", "uv.toml"];
 
-impl LockedManager for Uv {
-    const PACKAGE_MANAGER: PackageManager = PackageManager::Uv;
-    const FILES: &'static [&'static str] = &["uv.lock", "pyproject.toml", "uv.toml"];
-
-    fn is_setting(name: &str) -> bool {
-        is_setting(name)
+/// `uv sync --locked --no-default-groups [--group G]…`, into the buildpack's virtual environment
+/// (`UV_PROJECT_ENVIRONMENT`) with the buildpack's Python.
+pub(crate) fn plan(
+    project: &Project,
+    groups: &[String],
+    env: &Env,
+) -> Result<LockedPlan, LockedInstallError> {
+    let (files, lock) = read_files(project, &FILES)?;
+    let mut sync: Vec<String> = ["sync", "--locked", "--no-default-groups"]
+        .map(String::from)
+        .to_vec();
+    for group in groups {
+        sync.extend(["--group".to_string(), group.clone()]);
     }
+    Ok(LockedPlan {
+        package_manager: PackageManager::Uv,
+        tool: TOOL,
+        files,
+        settings: settings(env, is_setting),
+        local_sources: local_sources(&lock),
+        groups: groups.to_vec(),
+        // `uv sync` is exact: it removes what the selected groups do not have.
+        deselected_groups: DeselectedGroups::RemovedInPlace,
+        commands: Commands {
+            // It installs what the lock has and removes what it does not, in a new environment
+            // or an existing one alike.
+            install: vec![sync],
+            then_in_existing: Vec::new(),
+            // It keeps a local package whose name, version and path are unchanged (its cache
+            // keys are the package's `pyproject.toml`/`setup.*` only): `--reinstall-package`
+            // makes it build and install the changed sources.
+            changed_local_packages: ChangedLocalPackages::ReinstallOption("--reinstall-package"),
+        },
+        env: ToolEnv {
+            // Would skip the sync, or the lock check, that this build is about.
+            removed: vec!["UV_NO_SYNC", "UV_FROZEN"],
+            set: vec![
+                ("UV_PROJECT_ENVIRONMENT", EnvValue::VenvDir),
+                // The buildpack's Python, and never one that uv would download or find elsewhere.
+                ("UV_PYTHON", EnvValue::Python),
+                ("UV_PYTHON_DOWNLOADS", EnvValue::Text("never")),
+                ("UV_PYTHON_PREFERENCE", EnvValue::Text("only-system")),
+                ("UV_COMPILE_BYTECODE", EnvValue::Text("1")),
+                ("UV_CACHE_DIR", EnvValue::CacheDir),
+                ("UV_LINK_MODE", EnvValue::Text("hardlink")),
+                ("UV_NO_PROGRESS", EnvValue::Text("1")),
+            ],
+        },
+        classify,
+        lock_hashes: lock_hashes(&lock),
+    })
+}
 
-    fn tool_env(env: &Env, runtime: &PythonRuntime, venv_dir: &Path, cache_dir: &Path) -> Env {
-        // Would skip the sync, or the lock check, that this build is about.
-        let mut env = without(env, &["UV_NO_SYNC", "UV_FROZEN"]);
-        env.insert("UV_PROJECT_ENVIRONMENT", venv_dir);
-        // The buildpack's Python, and never one that uv would download or find elsewhere.
-        env.insert("UV_PYTHON", runtime.python());
-        env.insert("UV_PYTHON_DOWNLOADS", "never");
-        env.insert("UV_PYTHON_PREFERENCE", "only-system");
-        env.insert("UV_COMPILE_BYTECODE", "1");
-        env.insert("UV_CACHE_DIR", cache_dir);
-        env.insert("UV_LINK_MODE", "hardlink");
-        env.insert("UV_NO_PROGRESS", "1");
-        env
+/// `source = { directory = ... }` or `{ path = ... }` (a folder or a file, not editable) and
+/// `{ editable = ... }` (the project itself, workspace members, editable path dependencies).
+/// `{ virtual = ... }` projects are not installed.
+fn local_sources(lock: &str) -> Vec<LocalSource> {
+    toml_local_sources(lock, |package| {
+        let source = package.get("source")?;
+        let (path, editable) = [("directory", false), ("path", false), ("editable", true)]
+            .into_iter()
+            .find_map(|(key, editable)| Some((source.get(key)?.as_str()?.to_string(), editable)))?;
+        Some((path, editable))
+    })
+}
+
+pub(crate) fn classify(output: &str) -> LockedFailure {
+    if output.contains("needs to be updated, but `--locked` was provided") {
+        return LockedFailure::LockOutdated;
     }
-
-    /// `uv sync` is exact: it removes what the selected groups do not have.
-    const DESELECTED_GROUPS: DeselectedGroups = DeselectedGroups::RemovedInPlace;
-
-    /// `uv sync` keeps a local package whose name, version and path are unchanged (its cache
-    /// keys are the package's `pyproject.toml`/`setup.*` only): `--reinstall-package` makes it
-    /// build and install the changed sources.
-    const REINSTALLS_LOCAL_PACKAGES: bool = true;
-
-    fn commands(
-        _app_dir: &Path,
-        _mode: InstallMode,
-        reinstall: &[String],
-        groups: &[String],
-    ) -> Vec<Vec<String>> {
-        // `uv sync` installs what the lock has and removes what it does not, in a new
-        // environment or an existing one alike.
-        let mut args: Vec<String> = ["sync", "--locked", "--no-default-groups"]
-            .map(String::from)
-            .to_vec();
-        for group in groups {
-            args.extend(["--group".to_string(), group.clone()]);
-        }
-        for name in reinstall {
-            args.extend(["--reinstall-package".to_string(), name.clone()]);
-        }
-        vec![args]
-    }
-
-    /// `source = { directory = ... }` or `{ path = ... }` (a folder or a file, not editable) and
-    /// `{ editable = ... }` (the project itself, workspace members, editable path dependencies).
-    /// `{ virtual = ... }` projects are not installed.
-    fn local_sources(lock: &str) -> Vec<LocalSource> {
-        toml_local_sources(lock, |package| {
-            let source = package.get("source")?;
-            let (path, editable) = [("directory", false), ("path", false), ("editable", true)]
-                .into_iter()
-                .find_map(|(key, editable)| {
-                    Some((source.get(key)?.as_str()?.to_string(), editable))
-                })?;
-            Some((path, editable))
-        })
-    }
-
-    fn classify(output: &str) -> LockedFailure {
-        if output.contains("needs to be updated, but `--locked` was provided") {
-            return LockedFailure::LockOutdated;
-        }
-        if let Some(line) = output
-            .lines()
-            .find(|line| line.contains("incompatible with the project's Python requirement"))
-        {
-            return LockedFailure::PythonMismatch {
-                detail: line.trim().trim_start_matches("error: ").to_string(),
-            };
-        }
-        let names = |prefix: &str| -> Vec<String> {
-            quoted_after(output, prefix)
-                .into_iter()
-                .map(|package| match package.split_once(" @ ") {
-                    Some((name, _)) => name.to_string(),
-                    None => package,
-                })
-                .collect()
+    if let Some(line) = output
+        .lines()
+        .find(|line| line.contains("incompatible with the project's Python requirement"))
+    {
+        return LockedFailure::PythonMismatch {
+            detail: line.trim().trim_start_matches("error: ").to_string(),
         };
-        let packages = names("Hash mismatch for");
-        if !packages.is_empty() {
-            return LockedFailure::HashMismatch { packages };
-        }
-        let packages = names("Failed to build");
-        if !packages.is_empty() {
-            return LockedFailure::BuildFailed { packages };
-        }
-        let certificate = ["invalid peer certificate", "certificate verify failed"]
-            .iter()
-            .any(|needle| output.contains(needle));
-        let unreachable = certificate
-            || [
-                "error sending request",
-                "Connection refused",
-                "dns error",
-                "tcp connect error",
-            ]
-            .iter()
-            .any(|needle| output.contains(needle));
-        let packages = names("Failed to download");
-        if unreachable {
-            LockedFailure::IndexUnreachable { certificate }
-        } else if ["401 Unauthorized", "403 Forbidden"]
-            .iter()
-            .any(|status| output.contains(status))
-        {
-            LockedFailure::CredentialsRejected { packages }
-        } else if packages.is_empty() {
-            LockedFailure::Other
-        } else {
-            LockedFailure::Unavailable { packages }
-        }
     }
+    let names = |prefix: &str| -> Vec<String> {
+        quoted_after(output, prefix)
+            .into_iter()
+            .map(|package| match package.split_once(" @ ") {
+                Some((name, _)) => name.to_string(),
+                None => package,
+            })
+            .collect()
+    };
+    let packages = names("Hash mismatch for");
+    if !packages.is_empty() {
+        return LockedFailure::HashMismatch { packages };
+    }
+    let packages = names("Failed to build");
+    if !packages.is_empty() {
+        return LockedFailure::BuildFailed { packages };
+    }
+    let certificate = ["invalid peer certificate", "certificate verify failed"]
+        .iter()
+        .any(|needle| output.contains(needle));
+    let unreachable = certificate
+        || [
+            "error sending request",
+            "Connection refused",
+            "dns error",
+            "tcp connect error",
+        ]
+        .iter()
+        .any(|needle| output.contains(needle));
+    let packages = names("Failed to download");
+    if unreachable {
+        LockedFailure::IndexUnreachable { certificate }
+    } else if ["401 Unauthorized", "403 Forbidden"]
+        .iter()
+        .any(|status| output.contains(status))
+    {
+        LockedFailure::CredentialsRejected { packages }
+    } else if packages.is_empty() {
+        LockedFailure::Other
+    } else {
+        LockedFailure::Unavailable { packages }
+    }
+}
 
-    fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
-        toml_lock_hashes(lock, |package| {
-            let artifacts = package.get("sdist").into_iter().chain(
-                package
-                    .get("wheels")
-                    .and_then(toml::Value::as_array)
-                    .into_iter()
-                    .flatten(),
-            );
-            artifacts
-                .filter_map(|artifact| artifact.get("hash").and_then(toml::Value::as_str))
-                .map(String::from)
-                .collect()
-        })
-    }
+fn lock_hashes(lock: &str) -> HashMap<String, Vec<String>> {
+    toml_lock_hashes(lock, |package| {
+        let artifacts = package.get("sdist").into_iter().chain(
+            package
+                .get("wheels")
+                .and_then(toml::Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        artifacts
+            .filter_map(|artifact| artifact.get("hash").and_then(toml::Value::as_str))
+            .map(String::from)
+            .collect()
+    })
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Reading the files that can name a Python version: text decoding, misspelled file names, and
 //! the version hints in `Pipfile.lock`, `pyproject.toml` and the previous build's runtime layer.
 
-use crate::python_version::{PythonVariant, PythonVersion, PythonVersionRequest};
+use crate::python_version::PythonVersionRequest;
 
 #[cfg(test)]
 mod tests;
@@ -227,22 +227,4 @@ pub(crate) fn poetry_constraint_to_pep440(constraint: &str) -> Option<String> {
         }
     }
     (!out.is_empty()).then(|| out.join(","))
-}
-
-/// The major.minor (and variant) of the runtime layer of the previous build, from its
-/// `<layers>/python.toml`. Anything unexpected means "no previous build".
-pub(crate) fn previous_build_request(layer_toml: &str) -> Option<PythonVersionRequest> {
-    let table: toml::Table = toml::from_str(layer_toml).ok()?;
-    let metadata = table.get("metadata")?;
-    let version: PythonVersion = metadata.get("python_version")?.as_str()?.parse().ok()?;
-    let variant = match metadata.get("variant") {
-        Some(variant) => PythonVariant::from_name(variant.as_str()?)?,
-        None => PythonVariant::Default,
-    };
-    version.is_stable().then_some(PythonVersionRequest {
-        major: version.major,
-        minor: version.minor,
-        patch: None,
-        variant,
-    })
 }

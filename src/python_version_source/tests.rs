@@ -1,4 +1,5 @@
 use super::*;
+use crate::layers::python::previous_build_request;
 use crate::python_version::PythonVariant;
 
 fn versions(versions: &[&str]) -> Vec<PythonVersion> {
@@ -246,7 +247,12 @@ fn broken_hint_files_are_errors_only_when_consulted() {
 fn reads_inputs_from_the_app_and_the_previous_layer() {
     let app = tempfile::tempdir().unwrap();
     let layers = tempfile::tempdir().unwrap();
-    let inputs = read_inputs(app.path(), None, layers.path()).unwrap();
+    let inputs = read_inputs(
+        &Project::read(app.path()).unwrap(),
+        None,
+        previous_build_request(layers.path()),
+    )
+    .unwrap();
     assert!(inputs.python_version_file.is_none() && inputs.previous_build.is_none());
 
     std::fs::write(app.path().join(".python-version"), "3.13\n").unwrap();
@@ -257,7 +263,12 @@ fn reads_inputs_from_the_app_and_the_previous_layer() {
         "[metadata]\npython_version = \"3.11.2\"\nvariant = \"default\"\n",
     )
     .unwrap();
-    let inputs = read_inputs(app.path(), Some(request("3.12")), layers.path()).unwrap();
+    let inputs = read_inputs(
+        &Project::read(app.path()).unwrap(),
+        Some(request("3.12")),
+        previous_build_request(layers.path()),
+    )
+    .unwrap();
     assert_eq!(inputs.python_version_file, utf8("3.13\n"));
     // Folders are not misspelled files.
     assert_eq!(
@@ -280,7 +291,11 @@ fn undecodable_version_file_is_an_error() {
     let app = tempfile::tempdir().unwrap();
     std::fs::write(app.path().join(".python-version"), [0x33, 0x2e, 0xff]).unwrap();
     assert!(matches!(
-        read_inputs(app.path(), None, app.path()),
+        read_inputs(
+            &Project::read(app.path()).unwrap(),
+            None,
+            previous_build_request(app.path())
+        ),
         Err(VersionSourceError::NotUtf8 {
             file: ".python-version"
         })
@@ -291,7 +306,12 @@ fn undecodable_version_file_is_an_error() {
         .chain("3.13\r\n".encode_utf16().flat_map(u16::to_le_bytes))
         .collect();
     std::fs::write(app.path().join(".python-version"), utf16).unwrap();
-    let inputs = read_inputs(app.path(), None, app.path()).unwrap();
+    let inputs = read_inputs(
+        &Project::read(app.path()).unwrap(),
+        None,
+        previous_build_request(app.path()),
+    )
+    .unwrap();
     assert_eq!(
         inputs.python_version_file,
         Some(("3.13\r\n".to_string(), TextEncoding::Utf16))

@@ -6,7 +6,9 @@ use super::manifest::{Arch, ResolveError, RuntimeEntry, RuntimeManifest};
 use crate::BuildpackError;
 use crate::PythonBuildpack;
 use crate::config::BuildConfig;
+use crate::layers::python::previous_build_request;
 use crate::message::show;
+use crate::project::Project;
 use crate::python_version::{PythonVariant, PythonVersion, PythonVersionRequest};
 use crate::python_version_source::{self, Choice, VersionNotice, VersionSource};
 use crate::runtime::eol::YearMonth;
@@ -16,15 +18,16 @@ use libcnb::build::BuildContext;
 pub(crate) fn select_runtime<'m>(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
+    project: &Project,
     manifest: &'m RuntimeManifest,
     arch: Arch,
 ) -> Result<&'m RuntimeEntry, BuildpackError> {
     let today = config.eol_date.unwrap_or_else(eol::this_month);
     // Read before the runtime layer is handled: it holds the previous build's version.
     let inputs = python_version_source::read_inputs(
-        &context.app_dir,
+        project,
         config.python_version,
-        &context.layers_dir,
+        previous_build_request(&context.layers_dir),
     )
     .map_err(BuildpackError::VersionSource)?;
     let candidates: Vec<PythonVersion> = manifest

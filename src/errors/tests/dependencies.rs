@@ -1,8 +1,8 @@
 use super::{check, check_error};
-use crate::errors::{
-    BuildpackError, dependency_check_failed_warning, dependency_conflicts_warning,
-};
+use crate::BuildpackError;
 use crate::installed::Conflict;
+use crate::layers::venv::DependencyCheckWarning;
+use crate::message::Message;
 
 fn conflicts() -> Vec<Conflict> {
     vec![
@@ -25,7 +25,7 @@ fn conflicts() -> Vec<Conflict> {
 fn dependency_check() {
     check(
         "warning_dependency_conflicts",
-        &dependency_conflicts_warning(&conflicts()),
+        &Message::from(&DependencyCheckWarning::Conflicts(conflicts())),
     );
     check_error(
         "dependency_conflicts_strict",
@@ -33,6 +33,8 @@ fn dependency_check() {
     );
     check(
         "warning_dependency_check_failed",
-        &dependency_check_failed_warning("/layers/venv/lib: Permission denied (os error 13)"),
+        &Message::from(&DependencyCheckWarning::CouldNotRun(
+            "/layers/venv/lib: Permission denied (os error 13)".to_string(),
+        )),
     );
 }

@@ -3,16 +3,17 @@
 //! environments, the web process, Django's collectstatic and the SBOM.
 
 use super::{BuildpackError, check, check_error, io_error, strings};
+use crate::app_files::CommittedVenvs;
 use crate::app_files::MissingLockHint;
+use crate::bytecode::SealError;
+use crate::collectstatic::DjangoError;
 use crate::dependency_groups::{UnknownGroups, groups_file};
-use crate::django::DjangoError;
 use crate::env_safety::EnvVarProblem;
-use crate::errors::{
-    ambiguous_warning, bytecode_warning, committed_venv_warning,
-    django_without_application_warning, neutralised_env_warning, no_server_warning,
-};
+use crate::env_safety::Neutralised;
+use crate::launch::NoWebProcess;
 use crate::launch::process::Server;
 use crate::launch::web_choice::Candidate;
+use crate::message::Message;
 use crate::package_managers::PackageManager;
 use std::path::PathBuf;
 
@@ -55,7 +56,7 @@ fn environment() {
     check_error("unsafe_env", BuildpackError::UnsafeEnv(every_hazard()));
     check(
         "warning_neutralised_env",
-        &neutralised_env_warning(&every_hazard()[9..]),
+        &Message::from(&Neutralised(&every_hazard()[9..])),
     );
 }
 
@@ -132,11 +133,11 @@ fn unknown_dependency_groups() {
 fn committed_venv() {
     check(
         "warning_committed_venv",
-        &committed_venv_warning(&strings(&[".venv"])),
+        &Message::from(&CommittedVenvs(&strings(&[".venv"]))),
     );
     check(
         "warning_committed_venvs",
-        &committed_venv_warning(&strings(&["venv", "backend/.venv"])),
+        &Message::from(&CommittedVenvs(&strings(&["venv", "backend/.venv"]))),
     );
 }
 
@@ -144,10 +145,10 @@ fn committed_venv() {
 fn bytecode() {
     check(
         "warning_bytecode",
-        &bytecode_warning(
-            std::path::Path::new("/workspace/app/__pycache__/views.cpython-313.pyc"),
-            &std::io::Error::from(std::io::ErrorKind::PermissionDenied),
-        ),
+        &Message::from(&SealError {
+            path: PathBuf::from("/workspace/app/__pycache__/views.cpython-313.pyc"),
+            error: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        }),
     );
 }
 
@@ -161,12 +162,21 @@ fn web_process() {
     };
     check(
         "warning_no_server",
-        &no_server_warning(&flask, &[Server::Gunicorn, Server::Waitress], "gunicorn"),
+        &Message::from(&NoWebProcess::NoServer {
+            found: &flask,
+            servers: &[Server::Gunicorn, Server::Waitress],
+            add: "gunicorn",
+        }),
     );
-    check("warning_ambiguous", &ambiguous_warning(&[flask, django]));
+    check(
+        "warning_ambiguous",
+        &Message::from(&NoWebProcess::Ambiguous(&[flask, django])),
+    );
     check(
         "warning_django_without_application",
-        &django_without_application_warning("mysite/settings.py"),
+        &Message::from(&NoWebProcess::DjangoWithoutApplication {
+            settings: "mysite/settings.py",
+        }),
     );
 }
 

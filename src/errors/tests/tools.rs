@@ -16,13 +16,16 @@ use crate::wheels::WheelFetchError;
 use crate::wheels::index::InvalidIndexUrl;
 use std::path::PathBuf;
 
-/// The tool a lock-based package manager's declaration names.
+/// The tool of a lock-based package manager.
 fn tool(package_manager: PackageManager) -> Tool {
-    package_manager
-        .declaration()
-        .locked()
-        .expect("lock-based")
-        .tool
+    use crate::package_managers::{pdm, pipenv, poetry, uv};
+    match package_manager {
+        PackageManager::Uv => uv::TOOL,
+        PackageManager::Poetry => poetry::TOOL,
+        PackageManager::Pipenv => pipenv::TOOL,
+        PackageManager::Pdm => pdm::TOOL,
+        PackageManager::Pip => unreachable!("pip has no lock-based tool"),
+    }
 }
 
 /// `text` with every pinned tool version replaced by `<tool version>`, longest first.

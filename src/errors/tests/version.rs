@@ -5,15 +5,14 @@
 use super::{
     BuildpackError, check, check_error, check_errors, io_error, request, strings, version,
 };
-use crate::errors::{
-    end_of_life_warning, outdated_patch_warning, requires_python_conflict_warning, version_notice,
-};
+use crate::message::Message;
 use crate::python_version::{PythonVersionFileError, RuntimeTxtError};
 use crate::python_version_source::files::{PipfileLockError, PipfileLockKey, PyprojectError};
 use crate::python_version_source::specifiers::SpecifierError;
 use crate::python_version_source::{VersionNotice, VersionSource, VersionSourceError};
 use crate::runtime::eol::YearMonth;
 use crate::runtime::manifest::{Arch, ResolveError};
+use crate::runtime::select::ChoiceNote;
 
 /// Every source, named for the snapshots: the messages phrase each differently.
 fn sources() -> [(&'static str, VersionSource); 8] {
@@ -269,46 +268,50 @@ fn warnings() {
     for (name, source) in sources() {
         check(
             &format!("warning_end_of_life_from_{name}"),
-            &end_of_life_warning(
-                &request("3.9"),
-                &source,
-                month("2025-10"),
-                month("2026-10"),
-                Some((3, 14)),
-            ),
+            &Message::from(&ChoiceNote::EndOfLife {
+                request: &request("3.9"),
+                source: &source,
+                eol: month("2025-10"),
+                refused_from: month("2026-10"),
+                newest_minor: Some((3, 14)),
+            }),
         );
         check(
             &format!("warning_outdated_patch_from_{name}"),
-            &outdated_patch_warning(
-                &version("3.13.4"),
-                &version("3.13.5"),
-                &request("3.13.4"),
-                &source,
-            ),
+            &Message::from(&ChoiceNote::OutdatedPatch {
+                installed: &version("3.13.4"),
+                newest: &version("3.13.5"),
+                request: &request("3.13.4"),
+                source: &source,
+            }),
         );
     }
     check(
         "warning_end_of_life_without_newest",
-        &end_of_life_warning(
-            &request("3.9"),
-            &VersionSource::Env,
-            month("2025-10"),
-            month("2026-10"),
-            None,
-        ),
+        &Message::from(&ChoiceNote::EndOfLife {
+            request: &request("3.9"),
+            source: &VersionSource::Env,
+            eol: month("2025-10"),
+            refused_from: month("2026-10"),
+            newest_minor: None,
+        }),
     );
     check(
         "warning_outdated_patch_free_threaded",
-        &outdated_patch_warning(
-            &version("3.14.0"),
-            &version("3.14.2"),
-            &request("3.14.0t"),
-            &VersionSource::PythonVersionFile,
-        ),
+        &Message::from(&ChoiceNote::OutdatedPatch {
+            installed: &version("3.14.0"),
+            newest: &version("3.14.2"),
+            request: &request("3.14.0t"),
+            source: &VersionSource::PythonVersionFile,
+        }),
     );
     check(
         "warning_requires_python_conflict",
-        &requires_python_conflict_warning(&version("3.12.11"), ">=3.13", &VersionSource::Env),
+        &Message::from(&ChoiceNote::RequiresPythonConflict {
+            installed: &version("3.12.11"),
+            specifiers: ">=3.13",
+            source: &VersionSource::Env,
+        }),
     );
 }
 
@@ -357,15 +360,19 @@ fn notices() {
     for (name, notice, source) in cases {
         check(
             &format!("notice_{name}"),
-            &version_notice(&notice, &request("3.12"), &source),
+            &Message::from(&ChoiceNote::Version {
+                notice: &notice,
+                request: &request("3.12"),
+                source: &source,
+            }),
         );
     }
     check(
         "notice_runtime_txt_deprecated_free_threaded",
-        &version_notice(
-            &VersionNotice::RuntimeTxtDeprecated,
-            &request("3.14.1t"),
-            &VersionSource::RuntimeTxt,
-        ),
+        &Message::from(&ChoiceNote::Version {
+            notice: &VersionNotice::RuntimeTxtDeprecated,
+            request: &request("3.14.1t"),
+            source: &VersionSource::RuntimeTxt,
+        }),
     );
 }

@@ -101,8 +101,7 @@ pub(crate) fn classify(output: &str) -> PipFailure {
 /// Classifies the (captured) output of a failed `uv pip install`, in pip's terms: the messages
 /// are about requirements.txt either way.
 pub(crate) fn classify_uv(output: &str) -> PipFailure {
-    use crate::layers::tool::LockedFailure;
-    use crate::package_managers::locked::LockedManager as _;
+    use crate::package_managers::locked::LockedFailure;
     let lines: Vec<&str> = output.lines().map(str::trim).collect();
     if let Some(index) = lines
         .iter()
@@ -150,7 +149,7 @@ pub(crate) fn classify_uv(output: &str) -> PipFailure {
             .collect();
         return PipFailure::Conflict { causes };
     }
-    match crate::package_managers::uv::Uv::classify(output) {
+    match crate::package_managers::uv::classify(output) {
         LockedFailure::HashMismatch { .. } => PipFailure::Hashes { mismatch: true },
         LockedFailure::BuildFailed { packages } => PipFailure::BuildFailed {
             packages: packages

@@ -1,23 +1,37 @@
 use super::*;
+use crate::package_managers::locked::test_support;
 
 #[test]
-fn an_existing_environment_is_cleaned_after_the_install() {
-    let app = Path::new("/workspace");
+fn the_plan_installs_the_lock_then_cleans_an_existing_environment() {
+    let project = test_support::project(&[
+        (
+            "Pipfile.lock",
+            r#"{"default": {"mylib": {"path": "./mylib"}}}"#,
+        ),
+        ("Pipfile", "[packages]\n"),
+    ]);
+    let plan = plan(&project, &[], &Env::new()).unwrap();
     assert_eq!(
-        Pipenv::commands(app, InstallMode::New, &[], &[]),
-        vec![vec!["install", "--deploy"]]
+        plan.files.keys().collect::<Vec<_>>(),
+        ["Pipfile", "Pipfile.lock"]
     );
+    assert_eq!(plan.deselected_groups, DeselectedGroups::KeptByTheTool);
+    let (new, existing) = test_support::commands(&plan, &["mylib"]);
+    assert_eq!(new, [vec!["install", "--deploy"]]);
+    // A changed local package is uninstalled first, not named to Pipenv.
+    assert_eq!(existing, [vec!["install", "--deploy"], vec!["clean"]]);
     assert_eq!(
-        Pipenv::commands(app, InstallMode::Existing, &[], &[]),
-        vec![vec!["install", "--deploy"], vec!["clean"]]
+        plan.commands.changed_local_packages,
+        ChangedLocalPackages::UninstalledFirst
     );
 }
 
 #[test]
 fn groups_are_pipfile_categories() {
     let groups = ["dev".to_string(), "docs".to_string()];
+    let plan = plan(&test_support::project(&[]), &groups, &Env::new()).unwrap();
     assert_eq!(
-        Pipenv::commands(Path::new("/workspace"), InstallMode::New, &[], &groups),
+        test_support::commands(&plan, &[]).0,
         vec![vec![
             "install",
             "--deploy",
@@ -29,12 +43,12 @@ fn groups_are_pipfile_categories() {
 
 #[test]
 fn settings_are_pipenv_and_pip_variables_but_not_credentials() {
-    assert!(Pipenv::is_setting("PIPENV_PYPI_MIRROR"));
-    assert!(Pipenv::is_setting("PIP_NO_BINARY"));
-    assert!(!Pipenv::is_setting("PIP_CERT"));
-    assert!(!Pipenv::is_setting("PIPENV_CACHE_DIR"));
-    assert!(!Pipenv::is_setting("PIP_DEFAULT_TIMEOUT"));
-    assert!(!Pipenv::is_setting("PRIVATE_INDEX_TOKEN"));
+    assert!(is_setting("PIPENV_PYPI_MIRROR"));
+    assert!(is_setting("PIP_NO_BINARY"));
+    assert!(!is_setting("PIP_CERT"));
+    assert!(!is_setting("PIPENV_CACHE_DIR"));
+    assert!(!is_setting("PIP_DEFAULT_TIMEOUT"));
+    assert!(!is_setting("PRIVATE_INDEX_TOKEN"));
 }
 
 #[test]
@@ -42,28 +56,12 @@ fn the_env_keeps_pipenv_in_the_virtual_environment() {
     let mut env = Env::new();
     env.insert("PIPENV_IGNORE_VIRTUALENVS", "1");
     env.insert("VIRTUAL_ENV", "/layers/venv");
-    let runtime = PythonRuntime {
-        version: crate::python_version::PythonVersion {
-            major: 3,
-            minor: 13,
-            patch: 5,
-            pre: None,
-        },
-        variant: crate::python_version::PythonVariant::Default,
-        layer_dir: "/layers/python".into(),
-        bytecode_level: crate::runtime::layout::BytecodeLevel::Plain,
-        build_env: Env::new(),
-    };
-    let env = Pipenv::tool_env(
-        &env,
-        &runtime,
-        Path::new("/layers/venv"),
-        Path::new("/layers/pipenv-cache"),
-    );
+    let plan = plan(&test_support::project(&[]), &[], &env).unwrap();
+    let env = test_support::tool_env(&plan, &env);
     assert!(!env.contains_key("PIPENV_IGNORE_VIRTUALENVS"));
     assert_eq!(
         env.get_string_lossy("PIPENV_CACHE_DIR").as_deref(),
-        Some("/layers/pipenv-cache")
+        Some("/layers/cache")
     );
     assert_eq!(
         env.get_string_lossy("VIRTUAL_ENV").as_deref(),
@@ -75,10 +73,10 @@ fn the_env_keeps_pipenv_in_the_virtual_environment() {
 fn out_of_date_lock_even_when_wrapped() {
     let output = "Your Pipfile.lock \n(634f3bda76420f3f03bd5ea07f4d86be0037c1c122f505d4462ecce290d5a782) is out of \
                   \ndate. Expected: \n(535e595b).\n";
-    assert_eq!(Pipenv::classify(output), LockedFailure::LockOutdated);
+    assert_eq!(classify(output), LockedFailure::LockOutdated);
     let output =
         "Your Pipfile.lock (634f3b) is out of date. Expected: (535e59).\nERROR:: Aborting deploy\n";
-    assert_eq!(Pipenv::classify(output), LockedFailure::LockOutdated);
+    assert_eq!(classify(output), LockedFailure::LockOutdated);
 }
 
 #[test]
@@ -86,7 +84,7 @@ fn python_that_the_pipfile_does_not_allow() {
     let output = "Warning: Your Pipfile requires \"python_version\" 3.12, but you are using \
                   3.13.5 from /layers/heroku_python/venv/bin/python.\n";
     assert_eq!(
-        Pipenv::classify(output),
+        classify(output),
         LockedFailure::PythonMismatch {
             detail: "Your Pipfile requires python_version 3.12, but you are using 3.13.5"
                 .to_string()
@@ -103,7 +101,7 @@ ERROR: Couldn't install package(s): six==1.17.99
 Package installation failed...
 ";
     assert_eq!(
-        Pipenv::classify(output),
+        classify(output),
         LockedFailure::Unavailable {
             packages: vec!["six==1.17.99".to_string()]
         }
@@ -120,7 +118,7 @@ ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you
              Got        04e6
 ";
     assert_eq!(
-        Pipenv::classify(output),
+        classify(output),
         LockedFailure::HashMismatch {
             packages: vec!["typing-extensions==4.12.2".to_string()]
         }
@@ -129,10 +127,7 @@ ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE. If you
 
 #[test]
 fn anything_else() {
-    assert_eq!(
-        Pipenv::classify("Traceback\nKeyError: 'x'\n"),
-        LockedFailure::Other
-    );
+    assert_eq!(classify("Traceback\nKeyError: 'x'\n"), LockedFailure::Other);
 }
 
 #[test]
@@ -142,13 +137,13 @@ fn lock_hashes_are_those_of_the_default_packages() {
         "default": {"Six": {"hashes": ["sha256:aa", "sha256:bb"], "version": "==1.17.0"}},
         "develop": {"typing-extensions": {"hashes": ["sha256:cc"], "version": "==4.12.2"}}
     }"#;
-    let hashes = Pipenv::lock_hashes(lock);
+    let hashes = lock_hashes(lock);
     assert_eq!(
         hashes.get("six"),
         Some(&vec!["sha256:aa".to_string(), "sha256:bb".to_string()])
     );
     assert!(!hashes.contains_key("typing-extensions"));
-    assert!(Pipenv::lock_hashes("{").is_empty());
+    assert!(lock_hashes("{").is_empty());
 }
 
 #[test]
@@ -164,7 +159,7 @@ fn local_sources_are_read_from_the_lock() {
         },
         "develop": {"devlib": {"path": "./devlib"}}
     }"#;
-    let sources = Pipenv::local_sources(lock);
+    let sources = local_sources(lock);
     let summary: Vec<(&str, &str, bool)> = sources
         .iter()
         .map(|s| (s.name.as_str(), s.path.as_str(), s.editable))

@@ -1,24 +1,105 @@
 use super::*;
+use crate::package_managers::locked::test_support;
+
+/// A lock with a local folder and an editable one.
+const LOCAL_LOCK: &str = r#"
+version = 1
+[[package]]
+name = "mylib"
+version = "0.1.0"
+source = { directory = "mylib" }
+
+[[package]]
+name = "devlib"
+version = "0.1.0"
+source = { editable = "devlib" }
+"#;
 
 #[test]
 fn settings_are_uv_variables_but_not_credentials_or_neutral_ones() {
-    assert!(Uv::is_setting("UV_INDEX_URL"));
-    assert!(Uv::is_setting("UV_EXTRA_INDEX_URL"));
-    assert!(Uv::is_setting("UV_NO_BINARY"));
-    assert!(!Uv::is_setting("UV_INDEX_PRIVATE_USERNAME"));
-    assert!(!Uv::is_setting("UV_INDEX_PRIVATE_PASSWORD"));
-    assert!(!Uv::is_setting("UV_CACHE_DIR"));
-    assert!(!Uv::is_setting("UV_HTTP_TIMEOUT"));
-    assert!(!Uv::is_setting("SSL_CERT_FILE"));
-    assert!(!Uv::is_setting("PIP_INDEX_URL"));
+    assert!(is_setting("UV_INDEX_URL"));
+    assert!(is_setting("UV_EXTRA_INDEX_URL"));
+    assert!(is_setting("UV_NO_BINARY"));
+    assert!(!is_setting("UV_INDEX_PRIVATE_USERNAME"));
+    assert!(!is_setting("UV_INDEX_PRIVATE_PASSWORD"));
+    assert!(!is_setting("UV_CACHE_DIR"));
+    assert!(!is_setting("UV_HTTP_TIMEOUT"));
+    assert!(!is_setting("SSL_CERT_FILE"));
+    assert!(!is_setting("PIP_INDEX_URL"));
 }
 
 #[test]
-fn sync_is_locked_and_without_dev_groups() {
+fn the_plan_syncs_the_lock_exactly_with_the_buildpacks_python() {
+    let project = test_support::project(&[
+        ("uv.lock", LOCAL_LOCK),
+        ("pyproject.toml", "[project]\nname = \"app\"\n"),
+        ("requirements.txt", "six\n"),
+    ]);
+    let env = crate::test_support::env(&[
+        ("UV_INDEX_URL", "https://pypi.example.com/simple"),
+        ("UV_INDEX_PRIVATE_PASSWORD", "secret"),
+        ("UV_FROZEN", "1"),
+        ("VIRTUAL_ENV", "/layers/venv"),
+    ]);
+    let plan = plan(&project, &[], &env).unwrap();
+    assert_eq!(plan.package_manager, PackageManager::Uv);
+    assert_eq!(plan.tool, TOOL);
     assert_eq!(
-        Uv::commands(Path::new("/workspace"), InstallMode::Existing, &[], &[]),
-        vec![vec!["sync", "--locked", "--no-default-groups"]]
+        plan.files.keys().collect::<Vec<_>>(),
+        ["pyproject.toml", "uv.lock"]
     );
+    assert_eq!(plan.settings, ["UV_FROZEN", "UV_INDEX_URL"]);
+    assert_eq!(plan.deselected_groups, DeselectedGroups::RemovedInPlace);
+    assert_eq!(
+        plan.local_sources
+            .iter()
+            .map(|s| &s.name)
+            .collect::<Vec<_>>(),
+        ["mylib", "devlib"]
+    );
+    let (new, existing) = test_support::commands(&plan, &["mylib"]);
+    assert_eq!(new, [["sync", "--locked", "--no-default-groups"]]);
+    assert_eq!(
+        existing,
+        [[
+            "sync",
+            "--locked",
+            "--no-default-groups",
+            "--reinstall-package",
+            "mylib"
+        ]]
+    );
+    let env = test_support::tool_env(&plan, &env);
+    assert!(!env.contains_key("UV_FROZEN"));
+    for (name, value) in [
+        ("UV_PROJECT_ENVIRONMENT", "/layers/venv"),
+        ("UV_PYTHON", "/layers/python/bin/python3"),
+        ("UV_PYTHON_DOWNLOADS", "never"),
+        ("UV_CACHE_DIR", "/layers/cache"),
+        ("UV_INDEX_URL", "https://pypi.example.com/simple"),
+    ] {
+        assert_eq!(env.get_string_lossy(name).as_deref(), Some(value), "{name}");
+    }
+}
+
+#[test]
+fn the_plan_installs_the_selected_groups() {
+    let project = test_support::project(&[("uv.lock", "")]);
+    let groups = ["dev".to_string(), "docs".to_string()];
+    let plan = plan(&project, &groups, &Env::new()).unwrap();
+    assert_eq!(
+        test_support::commands(&plan, &[]).0,
+        [[
+            "sync",
+            "--locked",
+            "--no-default-groups",
+            "--group",
+            "dev",
+            "--group",
+            "docs"
+        ]]
+    );
+    assert_eq!(plan.groups, groups);
 }
 
 #[test]
@@ -26,7 +107,7 @@ fn out_of_date_lock() {
     let output = "Resolved 3 packages in 130ms\nerror: The lockfile at `uv.lock` needs to be \
                   updated, but `--locked` was provided.\n\nhint: To update the lockfile, run \
                   `uv lock`.\n";
-    assert_eq!(Uv::classify(output), LockedFailure::LockOutdated);
+    assert_eq!(classify(output), LockedFailure::LockOutdated);
 }
 
 #[test]
@@ -35,7 +116,7 @@ fn python_that_the_project_does_not_allow() {
                   requested interpreter resolved to Python 3.11.2, which is incompatible with \
                   the project's Python requirement: `>=3.12` (from `project.requires-python`)\n";
     assert_eq!(
-        Uv::classify(output),
+        classify(output),
         LockedFailure::PythonMismatch {
             detail: "The requested interpreter resolved to Python 3.11.2, which is incompatible \
                      with the project's Python requirement: `>=3.12` (from \
@@ -56,7 +137,7 @@ error: Failed to download `six==1.17.99`
 hint: `six` (v1.17.99) was included because `uv-app` (v0.0.0) depends on `six`
 ";
     assert_eq!(
-        Uv::classify(output),
+        classify(output),
         LockedFailure::Unavailable {
             packages: vec!["six==1.17.99".to_string()]
         }
@@ -73,7 +154,7 @@ error: Failed to download `six==1.17.0`
   cause: invalid peer certificate: UnknownIssuer
 ";
     assert_eq!(
-        Uv::classify(certificate),
+        classify(certificate),
         LockedFailure::IndexUnreachable { certificate: true }
     );
     let refused = "\
@@ -84,7 +165,7 @@ error: Failed to download `six==1.17.0`
   cause: Connection refused (os error 111)
 ";
     assert_eq!(
-        Uv::classify(refused),
+        classify(refused),
         LockedFailure::IndexUnreachable { certificate: false }
     );
 }
@@ -99,7 +180,7 @@ error: Failed to build `brokenpkg @ file:///workspace/brokenpkg`
          RuntimeError: brokenpkg cannot be built (on purpose)
 ";
     assert_eq!(
-        Uv::classify(output),
+        classify(output),
         LockedFailure::BuildFailed {
             packages: vec!["brokenpkg".to_string()]
         }
@@ -111,7 +192,7 @@ fn hash_mismatch() {
     let output = "error: Failed to download `six==1.17.0`\n  cause: Hash mismatch for \
                   `six==1.17.0`\n\nExpected:\n  sha256:00\n\nComputed:\n  sha256:11\n";
     assert_eq!(
-        Uv::classify(output),
+        classify(output),
         LockedFailure::HashMismatch {
             packages: vec!["six==1.17.0".to_string()]
         }
@@ -120,7 +201,7 @@ fn hash_mismatch() {
 
 #[test]
 fn anything_else() {
-    assert_eq!(Uv::classify("error: something new\n"), LockedFailure::Other);
+    assert_eq!(classify("error: something new\n"), LockedFailure::Other);
 }
 
 #[test]
@@ -141,13 +222,13 @@ name = "uv-app"
 version = "0.0.0"
 source = { virtual = "." }
 "#;
-    let hashes = Uv::lock_hashes(lock);
+    let hashes = lock_hashes(lock);
     assert_eq!(
         hashes.get("typing-extensions"),
         Some(&vec!["sha256:aa".to_string(), "sha256:bb".to_string()])
     );
     assert!(!hashes.contains_key("uv-app"));
-    assert!(Uv::lock_hashes("not toml [").is_empty());
+    assert!(lock_hashes("not toml [").is_empty());
 }
 
 #[test]
@@ -155,31 +236,10 @@ fn rejected_credentials() {
     let output = "error: Failed to download `cnb-test-private-pkg==1.0.0`\n  cause: HTTP status \
                   client error (401 Unauthorized) for url (http://127.0.0.1:4000/simple/x.whl)\n";
     assert_eq!(
-        Uv::classify(output),
+        classify(output),
         LockedFailure::CredentialsRejected {
             packages: vec!["cnb-test-private-pkg==1.0.0".to_string()]
         }
-    );
-}
-
-#[test]
-fn changed_local_packages_are_reinstalled() {
-    assert_eq!(
-        Uv::commands(
-            Path::new("/workspace"),
-            InstallMode::Existing,
-            &["mylib".to_string()],
-            &["dev".to_string()]
-        ),
-        vec![vec![
-            "sync",
-            "--locked",
-            "--no-default-groups",
-            "--group",
-            "dev",
-            "--reinstall-package",
-            "mylib"
-        ]]
     );
 }
 
@@ -223,7 +283,7 @@ source = { registry = "https://pypi.org/simple" }
         editable,
     };
     assert_eq!(
-        Uv::local_sources(lock),
+        local_sources(lock),
         vec![
             local("app", ".", true),
             local("mylib", "mylib", false),
@@ -231,5 +291,5 @@ source = { registry = "https://pypi.org/simple" }
             local("vendored", "wheels/vendored-1.0-py3-none-any.whl", false),
         ]
     );
-    assert_eq!(Uv::local_sources("not toml"), []);
+    assert_eq!(local_sources("not toml"), []);
 }

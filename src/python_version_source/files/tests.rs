@@ -149,28 +149,6 @@ fn reads_requires_python() {
 }
 
 #[test]
-fn reads_the_previous_build_version() {
-    let toml = |version: &str, variant: &str| {
-        format!(
-            "[types]\ncache = true\n[metadata]\npython_version = \"{version}\"\nvariant = \"{variant}\"\n"
-        )
-    };
-    assert_eq!(
-        previous_build_request(&toml("3.11.2", "default")).map(|r| r.to_string()),
-        Some("3.11".to_string())
-    );
-    assert_eq!(
-        previous_build_request(&toml("3.13.12", "freethreaded")).map(|r| r.to_string()),
-        Some("3.13t".to_string())
-    );
-    assert_eq!(previous_build_request(&toml("3.15.0rc1", "default")), None);
-    assert_eq!(previous_build_request(&toml("3.13.5", "weird")), None);
-    assert_eq!(previous_build_request("[types]\ncache = true\n"), None);
-    assert_eq!(previous_build_request(""), None);
-    assert_eq!(previous_build_request("not toml ["), None);
-}
-
-#[test]
 fn poetry_python_constraints_translate_to_pep440() {
     let cases = [
         ("^3.11", Some(">=3.11,<4.0")),

@@ -1,4 +1,6 @@
-//! Which package manager an app uses, and installing its dependencies with it.
+//! Which package manager an app uses, and installing its dependencies with it: each lock-based
+//! one's plan carried out by `locked`, requirements files by `pip`. The build picks which in one
+//! `match`, in `main.rs`.
 
 pub(crate) mod declaration;
 pub(crate) mod local_sources;
@@ -12,14 +14,19 @@ pub(crate) mod uv;
 
 use crate::BuildpackError;
 use crate::PythonBuildpack;
+use crate::bootstrap;
 use crate::config::{BuildConfig, RequirementsInstaller};
-use crate::layers::installer::{InstalledInstaller, Installer};
+use crate::layers::installer::Installer;
 use crate::layers::venv::Venv;
+use crate::project::Project;
 use crate::runtime::PythonRuntime;
-use declaration::{Declaration, Installs};
+use crate::runtime::manifest::RuntimeEntry;
+use bullet_stream::global::print;
+use declaration::Declaration;
+use libcnb::Env;
 use libcnb::build::BuildContext;
+use locked::LockedPlan;
 use std::fmt;
-use std::path::Path;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum PackageManager {
@@ -55,18 +62,6 @@ impl PackageManager {
     pub(crate) const fn marker_file(self) -> &'static str {
         self.declaration().marker_file
     }
-
-    /// What installs the app's dependencies (pip, or uv when `BP_PYTHON_INSTALLER` asks for it),
-    /// or installs the package manager and runs the install (uv, for itself and for the other
-    /// lock-based ones, whatever `requested` says).
-    pub(crate) fn installer(self, requested: RequirementsInstaller) -> Installer {
-        match (&self.declaration().installs, requested) {
-            (Installs::Requirements, RequirementsInstaller::Pip) => Installer::Pip,
-            (Installs::Requirements, RequirementsInstaller::Uv) | (Installs::Locked(_), _) => {
-                Installer::Uv
-            }
-        }
-    }
 }
 
 impl fmt::Display for PackageManager {
@@ -76,76 +71,91 @@ impl fmt::Display for PackageManager {
 }
 
 /// Exactly one package manager's file must be present.
-pub(crate) fn determine(app_dir: &Path) -> Result<PackageManager, BuildpackError> {
-    let mut found = Vec::new();
-    for package_manager in PackageManager::ALL {
-        if app_dir
-            .join(package_manager.marker_file())
-            .try_exists()
-            .map_err(BuildpackError::Detect)?
-        {
-            found.push(package_manager);
-        }
-    }
+pub(crate) fn determine(project: &Project) -> Result<PackageManager, BuildpackError> {
+    let found: Vec<PackageManager> = PackageManager::ALL
+        .into_iter()
+        .filter(|package_manager| project.has(package_manager.marker_file()))
+        .collect();
     match found.as_slice() {
         [one] => Ok(*one),
         [] => Err(BuildpackError::NoPackageManager {
-            python_files: crate::detect::python_signals(app_dir).map_err(BuildpackError::Detect)?,
-            hint: crate::app_files::missing_lock_hint(app_dir).map_err(BuildpackError::Detect)?,
+            python_files: crate::detect::python_signals(project),
+            hint: crate::app_files::missing_lock_hint(project),
         }),
         _ => Err(BuildpackError::MultiplePackageManagers(found)),
     }
 }
 
-/// Installs the app's dependencies with `installer` (from [`PackageManager::installer`]) into the
-/// virtual environment.
-pub(crate) fn install_dependencies(
+/// What a lock-based package manager's `plan` is: the plan of the install for the app, the
+/// dependency groups and the build env, or why the app's files do not make one.
+pub(crate) type PlanLocked =
+    fn(&Project, &[String], &Env) -> Result<LockedPlan, locked::LockedInstallError>;
+
+/// Installs the runtime and uv, then the app's dependencies with `package_manager`, as its
+/// `plan` says.
+pub(crate) fn install_locked(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
+    project: &Project,
+    entry: &RuntimeEntry,
     package_manager: PackageManager,
-    runtime: &PythonRuntime,
-    installer: &InstalledInstaller,
-) -> libcnb::Result<Venv, BuildpackError> {
+    plan: PlanLocked,
+) -> libcnb::Result<(PythonRuntime, Venv), BuildpackError> {
+    let (runtime, uv) = bootstrap::install_runtime_and_uv(context, config, entry)?;
     let groups = &config.dependency_groups;
-    let check = config.dependency_check;
-    match (&package_manager.declaration().installs, installer) {
-        (Installs::Requirements, _) => pip::install(context, runtime, installer, groups, check),
-        (Installs::Locked(locked), InstalledInstaller::Uv(uv)) => {
-            (locked.install)(context, runtime, uv, groups, check)
-        }
-        (Installs::Locked(_), InstalledInstaller::Pip(_)) => {
-            unreachable!("the installer comes from PackageManager::installer")
-        }
-    }
+    print::bullet(format!("Dependencies ({package_manager})"));
+    crate::dependency_groups::announce(groups);
+    let plan = plan(project, groups, &runtime.build_env).map_err(BuildpackError::LockedInstall)?;
+    let venv = locked::install(context, &runtime, &uv, &plan, config.dependency_check)?;
+    Ok((runtime, venv))
+}
+
+/// Installs the runtime and the installer `BP_PYTHON_INSTALLER` names (pip by default), then the
+/// app's requirements files.
+pub(crate) fn install_requirements(
+    context: &BuildContext<PythonBuildpack>,
+    config: &BuildConfig,
+    project: &Project,
+    entry: &RuntimeEntry,
+) -> libcnb::Result<(PythonRuntime, Venv), BuildpackError> {
+    let requested = match config.requirements_installer {
+        RequirementsInstaller::Pip => Installer::Pip,
+        RequirementsInstaller::Uv => Installer::Uv,
+    };
+    let (runtime, installer) =
+        bootstrap::install_runtime_and_installer(context, config, entry, requested)?;
+    let groups = &config.dependency_groups;
+    print::bullet(format!("Dependencies ({})", pip::described(requested)));
+    crate::dependency_groups::announce(groups);
+    let plan = pip::plan(project, &installer, groups, &runtime.build_env)?;
+    let venv = pip::install(context, &runtime, &plan, config.dependency_check)?;
+    Ok((runtime, venv))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn app(files: &[&str]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for file in files {
-            std::fs::write(dir.path().join(file), "").unwrap();
-        }
-        dir
+    fn app(files: &[&'static str]) -> Project {
+        let files: Vec<_> = files.iter().map(|file| (*file, "")).collect();
+        Project::from_files(std::path::Path::new("/app"), &files)
     }
 
     #[test]
     fn one_marker_file_selects_its_package_manager() {
         assert_eq!(
-            determine(app(&["requirements.txt"]).path()).unwrap(),
+            determine(&app(&["requirements.txt"])).unwrap(),
             PackageManager::Pip
         );
         assert_eq!(
-            determine(app(&["uv.lock", "pyproject.toml"]).path()).unwrap(),
+            determine(&app(&["uv.lock", "pyproject.toml"])).unwrap(),
             PackageManager::Uv
         );
     }
 
     #[test]
     fn several_marker_files_are_an_error() {
-        let error = determine(app(&["requirements.txt", "poetry.lock"]).path()).unwrap_err();
+        let error = determine(&app(&["requirements.txt", "poetry.lock"])).unwrap_err();
         assert!(matches!(
             error,
             BuildpackError::MultiplePackageManagers(ref found)
@@ -155,7 +165,7 @@ mod tests {
 
     #[test]
     fn no_marker_file_lists_what_was_found() {
-        let error = determine(app(&["pyproject.toml"]).path()).unwrap_err();
+        let error = determine(&app(&["pyproject.toml"])).unwrap_err();
         assert!(matches!(
             error,
             BuildpackError::NoPackageManager { ref python_files, hint: crate::app_files::MissingLockHint::None }
@@ -199,11 +209,7 @@ mod tests {
 
     #[test]
     fn every_lock_based_tool_is_pinned_with_hashes_in_a_layer_of_its_own() {
-        let tools: Vec<_> = PackageManager::ALL
-            .into_iter()
-            .filter_map(|pm| pm.declaration().locked().map(|locked| locked.tool))
-            .collect();
-        assert_eq!(tools.len(), 4);
+        let tools = [uv::TOOL, poetry::TOOL, pipenv::TOOL, pdm::TOOL];
         for tool in tools {
             let version = tool.version();
             assert!(

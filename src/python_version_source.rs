@@ -10,6 +10,7 @@ pub(crate) mod specifiers;
 #[cfg(test)]
 mod tests;
 
+use crate::project::Project;
 use crate::python_version::{
     PythonVersion, PythonVersionFileError, PythonVersionRequest, RuntimeTxtError,
     parse_python_version_file, parse_runtime_txt,
@@ -20,7 +21,6 @@ use files::{
 };
 use specifiers::{SpecifierError, Specifiers};
 use std::fmt;
-use std::path::Path;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum VersionSource {
@@ -141,48 +141,33 @@ pub(crate) struct Choice {
 /// Reads the version sources. `env` is the parsed `BP_PYTHON_VERSION`; `layers_dir` is this
 /// buildpack's layers dir, read before the runtime layer is handled.
 pub(crate) fn read_inputs(
-    app_dir: &Path,
+    project: &Project,
     env: Option<PythonVersionRequest>,
-    layers_dir: &Path,
+    previous_build: Option<PythonVersionRequest>,
 ) -> Result<VersionInputs, VersionSourceError> {
     let read_version_file = |file: &'static str| -> Result<_, VersionSourceError> {
-        match std::fs::read(app_dir.join(file)) {
-            Ok(bytes) => decode_text(&bytes)
+        match project.file(file) {
+            Ok(Some(bytes)) => decode_text(bytes)
                 .map(Some)
                 .ok_or(VersionSourceError::NotUtf8 { file }),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Ok(None) => Ok(None),
             Err(error) => Err(VersionSourceError::Read { file, error }),
         }
     };
-    // Only read when consulted, and then parsed strictly: lossy is fine here.
-    let read_lossy = |path: &Path| {
-        std::fs::read(path)
-            .ok()
-            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-    };
-    let mut misspelled = Vec::new();
-    for entry in std::fs::read_dir(app_dir)
-        .map_err(|error| VersionSourceError::Read { file: ".", error })?
-        .flatten()
-    {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(expected) = misspelling_of(&name)
-            && entry.path().is_file()
-        {
-            misspelled.push((name, expected));
-        }
-    }
+    let mut misspelled: Vec<(String, &'static str)> = project
+        .file_names()
+        .filter_map(|name| Some((name.to_string(), misspelling_of(name)?)))
+        .collect();
     misspelled.sort();
     Ok(VersionInputs {
         env,
         python_version_file: read_version_file(PYTHON_VERSION_FILE)?,
         runtime_txt: read_version_file(RUNTIME_TXT)?,
         misspelled,
-        pipfile_lock: read_lossy(&app_dir.join("Pipfile.lock")),
-        pyproject_toml: read_lossy(&app_dir.join("pyproject.toml")),
-        previous_build: read_lossy(&layers_dir.join("python.toml"))
-            .as_deref()
-            .and_then(files::previous_build_request),
+        // Only read when consulted, and then parsed strictly: lossy is fine here.
+        pipfile_lock: project.text("Pipfile.lock"),
+        pyproject_toml: project.text("pyproject.toml"),
+        previous_build,
     })
 }
 

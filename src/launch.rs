@@ -14,6 +14,7 @@ use crate::config::BuildConfig;
 use crate::installed::dist_metadata::{installed_names, site_packages_dirs};
 use crate::layers::venv::Venv;
 use crate::message::show;
+use crate::project::Project;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use libcnb::additional_buildpack_binary_path;
@@ -23,7 +24,6 @@ use libcnb::data::{layer_name, process_type};
 use libcnb::layer::UncachedLayerDefinition;
 use libcnb::layer_env::{LayerEnv, ModificationBehavior, Scope};
 use process::Server;
-use std::path::Path;
 use web_choice::Candidate;
 use web_choice::{Decision, Facts, Installed};
 
@@ -48,6 +48,7 @@ pub(crate) enum NoWebProcess<'a> {
 pub(crate) fn configure(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
+    project: &Project,
     venv: &Venv,
 ) -> libcnb::Result<Option<Launch>, BuildpackError> {
     let layer = context.uncached_layer(
@@ -69,7 +70,7 @@ pub(crate) fn configure(
     )])?;
 
     print::bullet("Default web process");
-    if context.app_dir.join(PROCFILE).is_file() {
+    if project.has_file(PROCFILE) {
         print::sub_bullet(format!(
             "Skipping: the app has a {} (a Procfile buildpack, such as {} on Heroku's builder, makes its processes the image's)",
             style::value(PROCFILE),
@@ -84,14 +85,13 @@ pub(crate) fn configure(
         ));
         return Ok(None);
     }
-    let (installed, facts) =
-        gather(&context.app_dir, config, venv).map_err(BuildpackError::Detect)?;
+    let (installed, facts) = gather(project, config, venv).map_err(BuildpackError::Detect)?;
     Ok(report(web_choice::choose_web_process(&installed, facts)))
 }
 
 /// Reads what the decision needs: the installed distributions and the app's candidate files.
 fn gather(
-    app_dir: &Path,
+    project: &Project,
     config: &BuildConfig,
     venv: &Venv,
 ) -> std::io::Result<(Installed, Facts)> {
@@ -105,17 +105,18 @@ fn gather(
             .platform_env
             .get_string_lossy("DJANGO_SETTINGS_MODULE")
             .filter(|value| !value.trim().is_empty());
-        crate::django::manage_py(app_dir)?
-            .and_then(|manage_py| django::find(app_dir, &manage_py, settings.as_deref()))
+        project
+            .manage_py()
+            .and_then(|manage_py| django::find(project.dir(), manage_py, settings.as_deref()))
     } else {
         None
     };
-    let sources = scan::sources(app_dir);
+    let sources = scan::sources(project.dir());
     let objects = sources
         .iter()
         .flat_map(|(file, source)| scan::objects_in(file, source, &|name| installed.has(name)))
         .collect();
-    let project_scripts = project_scripts(app_dir)
+    let project_scripts = project_scripts(project)
         .into_iter()
         .filter(|script| venv.dir.join("bin").join(script).is_file())
         .collect();
@@ -129,11 +130,8 @@ fn gather(
 }
 
 /// `[project.scripts]` and `[tool.poetry.scripts]` of `pyproject.toml`.
-fn project_scripts(app_dir: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(app_dir.join("pyproject.toml")) else {
-        return Vec::new();
-    };
-    let Ok(table) = toml::from_str::<toml::Table>(&text) else {
+fn project_scripts(project: &Project) -> Vec<String> {
+    let Some(table) = project.pyproject() else {
         return Vec::new();
     };
     let scripts = table

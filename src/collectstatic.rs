@@ -5,6 +5,7 @@
 
 use crate::BuildpackError;
 use crate::command::Command;
+use crate::project::Project;
 use bullet_stream::global::print;
 use bullet_stream::style;
 use libcnb::Env;
@@ -52,30 +53,6 @@ pub(crate) enum DjangoError {
     Collectstatic { status: Option<i32>, output: String },
 }
 
-/// The app's `manage.py`, followed through symlinks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ManagePy {
-    pub(crate) resolved: PathBuf,
-    /// The resolved file's folder relative to the app; `None` at the root (or outside the app).
-    pub(crate) dir: Option<String>,
-}
-
-/// The app's root `manage.py`, if there is one.
-pub(crate) fn manage_py(app_dir: &Path) -> std::io::Result<Option<ManagePy>> {
-    let path = app_dir.join(MANAGE_PY);
-    if !path.is_file() {
-        return Ok(None);
-    }
-    let resolved = path.canonicalize()?;
-    let app_dir = app_dir.canonicalize()?;
-    let dir = resolved
-        .parent()
-        .and_then(|parent| parent.strip_prefix(&app_dir).ok())
-        .map(|relative| relative.to_string_lossy().into_owned())
-        .filter(|relative| !relative.is_empty());
-    Ok(Some(ManagePy { resolved, dir }))
-}
-
 /// What the probe found out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Probe {
@@ -121,12 +98,13 @@ pub(crate) fn error_summary(output: &str) -> Option<String> {
 /// Runs `manage.py collectstatic` for a Django app that uses `django.contrib.staticfiles`.
 /// `build_env` is the build env with the virtual environment applied; `platform_env` is the
 /// user's (for `DISABLE_COLLECTSTATIC`).
-pub(crate) fn collectstatic(
-    app_dir: &Path,
+pub(crate) fn run(
+    project: &Project,
     build_env: &Env,
     platform_env: &Env,
 ) -> Result<(), BuildpackError> {
-    let Some(manage_py) = manage_py(app_dir).map_err(BuildpackError::Detect)? else {
+    let app_dir = project.dir();
+    let Some(manage_py) = project.manage_py() else {
         return Ok(());
     };
     print::bullet("Django static files");
@@ -276,22 +254,6 @@ mod tests {
             )
         );
         assert_eq!(error_summary("\n \n"), None);
-    }
-
-    #[test]
-    fn manage_py_is_followed_through_a_symlink() {
-        let app = tempfile::tempdir().unwrap();
-        assert_eq!(manage_py(app.path()).unwrap(), None);
-        std::fs::create_dir(app.path().join("backend")).unwrap();
-        std::fs::write(app.path().join("backend/manage.py"), "").unwrap();
-        std::os::unix::fs::symlink("backend/manage.py", app.path().join(MANAGE_PY)).unwrap();
-        let found = manage_py(app.path()).unwrap().unwrap();
-        assert_eq!(found.dir.as_deref(), Some("backend"));
-        assert!(found.resolved.ends_with("backend/manage.py"));
-
-        let root = tempfile::tempdir().unwrap();
-        std::fs::write(root.path().join(MANAGE_PY), "").unwrap();
-        assert_eq!(manage_py(root.path()).unwrap().unwrap().dir, None);
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The messages of Django's `manage.py collectstatic`.
 
 use super::Message;
+use crate::collectstatic::{DISABLE_COLLECTSTATIC, DjangoError, error_summary};
 use crate::command::tail;
-use crate::django::{DISABLE_COLLECTSTATIC, DjangoError, error_summary};
 use bullet_stream::style;
 use indoc::formatdoc;
 

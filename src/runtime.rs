@@ -8,6 +8,7 @@ pub(crate) mod select;
 
 use crate::BuildpackError;
 use crate::config::{BuildConfig, ManifestLocation};
+use crate::project::Project;
 use crate::python_version::{PythonVariant, PythonVersion};
 use crate::{PythonBuildpack, http};
 use bullet_stream::global::print;
@@ -73,6 +74,7 @@ pub(crate) enum ManifestLoadError {
 pub(crate) fn resolve_runtime(
     context: &BuildContext<PythonBuildpack>,
     config: &BuildConfig,
+    project: &Project,
 ) -> Result<RuntimeEntry, BuildpackError> {
     print::bullet("Python version");
     let arch = Arch::from_cnb_target_arch(&context.target.arch).ok_or_else(|| {
@@ -81,7 +83,7 @@ pub(crate) fn resolve_runtime(
         }
     })?;
     let manifest = load_manifest(config, &context.app_dir)?;
-    select::select_runtime(context, config, &manifest, arch).cloned()
+    select::select_runtime(context, config, project, &manifest, arch).cloned()
 }
 
 fn load_manifest(config: &BuildConfig, app_dir: &Path) -> Result<RuntimeManifest, BuildpackError> {
