@@ -21,7 +21,7 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Modules that open files in the app besides the app model, and why.
-const READ_THE_APP: [(&str, &str); 9] = [
+const READ_THE_APP: [(&str, &str); 8] = [
     ("project.rs", "the app model: the project files, once"),
     ("bytecode.rs", "compiles the app's code"),
     ("launch/scan.rs", "looks for web apps in the app's code"),
@@ -39,11 +39,8 @@ const READ_THE_APP: [(&str, &str); 9] = [
     ),
     (
         "package_managers/pip.rs",
-        "follows the requirements files' includes, as pip does",
-    ),
-    (
-        "package_managers/pip/settings.rs",
-        "the pip config file and find-links folders that settings name",
+        "reads what pip reads besides the project files (`read_file`): the files the \
+         requirements include and pip's config files",
     ),
     (
         "runtime.rs",

@@ -127,7 +127,13 @@ pub(crate) fn install_requirements(
     let groups = &config.dependency_groups;
     print::bullet(format!("Dependencies ({})", pip::described(requested)));
     crate::dependency_groups::announce(groups);
-    let plan = pip::plan(project, &installer, groups, &runtime.build_env)?;
+    let plan = pip::plan(
+        project,
+        &installer,
+        groups,
+        &runtime.build_env,
+        &mut |path| pip::read_file(project, path),
+    )?;
     let venv = pip::install(context, &runtime, &plan, config.dependency_check)?;
     Ok((runtime, venv))
 }

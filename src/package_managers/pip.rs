@@ -33,11 +33,14 @@ use libcnb::build::BuildContext;
 use output::PipFailure;
 use requirements::REQUIREMENTS_TXT;
 use settings::{pip_env, pip_settings, without_unsupported_pip_settings};
-use uv_settings::{RefusedPipSetting, UvSettings, read_config_files};
+use uv_settings::{RefusedPipSetting, UvSettings};
 
+use crate::package_managers::local_sources::LocalSource;
 use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io;
 use std::path::Path;
+use std::path::PathBuf;
 
 /// What pip's install-location settings break.
 const INSTALLS_ELSEWHERE: &str =
@@ -130,6 +133,9 @@ pub(crate) struct RequirementsPlan<'a> {
     env_names: Vec<String>,
     /// What else counts as a setting, by what it is called → its contents.
     other_settings: Vec<(String, Vec<u8>)>,
+    /// The local folders of `PIP_FIND_LINKS`, whose contents are settings too (fingerprinted when
+    /// the plan is carried out).
+    find_links: Vec<LocalSource>,
     groups: Vec<String>,
     policy: Policy,
     /// The requirements an in-place update with pip follows to remove what they no longer need.
@@ -154,14 +160,18 @@ impl Run<'_> {
 }
 
 /// Plans installing the app's requirements.txt (and the selected groups) with `installed`.
+/// `read` reads the files the plan follows as pip would (those the requirements files include,
+/// pip's config files): [`read_file`] in a build.
 pub(crate) fn plan<'a>(
     project: &Project,
     installed: &'a Installed,
     groups: &[String],
     build_env: &Env,
+    read: &mut dyn FnMut(&Path) -> io::Result<Vec<u8>>,
 ) -> Result<RequirementsPlan<'a>, BuildpackError> {
     let env = without_unsupported_pip_settings(build_env);
-    let mut inputs = read_inputs(project, &env, groups)?;
+    let mut inputs = read_inputs(project, &env, groups, read)?;
+    let config_files = settings::read_config_files(&env, project.dir(), read);
     let mut settings = pip_settings(&env);
     let run = match installed {
         Installed::Pip(pip) => Run::Pip(pip),
@@ -178,7 +188,10 @@ pub(crate) fn plan<'a>(
                         .insert(file.to_string(), hex::encode(sha2::Sha256::digest(bytes)));
                 }
             }
-            let config_files = read_config_files(&settings::config_files(&env, project.dir()));
+            let config_files: Vec<_> = config_files
+                .iter()
+                .map(|(file, bytes)| (file.clone(), String::from_utf8_lossy(bytes).into_owned()))
+                .collect();
             Run::Uv(UvRun {
                 uv,
                 settings: uv_settings::translate(&env, &config_files)
@@ -188,12 +201,13 @@ pub(crate) fn plan<'a>(
             })
         }
     };
-    let other_settings = other_settings(&env, project.dir(), &inputs.scan);
+    let other_settings = other_settings(&config_files, &inputs.scan);
     let (top_level, not_updatable) = what_an_update_follows(&run, &inputs.top_level);
     Ok(RequirementsPlan {
         env_names: settings.union(&inputs.scan.variables).cloned().collect(),
         settings,
         other_settings,
+        find_links: settings::find_links_folders(&env),
         groups: groups.to_vec(),
         // pip and uv keep what is installed when it meets the requirements: a changed setting
         // (an index, binaries or sources) would not apply to it, so it starts afresh.
@@ -208,6 +222,20 @@ pub(crate) fn plan<'a>(
         files: inputs.files,
         run,
     })
+}
+
+/// Reads a file the plan follows: a project file from the app model (requirements.txt is read
+/// once), anything else from disk.
+pub(crate) fn read_file(project: &Project, path: &Path) -> io::Result<Vec<u8>> {
+    let project_file = path
+        .strip_prefix(project.dir())
+        .ok()
+        .and_then(Path::to_str)
+        .and_then(|name| project.file(name).transpose());
+    match project_file {
+        Some(file) => file.map(<[u8]>::to_vec),
+        None => std::fs::read(path),
+    }
 }
 
 /// What the output calls an install by `installer`.
@@ -229,9 +257,14 @@ pub(crate) fn install(
 ) -> libcnb::Result<Venv, BuildpackError> {
     let cache_dir = prepare_package_cache_layer(context, cache_of(plan.installer()))?;
     let env = pip_env(&runtime.build_env, &cache_dir);
+    let find_links = settings::find_links_settings(&context.app_dir, &plan.find_links);
     let settings_layer = restore_venv_settings_layer(
         context,
-        fingerprints(&env, &plan.settings, plan.other_settings.clone()),
+        fingerprints(
+            &env,
+            &plan.settings,
+            plan.other_settings.iter().cloned().chain(find_links),
+        ),
     )?;
     let metadata = VenvLayerMetadata {
         files: plan.files.clone(),
@@ -292,8 +325,7 @@ pub(crate) fn install(
 /// their contents, and the index options of the requirements files (which do not apply to what
 /// an update keeps).
 fn other_settings(
-    env: &Env,
-    app_dir: &Path,
+    config_files: &[(PathBuf, Vec<u8>)],
     scan: &requirements::RequirementsScan,
 ) -> Vec<(String, Vec<u8>)> {
     let variables = scan
@@ -306,7 +338,7 @@ fn other_settings(
             scan.source_options.join("\n").into_bytes(),
         )
     });
-    settings::settings_inputs(env, app_dir)
+    settings::config_file_settings(config_files)
         .into_iter()
         .chain(variables)
         .chain(source_options)
@@ -326,13 +358,18 @@ struct Inputs {
 
 /// Reads requirements.txt, the files it includes, and the groups' requirements from
 /// pyproject.toml (`${VAR}`s from `env`).
-fn read_inputs(project: &Project, env: &Env, groups: &[String]) -> Result<Inputs, BuildpackError> {
+fn read_inputs(
+    project: &Project,
+    env: &Env,
+    groups: &[String],
+    read: &mut dyn FnMut(&Path) -> io::Result<Vec<u8>>,
+) -> Result<Inputs, BuildpackError> {
     let lookup = |name: &str| env.get_string_lossy(name);
     let scan = requirements::scan(
         project.dir(),
         env.get_string_lossy("PIP_CONSTRAINT").as_deref(),
         &lookup,
-        &mut |path: &Path| std::fs::read(path),
+        read,
     )
     .map_err(BuildpackError::RequirementsFile)?;
     let mut inputs = Inputs {
@@ -617,23 +654,73 @@ fn relative_to_app(failure: PipFailure, app_dir: &Path) -> PipFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{env, tree};
+    use crate::test_support::env;
+    use requirements::RequirementsFileError;
+    use std::collections::HashMap;
 
     const REQUIREMENTS: &str = "-r requirements/base.txt\nflask==3.0.3\n";
 
-    fn app() -> tempfile::TempDir {
-        tree(&[
-            ("requirements.txt", REQUIREMENTS),
-            (
-                "requirements/base.txt",
-                "six==1.17.0 ; python_version >= '3'\n",
-            ),
-            (
-                "pyproject.toml",
-                "[dependency-groups]\ndev = [\"pytest\"]\n[tool.uv]\n",
-            ),
-            ("uv.toml", "native-tls = true\n"),
-        ])
+    /// An app in `/workspace` with `project_files` (read by the app model) and `other_files`
+    /// (read by the plan), in memory.
+    struct App {
+        project: Project,
+        other_files: HashMap<PathBuf, Vec<u8>>,
+    }
+
+    impl App {
+        fn new(project_files: &[(&'static str, &str)], other_files: &[(&str, &str)]) -> Self {
+            let dir = Path::new("/workspace");
+            App {
+                project: Project::from_files(dir, project_files),
+                other_files: other_files
+                    .iter()
+                    .map(|(path, text)| (dir.join(path), text.as_bytes().to_vec()))
+                    .collect(),
+            }
+        }
+
+        fn plan<'a>(
+            &self,
+            installed: &'a Installed,
+            groups: &[String],
+            env: &Env,
+        ) -> Result<RequirementsPlan<'a>, BuildpackError> {
+            plan(&self.project, installed, groups, env, &mut |path| {
+                let in_project = path
+                    .strip_prefix(self.project.dir())
+                    .ok()
+                    .and_then(Path::to_str)
+                    .and_then(|name| self.project.bytes(name));
+                in_project
+                    .map(<[u8]>::to_vec)
+                    .or_else(|| self.other_files.get(path).cloned())
+                    .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+            })
+        }
+    }
+
+    fn app() -> App {
+        App::new(
+            &[
+                ("requirements.txt", REQUIREMENTS),
+                (
+                    "pyproject.toml",
+                    "[dependency-groups]\ndev = [\"pytest\"]\n[tool.uv]\n",
+                ),
+                ("uv.toml", "native-tls = true\n"),
+            ],
+            &[
+                (
+                    "requirements/base.txt",
+                    "six==1.17.0 ; python_version >= '3'\n",
+                ),
+                ("/etc/pip.conf", "[global]\nno-binary = :all:\n"),
+            ],
+        )
+    }
+
+    fn pip() -> Installed {
+        Installed::Pip(Pip::in_layer(Path::new("/layers/pip")))
     }
 
     fn names(plan: &RequirementsPlan<'_>) -> Vec<String> {
@@ -643,14 +730,14 @@ mod tests {
     #[test]
     fn the_plan_follows_includes_and_groups_and_recreates_on_settings() {
         let app = app();
-        let project = Project::read(app.path()).unwrap();
-        let pip = Installed::Pip(Pip::in_layer(Path::new("/layers/pip")));
+        let pip = pip();
         let env = env(&[
             ("PIP_INDEX_URL", "https://pypi.example.com/simple"),
             ("PIP_CACHE_DIR", "/elsewhere"),
             ("PIP_TARGET", "/elsewhere"),
+            ("PIP_FIND_LINKS", "wheels https://links.example.com"),
         ]);
-        let plan = plan(&project, &pip, &["dev".to_string()], &env).unwrap();
+        let plan = app.plan(&pip, &["dev".to_string()], &env).unwrap();
         assert_eq!(plan.installer(), Installer::Pip);
         assert_eq!(
             plan.files.keys().collect::<Vec<_>>(),
@@ -661,7 +748,22 @@ mod tests {
             ]
         );
         // Neutral and unsupported settings are not settings.
-        assert_eq!(plan.settings.iter().collect::<Vec<_>>(), ["PIP_INDEX_URL"]);
+        assert_eq!(
+            plan.settings.iter().collect::<Vec<_>>(),
+            ["PIP_FIND_LINKS", "PIP_INDEX_URL"]
+        );
+        // pip's config files count as settings, and so do local find-links folders.
+        assert_eq!(
+            plan.other_settings
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>(),
+            ["the pip config file /etc/pip.conf"]
+        );
+        assert_eq!(
+            plan.find_links.iter().map(|f| &f.path).collect::<Vec<_>>(),
+            ["wheels"]
+        );
         assert_eq!(plan.policy.changed_settings, ChangedSettings::Recreate);
         assert_eq!(
             plan.policy.not_reusable.as_deref(),
@@ -671,7 +773,7 @@ mod tests {
         assert_eq!(names(&plan), ["flask", "six", "pytest"]);
         assert!(!plan.nothing_to_install);
 
-        let plan = super::plan(&project, &pip, &[], &Env::new()).unwrap();
+        let plan = app.plan(&pip, &[], &Env::new()).unwrap();
         assert_eq!(plan.policy.not_reusable, None);
         assert_eq!(
             plan.files.keys().collect::<Vec<_>>(),
@@ -682,14 +784,13 @@ mod tests {
     #[test]
     fn with_uv_the_plan_translates_pips_settings_and_counts_uvs_config() {
         let app = app();
-        let project = Project::read(app.path()).unwrap();
         let uv = Installed::Uv(Uv::in_layer(Path::new("/layers/uv")));
         let env = env(&[
             ("PIP_EXTRA_INDEX_URL", "https://pypi.example.com/simple"),
             ("UV_NATIVE_TLS", "1"),
             ("UV_NO_BINARY", "1"),
         ]);
-        let plan = plan(&project, &uv, &[], &env).unwrap();
+        let plan = app.plan(&uv, &[], &env).unwrap();
         assert_eq!(plan.installer(), Installer::Uv);
         assert_eq!(
             plan.files.keys().collect::<Vec<_>>(),
@@ -711,12 +812,14 @@ mod tests {
             run.settings.env.get("UV_INDEX").map(String::as_str),
             Some("https://pypi.example.com/simple")
         );
+        // From /etc/pip.conf.
+        assert_eq!(run.settings.args, ["--no-binary", ":all:"]);
         // uv's exact install removes what is no longer needed by itself.
         assert_eq!(names(&plan), [""; 0]);
 
         let refused = crate::test_support::env(&[("PIP_NO_BUILD_ISOLATION", "0")]);
         assert!(matches!(
-            super::plan(&project, &uv, &[], &refused),
+            app.plan(&uv, &[], &refused),
             Err(BuildpackError::PipInstall(PipInstallError::RefusedSetting(
                 _
             )))
@@ -725,10 +828,12 @@ mod tests {
 
     #[test]
     fn a_requirement_without_a_name_cannot_be_updated_in_place() {
-        let app = tree(&[("requirements.txt", "https://example.com/pkg-1.0.tar.gz\n")]);
-        let project = Project::read(app.path()).unwrap();
-        let pip = Installed::Pip(Pip::in_layer(Path::new("/layers/pip")));
-        let plan = plan(&project, &pip, &[], &Env::new()).unwrap();
+        let app = App::new(
+            &[("requirements.txt", "https://example.com/pkg-1.0.tar.gz\n")],
+            &[],
+        );
+        let pip = pip();
+        let plan = app.plan(&pip, &[], &Env::new()).unwrap();
         assert!(
             plan.policy
                 .not_updatable
@@ -739,18 +844,36 @@ mod tests {
 
     #[test]
     fn an_empty_requirements_file_has_nothing_to_install() {
-        let app = tree(&[("requirements.txt", "# nothing\n")]);
+        let app = App::new(&[("requirements.txt", "# nothing\n")], &[]);
+        let pip = pip();
+        assert!(app.plan(&pip, &[], &Env::new()).unwrap().nothing_to_install);
+        let with_group = app.plan(&pip, &["dev".to_string()], &Env::new()).unwrap();
+        assert!(!with_group.nothing_to_install);
+    }
+
+    #[test]
+    fn a_missing_include_is_an_error_naming_it() {
+        let app = App::new(&[("requirements.txt", "-r missing.txt\n")], &[]);
+        assert!(matches!(
+            app.plan(&pip(), &[], &Env::new()),
+            Err(BuildpackError::RequirementsFile(RequirementsFileError::Read { ref file, .. }))
+                if file == "missing.txt"
+        ));
+    }
+
+    #[test]
+    fn in_a_build_project_files_come_from_the_app_model() {
+        let app = crate::test_support::tree(&[("requirements.txt", "six==1.17.0\n")]);
         let project = Project::read(app.path()).unwrap();
-        let pip = Installed::Pip(Pip::in_layer(Path::new("/layers/pip")));
-        assert!(
-            plan(&project, &pip, &[], &Env::new())
-                .unwrap()
-                .nothing_to_install
+        std::fs::write(app.path().join("requirements.txt"), "changed since").unwrap();
+        std::fs::write(app.path().join("base.txt"), "flask\n").unwrap();
+        assert_eq!(
+            read_file(&project, &app.path().join("requirements.txt")).unwrap(),
+            b"six==1.17.0\n"
         );
-        assert!(
-            !plan(&project, &pip, &["dev".to_string()], &Env::new())
-                .unwrap()
-                .nothing_to_install
+        assert_eq!(
+            read_file(&project, &app.path().join("base.txt")).unwrap(),
+            b"flask\n"
         );
     }
 

@@ -1,12 +1,14 @@
 //! pip's settings from the build environment: the ones left out of pip's env (they would install
 //! outside the virtual environment), the ones that do not change what pip installs, and the
 //! inputs of the `venv-settings` fingerprint (the rest of the `PIP_*` variables, the pip config
-//! files pip would read, and the contents of local `PIP_FIND_LINKS` folders).
+//! files pip would read, and the contents of local `PIP_FIND_LINKS` folders, fingerprinted when
+//! the plan is carried out).
 
 use crate::package_managers::local_sources::{self, LocalSource};
 use crate::redact::redact_urls;
 use libcnb::Env;
 use std::collections::BTreeSet;
+use std::io;
 use std::path::{Path, PathBuf};
 
 /// pip settings that would install outside the virtual environment, or refuse to run outside
@@ -78,22 +80,37 @@ pub(crate) fn pip_settings(env: &Env) -> BTreeSet<String> {
         .collect()
 }
 
-/// What else pip reads its settings from, for the `venv-settings` fingerprints (setting as shown
-/// → contents): every pip config file pip would read that exists (`PIP_CONFIG_FILE`, resolved
-/// from the app dir, and the site-wide and per-user ones), with credentials in them redacted, and
-/// the contents of the local folders of `PIP_FIND_LINKS`.
-pub(crate) fn settings_inputs(env: &Env, app_dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut inputs = Vec::new();
-    for file in config_files(env, app_dir) {
-        if let Ok(contents) = std::fs::read(&file) {
-            inputs.push((
+/// The pip config files pip would read (see [`config_files`]) that `read` finds, with their
+/// contents.
+pub(crate) fn read_config_files(
+    env: &Env,
+    app_dir: &Path,
+    read: &mut dyn FnMut(&Path) -> io::Result<Vec<u8>>,
+) -> Vec<(PathBuf, Vec<u8>)> {
+    config_files(env, app_dir)
+        .into_iter()
+        .filter_map(|file| read(&file).ok().map(|contents| (file, contents)))
+        .collect()
+}
+
+/// The config files as settings, for the `venv-settings` fingerprints (setting as shown →
+/// contents), with the credentials in them redacted.
+pub(crate) fn config_file_settings(files: &[(PathBuf, Vec<u8>)]) -> Vec<(String, Vec<u8>)> {
+    files
+        .iter()
+        .map(|(file, contents)| {
+            (
                 format!("the pip config file {}", file.display()),
-                redact_urls(&String::from_utf8_lossy(&contents)).into_bytes(),
-            ));
-        }
-    }
+                redact_urls(&String::from_utf8_lossy(contents)).into_bytes(),
+            )
+        })
+        .collect()
+}
+
+/// The local folders of `PIP_FIND_LINKS`: their contents are settings too.
+pub(crate) fn find_links_folders(env: &Env) -> Vec<LocalSource> {
     let find_links = env.get_string_lossy("PIP_FIND_LINKS").unwrap_or_default();
-    let folders: Vec<LocalSource> = find_links
+    find_links
         .split_whitespace()
         .filter(|target| local_sources::is_local_path(target) || target.starts_with("file://"))
         .map(|target| LocalSource {
@@ -101,14 +118,23 @@ pub(crate) fn settings_inputs(env: &Env, app_dir: &Path) -> Vec<(String, Vec<u8>
             path: target.trim_start_matches("file://").to_string(),
             editable: false,
         })
-        .collect();
-    for (folder, fingerprint) in local_sources::fingerprints(app_dir, &folders) {
-        inputs.push((
-            format!("the PIP_FIND_LINKS folder {folder}"),
-            fingerprint.into_bytes(),
-        ));
-    }
-    inputs
+        .collect()
+}
+
+/// The `folders` of `PIP_FIND_LINKS` as settings, by their contents.
+pub(crate) fn find_links_settings(
+    app_dir: &Path,
+    folders: &[LocalSource],
+) -> Vec<(String, Vec<u8>)> {
+    local_sources::fingerprints(app_dir, folders)
+        .into_iter()
+        .map(|(folder, fingerprint)| {
+            (
+                format!("the PIP_FIND_LINKS folder {folder}"),
+                fingerprint.into_bytes(),
+            )
+        })
+        .collect()
 }
 
 /// The config files pip reads, in its order: site-wide (`XDG_CONFIG_DIRS`, `/etc`), per user
@@ -189,6 +215,12 @@ mod tests {
             ];
             vars.extend_from_slice(extra);
             env(&vars)
+        };
+        let settings_inputs = |env: &Env, app_dir: &Path| {
+            let files = read_config_files(env, app_dir, &mut |path| std::fs::read(path));
+            let mut inputs = config_file_settings(&files);
+            inputs.extend(find_links_settings(app_dir, &find_links_folders(env)));
+            inputs
         };
         let before = settings_inputs(&vars(&[]), app.path());
         std::fs::create_dir_all(home.path().join(".config/pip")).unwrap();

@@ -222,18 +222,6 @@ fn config_file_options(contents: &str) -> BTreeMap<String, String> {
     options
 }
 
-/// The contents of those of `files` that exist.
-pub(crate) fn read_config_files(files: &[PathBuf]) -> Vec<(PathBuf, String)> {
-    files
-        .iter()
-        .filter_map(|file| {
-            std::fs::read(file)
-                .ok()
-                .map(|bytes| (file.clone(), String::from_utf8_lossy(&bytes).to_string()))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
