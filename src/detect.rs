@@ -50,11 +50,14 @@ mod tests {
     #[test]
     fn finds_package_manager_and_other_files() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(python_signals(&Project::read(dir.path()).unwrap()), [""; 0]);
+        assert_eq!(
+            python_signals(&Project::read_root(dir.path()).unwrap()),
+            [""; 0]
+        );
         std::fs::write(dir.path().join("pyproject.toml"), "").unwrap();
         std::fs::write(dir.path().join("uv.lock"), "").unwrap();
         assert_eq!(
-            python_signals(&Project::read(dir.path()).unwrap()),
+            python_signals(&Project::read_root(dir.path()).unwrap()),
             vec!["uv.lock", "pyproject.toml"]
         );
     }
@@ -64,6 +67,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("package.json"), "{}").unwrap();
         std::fs::write(dir.path().join("README.md"), "").unwrap();
-        assert_eq!(python_signals(&Project::read(dir.path()).unwrap()), [""; 0]);
+        assert_eq!(
+            python_signals(&Project::read_root(dir.path()).unwrap()),
+            [""; 0]
+        );
     }
 }

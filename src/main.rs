@@ -72,7 +72,7 @@ impl Buildpack for PythonBuildpack {
     type Error = BuildpackError;
 
     fn detect(&self, context: DetectContext<Self>) -> libcnb::Result<DetectResult, Self::Error> {
-        let project = Project::read(&context.app_dir).map_err(BuildpackError::Detect)?;
+        let project = Project::read_root(&context.app_dir).map_err(BuildpackError::Detect)?;
         if detect::python_signals(&project).is_empty() {
             println!("{}", Message::from(&detect::NoPythonFiles));
             DetectResultBuilder::fail().build()

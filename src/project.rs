@@ -1,6 +1,6 @@
-//! The app model: the app root read once, at the start of detect and of build. It holds which
-//! entries the root has, the bytes of the project files the buildpack reads (the package
-//! managers' manifests, locks and config files, the version files, `manage.py`), the
+//! The app model: the app root read once, at the start of build (detect only lists it). It
+//! holds which entries the root has, the bytes of the project files the buildpack reads (the
+//! package managers' manifests, locks and config files, the version files, `manage.py`), the
 //! parsed `pyproject.toml` and `Pipfile`, and the virtual environments committed with the app.
 //! Every step takes what it needs from it instead of opening the app's files again. What those
 //! files name is read by the module that knows the format: the files a requirements file
@@ -65,32 +65,9 @@ pub(crate) struct ManagePy {
 }
 
 impl Project {
-    /// Reads the app root at `dir`.
+    /// Reads the app root at `dir`: its entries, then the project files it has.
     pub(crate) fn read(dir: &Path) -> io::Result<Self> {
-        let mut project = Project {
-            dir: dir.to_path_buf(),
-            ..Project::default()
-        };
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            match std::fs::metadata(&path) {
-                Ok(metadata) if metadata.is_dir() => {
-                    if is_venv(&name, &path)? {
-                        project.committed_venvs.push(name.clone());
-                    }
-                    project.folders.insert(name);
-                }
-                Ok(metadata) if metadata.is_file() => {
-                    project.files.insert(name);
-                }
-                Ok(_) => {}
-                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                Err(error) => return Err(error),
-            }
-        }
-        project.committed_venvs.sort();
+        let mut project = Self::read_root(dir)?;
         for name in PROJECT_FILES {
             if project.has(name) {
                 match std::fs::read(dir.join(name)) {
@@ -125,6 +102,36 @@ impl Project {
                 project.tables.insert(name, table);
             }
         }
+        Ok(project)
+    }
+
+    /// Which files and folders the app root at `dir` has (and which are virtual environments),
+    /// without reading any file: all that detect needs.
+    pub(crate) fn read_root(dir: &Path) -> io::Result<Self> {
+        let mut project = Project {
+            dir: dir.to_path_buf(),
+            ..Project::default()
+        };
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            match std::fs::metadata(&path) {
+                Ok(metadata) if metadata.is_dir() => {
+                    if is_venv(&name, &path)? {
+                        project.committed_venvs.push(name.clone());
+                    }
+                    project.folders.insert(name);
+                }
+                Ok(metadata) if metadata.is_file() => {
+                    project.files.insert(name);
+                }
+                Ok(_) => {}
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => return Err(error),
+            }
+        }
+        project.committed_venvs.sort();
         Ok(project)
     }
 
@@ -247,6 +254,9 @@ mod tests {
         assert_eq!(project.text("Pipfile").as_deref(), Some("not [ toml"));
         assert_eq!(project.table("Pipfile"), None);
         assert_eq!(project.committed_venvs(), [".venv", "env"]);
+        // Detect lists the root and reads no file.
+        let root = Project::read_root(dir).unwrap();
+        assert!(root.has_file("pyproject.toml") && root.bytes("pyproject.toml").is_none());
         // A folder named like a project file is one that cannot be read.
         assert!(project.file(".python-version").is_err());
         assert_eq!(project.file("uv.lock").unwrap(), None);
